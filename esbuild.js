@@ -1,0 +1,81 @@
+// Builds every bundle the project ships or tests:
+//   dist/extension.js  the extension host entry (node, cjs; vscode and onnxruntime-node stay external)
+//   dist/cli.js        the `attention-inspector` command (node, cjs)
+//   dist/webview.js    the panel's script (browser, iife)
+//   dist/test/**       unit, browser, extension-host and end-to-end tests, one bundle per test file
+// Usage: node esbuild.js [--watch] [--production]
+const esbuild = require('esbuild');
+const fs = require('fs');
+const path = require('path');
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** Every *.ts file under dir (recursively) whose name matches the predicate. */
+function findFiles(dir, predicate) {
+  if (!fs.existsSync(dir)) return [];
+  const found = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...findFiles(full, predicate));
+    else if (predicate(entry.name)) found.push(full);
+  }
+  return found;
+}
+
+const nodeDefaults = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  // Native addons and the editor API are resolved at run time, never bundled.
+  external: ['vscode', 'onnxruntime-node', 'playwright-core', 'mocha'],
+};
+
+const builds = [
+  { ...nodeDefaults, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
+  { ...nodeDefaults, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: production ? false : 'linked',
+    minify: production,
+    logLevel: 'warning',
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview.js',
+  },
+];
+
+if (!production) {
+  const testEntries = [
+    ...findFiles('test', (name) => name.endsWith('.test.ts')),
+    ...findFiles('test/suite', (name) => name === 'index.ts'),
+    ...findFiles('test', (name) => name === 'bench.ts'),
+  ].filter((file) => fs.existsSync(file));
+  if (testEntries.length > 0) {
+    builds.push({ ...nodeDefaults, entryPoints: testEntries, outdir: 'dist/test', outbase: 'test' });
+  }
+}
+
+async function main() {
+  const existing = builds.filter((b) => b.entryPoints.every((entry) => fs.existsSync(entry)));
+  if (watch) {
+    for (const options of existing) {
+      const ctx = await esbuild.context(options);
+      await ctx.watch();
+    }
+    console.log('[esbuild] watching');
+    return;
+  }
+  await Promise.all(existing.map((options) => esbuild.build(options)));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

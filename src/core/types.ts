@@ -1,0 +1,78 @@
+// Shared vocabulary of the core. Pure types: imported by the extension, the CLI, the tests
+// and the webview, so nothing here may touch Node, the DOM or vscode.
+
+/** One token of the inspected text. Offsets are UTF-16 code units into that text, [start, end). */
+export interface TokenSpan {
+  /** Vocabulary id. */
+  id: number;
+  /** The characters of the input this token covers (text.slice(start, end)); may be '' for a token
+   *  that holds only the trailing bytes of a character another token started (byte-level BPE). */
+  text: string;
+  start: number;
+  end: number;
+}
+
+export type BackendName = 'builtin' | 'onnx';
+export type BackendChoice = 'auto' | BackendName;
+
+/** What kind of attention a model has: decoders mask the future, encoders do not. */
+export type ModelKind = 'decoder' | 'encoder' | 'encoder-decoder';
+
+export interface ModelInfo {
+  /** Human name, usually the model folder's name. */
+  name: string;
+  kind: ModelKind;
+  layers: number;
+  heads: number;
+  /** Width of the residual stream (d_model). */
+  dModel: number;
+  vocabSize: number;
+  /** Longest sequence the position embeddings cover. */
+  maxPositions: number;
+  /** Which backend produced the result. */
+  backend: BackendName;
+}
+
+/**
+ * The outcome of one run. Attention is one flat tensor, row-major [L, H, T, T]:
+ *   attention[((l * H + h) * T + t) * T + s] = weight with which query token t attends to key token s
+ * in layer l, head h. Every row sums to 1; when causal, entries with s > t are exactly 0.
+ */
+export interface AttentionResult {
+  model: ModelInfo;
+  /** The text that was tokenized (after any truncation to maxTokens, this is still the full text). */
+  text: string;
+  tokens: TokenSpan[];
+  /** [L, H, T, T] */
+  dims: [number, number, number, number];
+  attention: Float32Array;
+  causal: boolean;
+  /** Next-token logits of the last position, [V]; absent for models without an LM head. */
+  lastLogits?: Float32Array;
+  /** Set when the input had more tokens than options.maxTokens and only the first ones were run. */
+  truncatedFrom?: number;
+  /** Wall time of tokenization plus inference. */
+  elapsedMs: number;
+}
+
+/** A cancellation flag the core polls between units of work (vscode.CancellationToken fits it). */
+export interface CancellationSignal {
+  readonly isCancellationRequested: boolean;
+}
+
+export interface RunOptions {
+  /** Run at most this many tokens; longer inputs are cut and the result says so (truncatedFrom). */
+  maxTokens?: number;
+  /** Throw TooManyTokensError instead of cutting when the input is longer than maxTokens. */
+  failIfTooLong?: boolean;
+}
+
+/** One inference engine bound to one model folder. Load lazily; reuse across runs. */
+export interface AttentionBackend {
+  readonly name: BackendName;
+  /** Model description, available once the backend has loaded its model. */
+  describe(): Promise<ModelInfo>;
+  /** Tokenize the text and run the model, returning attention for every layer and head. */
+  run(text: string, options: RunOptions, cancellation?: CancellationSignal): Promise<AttentionResult>;
+  dispose(): void;
+}

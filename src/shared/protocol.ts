@@ -1,0 +1,128 @@
+// The one contract between the extension host and the webview panel. Both sides import this file.
+// Each direction is a discriminated union on `type`; attention travels as ArrayBuffers of
+// little-endian float32, one head (or one token's rows) at a time, and only when the webview asks.
+
+import type { ModelInfo, TokenSpan } from '../core/types';
+
+/** Head index that stands for the mean over all heads of a layer. */
+export const MEAN_HEAD = -1;
+
+export type ColorScale = 'linear' | 'sqrt' | 'log';
+
+/** Everything the panel needs to lay out a run, without any attention weights. */
+export interface SessionInfo {
+  /** Increases with every run; replies for an older session are dropped. */
+  sessionId: number;
+  model: ModelInfo;
+  /** The inspected text; token offsets index into it. */
+  text: string;
+  tokens: TokenSpan[];
+  /** [L, H, T, T] of the attention held by the host. */
+  dims: [number, number, number, number];
+  causal: boolean;
+  colorScale: ColorScale;
+  /** Where the text came from, for the header (e.g. "sample.md:3:1–5:20"). */
+  source: string;
+  /** Notes to show above the view (e.g. "Inspected the first 512 of 900 tokens."). */
+  notes: string[];
+  /** The model's top next-token predictions after the last token, when it has an LM head. */
+  predictions: { token: string; probability: number }[];
+  elapsedMs: number;
+}
+
+// ---------------------------------------------------------------- host -> webview
+
+export type HostToWebview =
+  /** A new run is being computed (the panel shows a busy state, keeps the old view until replaced). */
+  | { type: 'busy'; message: string }
+  /** A run finished: lay out tokens and request the heads to draw. */
+  | { type: 'session'; session: SessionInfo }
+  /** Reply to requestHead: data is [T, T] float32 for (layer, head); head may be MEAN_HEAD. */
+  | { type: 'headAttention'; sessionId: number; layer: number; head: number; data: ArrayBuffer }
+  /** Reply to requestTokenRows: data is [H, T] float32, the attention rows of `token` in every head of `layer`. */
+  | { type: 'tokenRows'; sessionId: number; layer: number; token: number; data: ArrayBuffer }
+  /** The editor cursor moved onto token `token` of the inspected range. */
+  | { type: 'focusToken'; sessionId: number; token: number }
+  /** The colour scale setting changed. */
+  | { type: 'settings'; colorScale: ColorScale }
+  /** A run failed or was refused; the previous view, if any, stays. */
+  | { type: 'error'; message: string };
+
+// ---------------------------------------------------------------- webview -> host
+
+export interface WeightedToken {
+  token: number;
+  weight: number;
+}
+
+export type WebviewToHost =
+  /** The webview's script has loaded and listens; the host posts nothing before this. */
+  | { type: 'ready' }
+  | { type: 'requestHead'; sessionId: number; layer: number; head: number }
+  | { type: 'requestTokenRows'; sessionId: number; layer: number; token: number }
+  /** The hovered, focused or pinned token changed (token null: none); attended lists its top-k keys. */
+  | { type: 'tokenFocus'; sessionId: number; token: number | null; layer: number; head: number; attended: WeightedToken[] }
+  /** The user picked another layer or head in the side panel. */
+  | { type: 'viewChanged'; sessionId: number; layer: number; head: number }
+  /** Something went wrong inside the webview; the host logs it. */
+  | { type: 'webviewError'; message: string };
+
+// ---------------------------------------------------------------- helpers shared by both sides
+
+/** Exhaustiveness guard for switch statements over message types. */
+export function assertNever(value: never): never {
+  throw new Error(`Unexpected message: ${JSON.stringify(value)}`);
+}
+
+const HOST_TYPES: ReadonlySet<string> = new Set(['busy', 'session', 'headAttention', 'tokenRows', 'focusToken', 'settings', 'error']);
+const WEBVIEW_TYPES: ReadonlySet<string> = new Set(['ready', 'requestHead', 'requestTokenRows', 'tokenFocus', 'viewChanged', 'webviewError']);
+
+function isInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+/** Validates a message that arrived from the webview; anything malformed is rejected, not trusted. */
+export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const message = raw as Record<string, unknown>;
+  if (typeof message.type !== 'string' || !WEBVIEW_TYPES.has(message.type)) return undefined;
+  switch (message.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'requestHead':
+    case 'viewChanged':
+      if (!isInteger(message.sessionId) || !isInteger(message.layer) || !isInteger(message.head)) return undefined;
+      return { type: message.type, sessionId: message.sessionId, layer: message.layer, head: message.head };
+    case 'requestTokenRows':
+      if (!isInteger(message.sessionId) || !isInteger(message.layer) || !isInteger(message.token)) return undefined;
+      return { type: 'requestTokenRows', sessionId: message.sessionId, layer: message.layer, token: message.token };
+    case 'tokenFocus': {
+      if (!isInteger(message.sessionId) || !isInteger(message.layer) || !isInteger(message.head)) return undefined;
+      if (message.token !== null && !isInteger(message.token)) return undefined;
+      if (!Array.isArray(message.attended)) return undefined;
+      const attended: WeightedToken[] = [];
+      for (const item of message.attended as unknown[]) {
+        const entry = item as Record<string, unknown> | null;
+        if (!entry || !isInteger(entry.token) || typeof entry.weight !== 'number') return undefined;
+        attended.push({ token: entry.token, weight: entry.weight });
+      }
+      return { type: 'tokenFocus', sessionId: message.sessionId, token: message.token as number | null, layer: message.layer, head: message.head, attended };
+    }
+    case 'webviewError':
+      return { type: 'webviewError', message: String(message.message) };
+    default:
+      return undefined;
+  }
+}
+
+/** Light check for messages arriving in the webview (they come from our own host). */
+export function isHostMessage(raw: unknown): raw is HostToWebview {
+  return typeof raw === 'object' && raw !== null && HOST_TYPES.has((raw as { type?: unknown }).type as string);
+}
+
+/** Copies a Float32Array view into its own ArrayBuffer, so posting it transfers exactly those bytes. */
+export function toArrayBuffer(view: Float32Array): ArrayBuffer {
+  const copy = new Float32Array(view.length);
+  copy.set(view);
+  return copy.buffer;
+}

@@ -1,0 +1,50 @@
+// The panel's HTML, shared by the extension host and the browser tests so both load the webview
+// under the same strict Content-Security-Policy: scripts only with the per-load nonce, styles and
+// fonts only from the extension's own resource origin, no inline handlers, nothing from the network.
+
+export interface WebviewHtmlOptions {
+  /** webview.cspSource in VS Code; the page origin in tests. */
+  cspSource: string;
+  /** URI of dist/webview.js as the webview can load it. */
+  scriptUri: string;
+  /** URI of media/webview.css as the webview can load it. */
+  styleUri: string;
+  /** Fresh random string per load. */
+  nonce: string;
+}
+
+export function renderWebviewHtml({ cspSource, scriptUri, styleUri, nonce }: WebviewHtmlOptions): string {
+  const csp = [
+    "default-src 'none'",
+    `img-src ${cspSource} data:`,
+    `style-src ${cspSource}`,
+    `font-src ${cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${escapeAttribute(styleUri)}">
+<title>Attention Inspector</title>
+</head>
+<body>
+<div id="app" class="app"><p class="placeholder">Select text in an editor and run “Attention Inspector: Show Attention”.</p></div>
+<script nonce="${nonce}" src="${escapeAttribute(scriptUri)}"></script>
+</body>
+</html>`;
+}
+
+/** 32 random alphanumerics from the given random source (crypto-backed in the host). */
+export function makeNonce(randomByte: () => number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let nonce = '';
+  for (let i = 0; i < 32; i++) nonce += alphabet[randomByte() % alphabet.length];
+  return nonce;
+}
+
+function escapeAttribute(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
