@@ -49,10 +49,19 @@ export interface AttentionResult {
   causal: boolean;
   /** Next-token logits of the last position, [V]; absent for models without an LM head. */
   lastLogits?: Float32Array;
+  /** The most likely next tokens after the last one (from lastLogits), most likely first. */
+  predictions?: Prediction[];
   /** Set when the input had more tokens than options.maxTokens and only the first ones were run. */
   truncatedFrom?: number;
   /** Wall time of tokenization plus inference. */
   elapsedMs: number;
+}
+
+export interface Prediction {
+  id: number;
+  /** Readable token text. */
+  token: string;
+  probability: number;
 }
 
 /** A cancellation flag the core polls between units of work (vscode.CancellationToken fits it). */

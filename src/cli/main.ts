@@ -1,0 +1,103 @@
+// attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--json]
+// The same core as the extension; errors go to stderr with a non-zero exit code.
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { BackendRegistry } from '../core/backends/backendRegistry';
+import { AttentionInspectorError, describeError } from '../core/errors';
+import type { BackendChoice } from '../core/types';
+import { toJsonReport, toTextReport } from './format';
+
+const USAGE = `Usage: attention-inspector run (--text STR | --file PATH) [options]
+
+Runs a transformer on the text and prints its tokens, shape and attention.
+
+Options:
+  --text STR          text to inspect
+  --file PATH         read the text from a file (UTF-8)
+  --model DIR         model folder (default: the bundled model)
+  --backend NAME      auto | builtin | onnx (default: auto)
+  --max-tokens N      inspect at most N tokens (default: 512)
+  --json              print one JSON object: model, tokens, attention (base64 float32 [L,H,T,T])
+  -h, --help          show this help
+`;
+
+class UsageError extends Error {}
+
+/** Where the bundled model lives: media/models/default next to dist/. */
+export function defaultModelDir(): string {
+  return path.resolve(__dirname, '..', 'media', 'models', 'default');
+}
+
+export async function main(argv: string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        text: { type: 'string' },
+        file: { type: 'string' },
+        model: { type: 'string' },
+        backend: { type: 'string', default: 'auto' },
+        'max-tokens': { type: 'string', default: '512' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    err(`attention-inspector: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    out(USAGE);
+    return 0;
+  }
+  try {
+    if (positionals[0] !== 'run' || positionals.length > 1) throw new UsageError(positionals.length === 0 ? 'missing command "run"' : `unknown command "${positionals.join(' ')}"`);
+    if ((values.text === undefined) === (values.file === undefined)) throw new UsageError('give exactly one of --text or --file');
+    const backend = values.backend as string;
+    if (!['auto', 'builtin', 'onnx'].includes(backend)) throw new UsageError(`--backend must be auto, builtin or onnx, not "${backend}"`);
+    const maxTokens = Number(values['max-tokens']);
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new UsageError(`--max-tokens must be a positive integer, not "${values['max-tokens']}"`);
+    const text = values.text ?? readTextFile(values.file as string);
+
+    const registry = new BackendRegistry();
+    try {
+      const result = await registry.get(values.model ?? defaultModelDir(), backend as BackendChoice).run(text, { maxTokens });
+      out(values.json ? JSON.stringify(toJsonReport(result)) : toTextReport(result));
+    } finally {
+      registry.dispose();
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err(`attention-inspector: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    err(`attention-inspector: ${describeError(error)}`);
+    if (!(error instanceof AttentionInspectorError) && error instanceof Error && error.stack) err(error.stack);
+    return 1;
+  }
+}
+
+function readTextFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AttentionInspectorError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), (text) => process.stdout.write(text + '\n'), (text) => process.stderr.write(text + '\n')).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`attention-inspector: ${describeError(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

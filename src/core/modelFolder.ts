@@ -1,0 +1,82 @@
+// What a model folder holds and which backend can run it. A folder is:
+//   tokenizer.json            always (Hugging Face format)
+//   config.json               GPT2Config keys (needed by the built-in block, optional for ONNX)
+//   model.safetensors         Hugging Face GPT-2 tensor names (the built-in block runs these)
+//   model.onnx                any ONNX export (onnxruntime-node runs it)
+import * as fs from 'fs';
+import * as path from 'path';
+import { ModelLoadError } from './errors';
+import type { BackendChoice, BackendName } from './types';
+
+export interface ModelFolder {
+  dir: string;
+  name: string;
+  hasTokenizer: boolean;
+  hasConfig: boolean;
+  hasSafetensors: boolean;
+  hasOnnx: boolean;
+}
+
+export function inspectModelFolder(dir: string): ModelFolder {
+  const resolved = path.resolve(dir);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(resolved);
+  } catch {
+    throw new ModelLoadError(`Model folder not found: ${resolved}. Set attentionInspector.model to a folder with tokenizer.json and model.safetensors or model.onnx, or leave it empty for the bundled model.`);
+  }
+  if (!stat.isDirectory()) throw new ModelLoadError(`The model path is not a folder: ${resolved}.`);
+  const has = (file: string) => fs.existsSync(path.join(resolved, file));
+  return {
+    dir: resolved,
+    name: readModelName(resolved),
+    hasTokenizer: has('tokenizer.json'),
+    hasConfig: has('config.json'),
+    hasSafetensors: has('model.safetensors'),
+    hasOnnx: has('model.onnx'),
+  };
+}
+
+/** The folder's name, or config.json's `_name_or_path`/`name` when it gives one. */
+function readModelName(dir: string): string {
+  try {
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    for (const key of ['name', '_name_or_path']) {
+      const value = config[key];
+      if (typeof value === 'string' && value.trim() !== '') return path.basename(value.trim());
+    }
+  } catch {
+    // No or unreadable config: the folder name will do; loading reports real problems later.
+  }
+  return path.basename(dir);
+}
+
+/**
+ * Picks the backend for a folder. `auto` prefers onnxruntime-node when model.onnx is present,
+ * because it is faster on long inputs; otherwise the built-in block.
+ */
+export function chooseBackend(folder: ModelFolder, choice: BackendChoice): BackendName {
+  if (!folder.hasTokenizer) throw new ModelLoadError(`No tokenizer.json in ${folder.dir}.`);
+  const builtinReady = folder.hasConfig && folder.hasSafetensors;
+  switch (choice) {
+    case 'builtin':
+      if (!builtinReady) {
+        throw new ModelLoadError(`The built-in backend needs config.json and model.safetensors, and ${folder.dir} lacks ${missing(folder).join(' and ')}. Set attentionInspector.backend to "onnx" or "auto".`);
+      }
+      return 'builtin';
+    case 'onnx':
+      if (!folder.hasOnnx) throw new ModelLoadError(`The ONNX backend needs model.onnx, and ${folder.dir} has none. Set attentionInspector.backend to "builtin" or "auto".`);
+      return 'onnx';
+    case 'auto':
+      if (folder.hasOnnx) return 'onnx';
+      if (builtinReady) return 'builtin';
+      throw new ModelLoadError(`${folder.dir} holds no model: it needs model.onnx, or config.json with model.safetensors.`);
+  }
+}
+
+function missing(folder: ModelFolder): string[] {
+  const names: string[] = [];
+  if (!folder.hasConfig) names.push('config.json');
+  if (!folder.hasSafetensors) names.push('model.safetensors');
+  return names;
+}

@@ -1,0 +1,109 @@
+// The single webview panel: created beside the editor on first use, reused for later runs.
+// Nothing is posted before the webview says `ready`; messages wait in a queue until then.
+import * as crypto from 'crypto';
+import * as vscode from 'vscode';
+import { parseWebviewMessage, type HostToWebview, type WebviewToHost } from '../shared/protocol';
+import { makeNonce, renderWebviewHtml } from '../shared/webviewHtml';
+
+export const PANEL_VIEW_TYPE = 'attentionInspector.panel';
+
+export class AttentionPanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private ready = false;
+  private queue: HostToWebview[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  /** Everything posted, with payloads reduced to their size: lets tests see what the webview got. */
+  readonly posted: unknown[] = [];
+
+  private readonly messageEmitter = new vscode.EventEmitter<WebviewToHost>();
+  readonly onMessage = this.messageEmitter.event;
+  private readonly closeEmitter = new vscode.EventEmitter<void>();
+  readonly onClose = this.closeEmitter.event;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly log: (line: string) => void) {}
+
+  get visible(): boolean {
+    return this.panel?.visible ?? false;
+  }
+
+  /** Opens (or reveals) the panel beside the active editor without taking focus from it. */
+  show(title: string): void {
+    if (this.panel) {
+      this.panel.title = title;
+      this.panel.reveal(vscode.ViewColumn.Beside, true);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+    });
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
+    const webview = panel.webview;
+    webview.html = renderWebviewHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'webview.css')).toString(),
+      nonce: makeNonce(() => crypto.randomBytes(1)[0]),
+    });
+    this.panel = panel;
+    this.ready = false;
+    this.disposables.push(
+      webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
+      panel.onDidDispose(() => {
+        this.panel = undefined;
+        this.ready = false;
+        this.queue = [];
+        this.closeEmitter.fire();
+      }),
+    );
+  }
+
+  /** Posts now when the webview is ready, otherwise after its `ready`. Only the last session is kept. */
+  post(message: HostToWebview): void {
+    this.posted.push(describeForLog(message));
+    if (!this.panel) return;
+    if (this.ready) {
+      void this.panel.webview.postMessage(message);
+      return;
+    }
+    if (message.type === 'session') this.queue = this.queue.filter((queued) => queued.type !== 'session' && queued.type !== 'busy');
+    this.queue.push(message);
+  }
+
+  /** Handles a message as if the webview had sent it (the webview itself and tests call this). */
+  receive(raw: unknown): void {
+    const message = parseWebviewMessage(raw);
+    if (!message) {
+      this.log(`Ignored a malformed message from the webview: ${safeStringify(raw)}`);
+      return;
+    }
+    if (message.type === 'ready') {
+      this.ready = true;
+      const pending = this.queue;
+      this.queue = [];
+      for (const queued of pending) void this.panel?.webview.postMessage(queued);
+    }
+    this.messageEmitter.fire(message);
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const disposable of this.disposables) disposable.dispose();
+    this.messageEmitter.dispose();
+    this.closeEmitter.dispose();
+  }
+}
+
+function describeForLog(message: HostToWebview): unknown {
+  if (message.type === 'headAttention' || message.type === 'tokenRows') return { ...message, data: message.data.byteLength };
+  return message;
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value)?.slice(0, 200) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,52 @@
+// Entry point: registers the command and hands everything else to the InspectionController.
+// activate() returns a small API that the integration tests use to look inside.
+import * as vscode from 'vscode';
+import type { SessionInfo, WebviewToHost } from '../shared/protocol';
+import type { DecoratedRange } from './editorDecorations';
+import { InspectionController } from './inspectionController';
+
+export interface AttentionInspectorApi {
+  /** Resolves when no run is in flight. */
+  whenIdle(): Promise<void>;
+  /** The last session sent to the panel, if any. */
+  lastSession(): SessionInfo | undefined;
+  /** Whether the panel exists and is visible. */
+  panelVisible(): boolean;
+  /** Feeds a message as if the webview had sent it. */
+  receiveFromWebview(message: WebviewToHost): Promise<void>;
+  /** Ranges decorated in visible editors right now. */
+  decorations(): DecoratedRange[];
+  /** Messages posted to the webview so far (ArrayBuffer payloads replaced by their byteLength). */
+  postedMessages(): unknown[];
+  /** Answers the next question the extension asks (e.g. whether to cut a long selection) with this choice. */
+  answerNextPrompt(choice: string | undefined): void;
+}
+
+export function activate(context: vscode.ExtensionContext): AttentionInspectorApi {
+  const output = vscode.window.createOutputChannel('Attention Inspector');
+  const controller = new InspectionController(context.extensionUri, output);
+  context.subscriptions.push(
+    output,
+    controller,
+    vscode.commands.registerCommand('attentionInspector.showAttention', () => controller.showAttention()),
+  );
+  const defaultAsk = controller.ask;
+  return {
+    whenIdle: () => controller.whenIdle(),
+    lastSession: () => controller.lastSession(),
+    panelVisible: () => controller.panelVisible,
+    receiveFromWebview: async (message) => controller.receiveFromWebview(message),
+    decorations: () => controller.decorationSnapshot(),
+    postedMessages: () => [...controller.postedMessages],
+    answerNextPrompt: (choice) => {
+      controller.ask = async () => {
+        controller.ask = defaultAsk;
+        return choice;
+      };
+    },
+  };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

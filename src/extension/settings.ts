@@ -1,0 +1,42 @@
+// Typed access to the attentionInspector.* settings; out-of-range values fall back to defaults.
+import * as vscode from 'vscode';
+import type { ColorScale } from '../shared/protocol';
+import type { BackendChoice } from '../core/types';
+
+export interface InspectorSettings {
+  /** Absolute model folder ('' in the setting resolves to the bundled default). */
+  modelDir: string;
+  /** True when the folder is the bundled default. */
+  isBundledModel: boolean;
+  backend: BackendChoice;
+  maxTokens: number;
+  colorScale: ColorScale;
+}
+
+const BACKENDS: readonly BackendChoice[] = ['auto', 'builtin', 'onnx'];
+const SCALES: readonly ColorScale[] = ['linear', 'sqrt', 'log'];
+
+export function readSettings(extensionUri: vscode.Uri): InspectorSettings {
+  const config = vscode.workspace.getConfiguration('attentionInspector');
+  const model = (config.get<string>('model') ?? '').trim();
+  const backend = config.get<string>('backend') ?? 'auto';
+  const maxTokens = config.get<number>('maxTokens') ?? 512;
+  const colorScale = config.get<string>('colorScale') ?? 'sqrt';
+  return {
+    modelDir: model === '' ? vscode.Uri.joinPath(extensionUri, 'media', 'models', 'default').fsPath : resolveModelPath(model),
+    isBundledModel: model === '',
+    backend: (BACKENDS as readonly string[]).includes(backend) ? (backend as BackendChoice) : 'auto',
+    maxTokens: Number.isInteger(maxTokens) && maxTokens > 0 ? maxTokens : 512,
+    colorScale: (SCALES as readonly string[]).includes(colorScale) ? (colorScale as ColorScale) : 'sqrt',
+  };
+}
+
+/** Relative model paths are taken from the first workspace folder; ~ is the home folder. */
+function resolveModelPath(setting: string): string {
+  if (setting.startsWith('~/') || setting === '~') {
+    return vscode.Uri.joinPath(vscode.Uri.file(process.env.HOME ?? process.env.USERPROFILE ?? '/'), setting.slice(1)).fsPath;
+  }
+  const isAbsolute = setting.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(setting) || setting.startsWith('\\\\');
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri;
+  return isAbsolute || !root ? vscode.Uri.file(setting).fsPath : vscode.Uri.joinPath(root, setting).fsPath;
+}
