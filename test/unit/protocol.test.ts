@@ -1,0 +1,63 @@
+import * as assert from 'node:assert/strict';
+import { isHostMessage, parseWebviewMessage, toArrayBuffer } from '../../src/shared/protocol';
+import { makeNonce, renderWebviewHtml } from '../../src/shared/webviewHtml';
+
+describe('protocol', () => {
+  it('accepts every well-formed webview message', () => {
+    assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
+    assert.deepEqual(parseWebviewMessage({ type: 'requestHead', sessionId: 3, layer: 1, head: -1 }), { type: 'requestHead', sessionId: 3, layer: 1, head: -1 });
+    assert.deepEqual(parseWebviewMessage({ type: 'requestTokenRows', sessionId: 3, layer: 0, token: 7 }), { type: 'requestTokenRows', sessionId: 3, layer: 0, token: 7 });
+    assert.deepEqual(
+      parseWebviewMessage({ type: 'tokenFocus', sessionId: 1, token: 2, layer: 0, head: 1, attended: [{ token: 0, weight: 0.5 }] }),
+      { type: 'tokenFocus', sessionId: 1, token: 2, layer: 0, head: 1, attended: [{ token: 0, weight: 0.5 }] },
+    );
+    assert.deepEqual(parseWebviewMessage({ type: 'tokenFocus', sessionId: 1, token: null, layer: 0, head: 1, attended: [] })?.type, 'tokenFocus');
+    assert.deepEqual(parseWebviewMessage({ type: 'webviewError', message: 'boom' }), { type: 'webviewError', message: 'boom' });
+  });
+
+  it('rejects malformed or unknown messages instead of trusting them', () => {
+    for (const raw of [
+      null,
+      42,
+      'ready',
+      {},
+      { type: 'nope' },
+      { type: 'requestHead', sessionId: '3', layer: 1, head: 0 },
+      { type: 'requestHead', sessionId: 3, layer: 1.5, head: 0 },
+      { type: 'requestTokenRows', sessionId: 3, layer: 0 },
+      { type: 'tokenFocus', sessionId: 1, token: 'x', layer: 0, head: 0, attended: [] },
+      { type: 'tokenFocus', sessionId: 1, token: 1, layer: 0, head: 0, attended: [{ token: 1 }] },
+      { type: 'session' },
+    ]) {
+      assert.equal(parseWebviewMessage(raw), undefined, JSON.stringify(raw));
+    }
+  });
+
+  it('recognises host messages by type', () => {
+    assert.ok(isHostMessage({ type: 'headAttention' }));
+    assert.ok(!isHostMessage({ type: 'requestHead' }));
+    assert.ok(!isHostMessage(undefined));
+  });
+
+  it('toArrayBuffer copies exactly the viewed floats', () => {
+    const big = new Float32Array([1, 2, 3, 4, 5]);
+    const buffer = toArrayBuffer(big.subarray(1, 3));
+    assert.equal(buffer.byteLength, 8);
+    assert.deepEqual(Array.from(new Float32Array(buffer)), [2, 3]);
+  });
+});
+
+describe('webview HTML', () => {
+  it('allows scripts only with the nonce and loads nothing from elsewhere', () => {
+    const nonce = makeNonce(() => 7);
+    assert.equal(nonce.length, 32);
+    const html = renderWebviewHtml({ cspSource: 'https://x.vscode-cdn.net', scriptUri: 'https://x/dist/webview.js', styleUri: 'https://x/media/webview.css', nonce });
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, new RegExp(`script-src 'nonce-${nonce}'`));
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
+    assert.doesNotMatch(html, /\son[a-z]+=/i, 'no inline event handlers');
+    const scripts = html.match(/<script[^>]*>/g) ?? [];
+    assert.ok(scripts.length > 0 && scripts.every((tag) => tag.includes(`nonce="${nonce}"`)));
+  });
+});
