@@ -14,7 +14,7 @@ function indexedTensor(L: number, H: number, T: number): Float32Array {
 
 describe('attention views', () => {
   const dims = [2, 3, 4, 4] as const;
-  const att = indexedTensor(...dims);
+  const att = indexedTensor(2, 3, 4);
 
   it('headView returns the [T, T] block of one layer and head', () => {
     const view = headView(att, dims, 1, 2);
