@@ -11,7 +11,7 @@ export default tseslint.config(
       globals: {
         console: 'readonly', process: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly',
         setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', setInterval: 'readonly', clearInterval: 'readonly',
-        Buffer: 'readonly', URL: 'readonly',
+        Buffer: 'readonly', URL: 'readonly', performance: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly',
       },
     },
     rules: {
