@@ -1,6 +1,7 @@
 // Output of `attention-inspector run`: a readable report, or one JSON object for scripts.
 import * as os from 'os';
 import { topAttended } from '../core/attentionViews';
+import type { HeadStatsReport } from '../core/analysis/modelHeadStats';
 import type { AttentionResult } from '../core/types';
 
 export interface JsonReport {
@@ -66,5 +67,21 @@ export function toTextReport(result: AttentionResult, topK = 3): string {
   if (result.predictions && result.predictions.length > 0) {
     lines.push(`Next token: ${result.predictions.map((p) => `${JSON.stringify(p.token)} ${(p.probability * 100).toFixed(1)}%`).join(', ')}`);
   }
+  return lines.join('\n');
+}
+
+/** A Markdown table of head statistics, best previous-token and induction heads named below it. */
+export function formatHeadStats(report: HeadStatsReport): string {
+  const lines = [
+    `Head statistics over ${report.samples} held-out windows of ${report.tokensPerSample} tokens; induction over ${report.inductionSequences} sequences of ${report.inductionLength} random tokens repeated twice.`,
+    '',
+    '| layer | head | previous token | first token | self | entropy (nats) | induction |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...report.heads.map((h) => `| ${h.layer} | ${h.head} | ${h.previousToken.toFixed(3)} | ${h.firstToken.toFixed(3)} | ${h.selfAttention.toFixed(3)} | ${h.entropy.toFixed(2)} | ${h.induction.toFixed(3)} |`),
+  ];
+  const best = (key: 'previousToken' | 'induction') => report.heads.reduce((a, b) => (b[key] > a[key] ? b : a));
+  const previous = best('previousToken');
+  const induction = best('induction');
+  lines.push('', `Best previous-token head: L${previous.layer} H${previous.head} (${previous.previousToken.toFixed(3)}). Best induction head: L${induction.layer} H${induction.head} (${induction.induction.toFixed(3)}).`);
   return lines.join('\n');
 }

@@ -1,4 +1,5 @@
 // attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--json]
+// attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
 // The same core as the extension; errors go to stderr with a non-zero exit code.
 import * as fs from 'fs';
 import * as path from 'path';
@@ -6,11 +7,16 @@ import { parseArgs } from 'util';
 import { BackendRegistry } from '../core/backends/backendRegistry';
 import { AttentionInspectorError, describeError } from '../core/errors';
 import type { BackendChoice } from '../core/types';
-import { toJsonReport, toTextReport } from './format';
+import { formatHeadStats, toJsonReport, toTextReport } from './format';
+import { headStatsForFolder } from './headStatsCommand';
 
 const USAGE = `Usage: attention-inspector run (--text STR | --file PATH) [options]
+       attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
 
-Runs a transformer on the text and prints its tokens, shape and attention.
+run    runs a transformer on the text and prints its tokens, shape and attention.
+stats  measures what every head does on held-out text (built-in backend): mean attention to the
+       previous token, to the first token and to itself, row entropy, and an induction score on
+       random tokens repeated twice.
 
 Options:
   --text STR          text to inspect
@@ -18,6 +24,7 @@ Options:
   --model DIR         model folder (default: the bundled model)
   --backend NAME      auto | builtin | onnx (default: auto)
   --max-tokens N      inspect at most N tokens (default: 512)
+  --window N          stats: tokens per held-out window (default: 128)
   --json              print one JSON object: model, tokens, attention (base64 float32 [L,H,T,T])
   -h, --help          show this help
 `;
@@ -41,6 +48,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         model: { type: 'string' },
         backend: { type: 'string', default: 'auto' },
         'max-tokens': { type: 'string', default: '512' },
+        window: { type: 'string', default: '128' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -55,6 +63,14 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
     return 0;
   }
   try {
+    if (positionals[0] === 'stats' && positionals.length === 1) {
+      if (values.file === undefined) throw new UsageError('stats needs --file with held-out text');
+      const window = Number(values.window);
+      if (!Number.isInteger(window) || window < 2) throw new UsageError(`--window must be an integer of at least 2, not "${values.window}"`);
+      const report = await headStatsForFolder(values.model ?? defaultModelDir(), readTextFile(values.file), window);
+      out(values.json ? JSON.stringify(report, null, 2) : formatHeadStats(report));
+      return 0;
+    }
     if (positionals[0] !== 'run' || positionals.length > 1) throw new UsageError(positionals.length === 0 ? 'missing command "run"' : `unknown command "${positionals.join(' ')}"`);
     if ((values.text === undefined) === (values.file === undefined)) throw new UsageError('give exactly one of --text or --file');
     const backend = values.backend as string;
