@@ -1,0 +1,389 @@
+// The user's path, end to end, in VS Code for the Web (code-server) driven by headless Chromium:
+// install the VSIX that `npm run package` built, open sample/seed-sentences.txt, select a
+// sentence with the keyboard, run "Attention Inspector: Show Attention" from the command palette,
+// then look inside the panel's webview: token chips, a painted heatmap, hover links that also
+// paint the editor, and a head switch that repaints. Screenshots land in test-results/.
+//
+// It builds nothing: run `npm run package` first (scripts/test.js does), so what is tested is
+// exactly what users install.
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { Browser, FrameLocator, Locator, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
+import { installVsix, repoRoot, startCodeServer, type CodeServer } from '../support/codeServer';
+
+const EXTENSION_ID = 'attention-inspector.attention-inspector';
+const COMMAND_TITLE = 'Attention Inspector: Show Attention';
+const SAMPLE_FILE = 'seed-sentences.txt';
+const SENTENCE = 'A fluffy blue creature roamed the verdant forest.';
+
+// Generous: two shared cores, a cold code-server, a first extension activation and a first run.
+const WORKBENCH_TIMEOUT_MS = 120_000;
+const PANEL_TIMEOUT_MS = 120_000;
+const STEP_TIMEOUT_MS = 30_000;
+
+/** The panel's DOM, as webview/tokenStrip.ts, heatmap.ts and sidePanel.ts build it. */
+const PANEL = {
+  chip: '.token-flow .token',
+  chipText: '.token-flow .token .token-text',
+  attendedChip: '.token-flow .token.attended',
+  heatmap: 'canvas.heatmap-matrix',
+  heatmapGrid: '.heatmap-grid',
+  backendFact: '.run-header .facts [title="Backend"]',
+  /** Single heads, not the per-layer mean (data-head -1). */
+  headOption: '.head-grid .head-option:not(.mean)',
+  selectedOption: '.head-grid .head-option[aria-selected="true"]',
+};
+
+/** The token strip shows a space as '·' (webview/displayText.ts); undo that to compare with the text. */
+function unshowWhitespace(shown: string): string {
+  return shown.replace(/·/g, ' ').replace(/→/g, '\t');
+}
+
+/** The VSIX for this machine from `npm run package`, or a clear failure. */
+function findVsix(root: string): string {
+  const wanted = `attention-inspector-${process.platform}-${process.arch}.vsix`;
+  const found = fs.readdirSync(root).filter((name) => /^attention-inspector-.*\.vsix$/.test(name));
+  if (found.includes(wanted)) return path.join(root, wanted);
+  const listed = found.length > 0 ? `only ${found.join(', ')}` : 'none';
+  throw new Error(`The end-to-end test needs ${wanted} at the repository root (found ${listed}). Build it with: npm run package`);
+}
+
+/** Sources edited after the VSIX was built are not in it: say so, since the test runs the VSIX. */
+function warnIfStale(vsix: string, root: string): void {
+  const built = fs.statSync(vsix).mtimeMs;
+  const newer: string[] = [];
+  const visit = (dir: string): void => {
+    if (!fs.existsSync(dir)) return;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) visit(full);
+      else if (fs.statSync(full).mtimeMs > built) newer.push(path.relative(root, full));
+    }
+  };
+  for (const dir of ['src', 'webview', 'media']) visit(path.join(root, dir));
+  if (newer.length > 0) {
+    console.warn(`      warning: ${path.basename(vsix)} is older than ${newer.slice(0, 3).join(', ')}${newer.length > 3 ? ` and ${newer.length - 3} more` : ''}; run npm run package to test the current sources`);
+  }
+}
+
+function copyFolder(from: string, to: string): void {
+  fs.cpSync(from, to, { recursive: true });
+}
+
+/** Statistics of the canvas's painted pixels. */
+interface CanvasPixels {
+  width: number;
+  height: number;
+  /** Pixels with any opacity. */
+  painted: number;
+  /** Distinct RGBA values, capped: a blank or single-colour canvas has at most a couple. */
+  distinctColours: number;
+}
+
+function readCanvas(canvas: Locator): Promise<CanvasPixels> {
+  return canvas.evaluate((element) => {
+    const canvasElement = element as HTMLCanvasElement;
+    const context = canvasElement.getContext('2d');
+    if (!context) throw new Error('the heatmap canvas has no 2d context');
+    const { width, height } = canvasElement;
+    const pixels = context.getImageData(0, 0, width, height).data;
+    let painted = 0;
+    const colours = new Set<number>();
+    for (let offset = 0; offset < pixels.length; offset += 4) {
+      const alpha = pixels[offset + 3];
+      if (alpha === 0) continue;
+      painted++;
+      const rgba = ((pixels[offset] << 24) | (pixels[offset + 1] << 16) | (pixels[offset + 2] << 8) | alpha) >>> 0;
+      if (colours.size < 4096) colours.add(rgba);
+    }
+    return { width, height, painted, distinctColours: colours.size };
+  });
+}
+
+/** Keeps a copy of the canvas's pixels inside the webview, under a name, for canvasChange. */
+function rememberCanvas(canvas: Locator, name: string): Promise<void> {
+  return canvas.evaluate((element, key) => {
+    const canvasElement = element as HTMLCanvasElement;
+    const image = canvasElement.getContext('2d')?.getImageData(0, 0, canvasElement.width, canvasElement.height);
+    const store = ((window as unknown as { e2eSnapshots?: Record<string, ImageData | undefined> }).e2eSnapshots ??= {});
+    store[key] = image;
+  }, name);
+}
+
+/** How many pixels differ from the remembered copy (a resized canvas counts as all changed). */
+function canvasChange(canvas: Locator, name: string): Promise<{ changed: number; painted: number }> {
+  return canvas.evaluate((element, key) => {
+    const canvasElement = element as HTMLCanvasElement;
+    const now = canvasElement.getContext('2d')?.getImageData(0, 0, canvasElement.width, canvasElement.height);
+    const then = (window as unknown as { e2eSnapshots?: Record<string, ImageData | undefined> }).e2eSnapshots?.[key];
+    if (!now || !then) throw new Error(`no canvas snapshot "${key}"`);
+    const pixels = now.width * now.height;
+    if (now.width !== then.width || now.height !== then.height) return { changed: pixels, painted: pixels };
+    let changed = 0;
+    let painted = 0;
+    for (let offset = 0; offset < now.data.length; offset += 4) {
+      if (now.data[offset + 3] !== 0) painted++;
+      if (
+        now.data[offset] !== then.data[offset] ||
+        now.data[offset + 1] !== then.data[offset + 1] ||
+        now.data[offset + 2] !== then.data[offset + 2] ||
+        now.data[offset + 3] !== then.data[offset + 3]
+      ) {
+        changed++;
+      }
+    }
+    return { changed, painted };
+  }, name);
+}
+
+/** Extension decorations (class ced-<key>-<n>) painted in the editor showing the sample file. */
+function editorDecorationCount(page: Page): Promise<number> {
+  return page.locator(`.editor-instance .monaco-editor[data-uri$="${SAMPLE_FILE}"] [class*="ced-"]`).count();
+}
+
+async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('UI end to end: the packaged extension in VS Code for the Web', function () {
+  this.timeout(WORKBENCH_TIMEOUT_MS + PANEL_TIMEOUT_MS + 60_000);
+
+  const root = repoRoot();
+  const resultsDir = path.join(root, 'test-results');
+  let scratch: string;
+  let workspace: string;
+  let extensionsDir: string;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let webview: FrameLocator;
+  const consoleProblems: string[] = [];
+
+  before(async function () {
+    const vsix = findVsix(root);
+    warnIfStale(vsix, root);
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-e2e-'));
+    workspace = path.join(scratch, 'sample');
+    extensionsDir = path.join(scratch, 'extensions');
+    copyFolder(path.join(root, 'sample'), workspace);
+    fs.mkdirSync(resultsDir, { recursive: true });
+
+    await installVsix(vsix, extensionsDir);
+    server = await startCodeServer({ workspace, extensionsDir });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    page.on('console', (message) => {
+      const text = message.text();
+      if (/Content[- ]Security[- ]Policy/i.test(text) || (message.type() === 'error' && /attention/i.test(text))) {
+        consoleProblems.push(`[${message.type()}] ${text}`);
+      }
+    });
+    page.on('pageerror', (error) => {
+      if (/attention|webview\.js/i.test(`${error.message}\n${error.stack ?? ''}`)) consoleProblems.push(`[pageerror] ${error.message}`);
+    });
+    await page.goto(`${server.url}?folder=${encodeURIComponent(workspace)}`, { waitUntil: 'domcontentloaded' });
+    await page.locator('.monaco-workbench').waitFor({ timeout: WORKBENCH_TIMEOUT_MS });
+    // The explorer lists the workspace once the remote connection works.
+    await page.locator(`.explorer-folders-view .monaco-list-row[aria-label*="${SAMPLE_FILE}" i]`).first().waitFor({ timeout: WORKBENCH_TIMEOUT_MS });
+  });
+
+  /** The first failed step: the later ones depend on it, so they stop instead of piling up. */
+  let firstFailure: string | undefined;
+
+  beforeEach(function () {
+    if (firstFailure) throw new Error(`not run: the earlier step "${firstFailure}" failed`);
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed' || !page) return;
+    firstFailure = this.currentTest.title;
+    const file = path.join(resultsDir, `e2e-failure-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`);
+    await page.screenshot({ path: file }).catch(() => undefined);
+    console.log(`    screenshot of the failure: ${path.relative(root, file)}`);
+    // Error messages the extension showed are often the whole story.
+    const notifications = await page.locator('.notifications-toasts .notification-list-item-message').allTextContents().catch(() => []);
+    for (const text of notifications) console.log(`    notification: ${text}`);
+  });
+
+  after(async function () {
+    await browser?.close().catch(() => undefined);
+    if (server && this.currentTest?.state === 'failed') console.log(server.logs().split('\n').slice(-40).join('\n'));
+    await server?.stop();
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  /** Where code-server unpacked the VSIX. */
+  function installedFolder(): string {
+    const installed = fs.readdirSync(extensionsDir).filter((name) => name.startsWith(`${EXTENSION_ID}-`));
+    assert.equal(installed.length, 1, `expected one ${EXTENSION_ID} folder in ${extensionsDir}, found: ${fs.readdirSync(extensionsDir).join(', ')}`);
+    return path.join(extensionsDir, installed[0]);
+  }
+
+  it('installs the VSIX as an ordinary extension, holding the bundles and no sources', function () {
+    const folder = installedFolder();
+    for (const file of ['package.json', 'dist/extension.js', 'dist/webview.js']) {
+      assert.ok(fs.existsSync(path.join(folder, file)), `${file} missing from the installed extension`);
+    }
+    for (const absent of ['src', 'test', 'webview', 'dist/test']) {
+      assert.ok(!fs.existsSync(path.join(folder, absent)), `${absent}/ should not be in the installed extension`);
+    }
+  });
+
+  it('opens the sample file and selects a sentence with the keyboard', async function () {
+    const lines = fs.readFileSync(path.join(workspace, SAMPLE_FILE), 'utf8').split(/\r?\n/);
+    const lineNumber = lines.indexOf(SENTENCE) + 1;
+    assert.ok(lineNumber > 0, `${SAMPLE_FILE} should contain the line "${SENTENCE}"`);
+
+    await page.keyboard.press('Control+P');
+    const quickInput = page.locator('.quick-input-widget');
+    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.type(SAMPLE_FILE);
+    await quickInput.locator(`.monaco-list-row[aria-label*="${SAMPLE_FILE}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.press('Enter');
+
+    const editor = page.locator(`.editor-instance .monaco-editor[data-uri$="${SAMPLE_FILE}"]`);
+    await editor.locator('.view-lines', { hasText: SENTENCE.slice(0, 20) }).waitFor({ timeout: STEP_TIMEOUT_MS });
+
+    await page.keyboard.press('Control+G');
+    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.type(String(lineNumber));
+    await page.keyboard.press('Enter');
+    await quickInput.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Shift+End');
+
+    // The status bar reports the selection the extension will read.
+    const selection = page.locator('#status\\.editor\\.selection');
+    await waitUntil(`the status bar to show ${SENTENCE.length} selected characters on line ${lineNumber}`, async () => {
+      const text = (await selection.textContent()) ?? '';
+      return text.includes(`Ln ${lineNumber},`) && text.includes(`(${SENTENCE.length} selected)`) ? text : undefined;
+    });
+  });
+
+  it('runs Show Attention from the command palette and the panel renders the selected tokens', async function () {
+    await page.keyboard.press('F1');
+    const quickInput = page.locator('.quick-input-widget');
+    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.type(COMMAND_TITLE);
+    await quickInput.locator(`.monaco-list-row[aria-label*="${COMMAND_TITLE}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.press('Enter');
+
+    // A webview panel titled "Attention…" beside the editor.
+    await page.locator('.tabs-container .tab', { hasText: /^\s*Attention/ }).first().waitFor({ timeout: PANEL_TIMEOUT_MS });
+    webview = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    const chips = webview.locator(PANEL.chip);
+    await chips.first().waitFor({ timeout: PANEL_TIMEOUT_MS });
+
+    const texts = await webview.locator(PANEL.chipText).allTextContents();
+    // Byte-level BPE tokens carry their leading space, so the chips rebuild the selection exactly.
+    assert.equal(unshowWhitespace(texts.join('')), SENTENCE, `chips: ${JSON.stringify(texts)}`);
+    assert.ok(texts.length >= SENTENCE.split(' ').length, `expected at least one chip per word, got ${texts.length}`);
+
+    // With the bundled model.onnx, the default `auto` backend is onnxruntime-node, loaded from the
+    // VSIX's own node_modules: the native binary's path survived packaging.
+    if (fs.existsSync(path.join(installedFolder(), 'media', 'models', 'default', 'model.onnx'))) {
+      const backend = await webview.locator(PANEL.backendFact).textContent();
+      assert.match(backend ?? '', /onnx/, `the header names the backend: "${backend}"`);
+    }
+
+    await page.screenshot({ path: path.join(resultsDir, 'e2e-1-panel.png') });
+  });
+
+  it('paints the heatmap canvas', async function () {
+    const canvas = webview.locator(PANEL.heatmap).first();
+    const pixels = await waitUntil('painted heatmap pixels', async () => {
+      const read = await readCanvas(canvas);
+      return read.painted > 0 && read.distinctColours > 8 ? read : undefined;
+    });
+    assert.ok(pixels.width > 0 && pixels.height > 0);
+  });
+
+  it('hovering a token marks its attended tokens in the panel and paints them on the sentence in the editor', async function () {
+    assert.equal(await editorDecorationCount(page), 0, 'no attention decorations before any hover');
+    const chips = webview.locator(PANEL.chip);
+    // The last token of a causal model attends to every token before it.
+    await chips.last().hover();
+    const weights = await waitUntil('attended chips in the panel', async () => {
+      const shown = await webview.locator(PANEL.attendedChip).evaluateAll((found) => found.map((chip) => Number((chip as HTMLElement).dataset.weight)));
+      return shown.length > 0 ? shown : undefined;
+    });
+    for (const weight of weights) assert.ok(weight > 0 && weight <= 1, `attended weights are probabilities: ${weights.join(', ')}`);
+
+    await waitUntil('attention decorations in the editor', async () => ((await editorDecorationCount(page)) > 0 ? true : undefined));
+    // Every decoration sits on the line of the inspected sentence.
+    const editor = page.locator(`.editor-instance .monaco-editor[data-uri$="${SAMPLE_FILE}"]`);
+    const line = await editor.locator('.view-line', { hasText: SENTENCE.slice(0, 20) }).boundingBox();
+    assert.ok(line, 'the sentence line is on screen');
+    const boxes = await editor.locator('[class*="ced-"]').evaluateAll((found) =>
+      found.map((element) => {
+        const rect = element.getBoundingClientRect();
+        return { top: rect.top, bottom: rect.bottom, width: rect.width };
+      }),
+    );
+    for (const box of boxes) {
+      const middle = (box.top + box.bottom) / 2;
+      assert.ok(middle > line.y && middle < line.y + line.height, `decoration at y=${middle} is outside the sentence line ${line.y}..${line.y + line.height}`);
+    }
+    assert.ok(boxes.some((box) => box.width > 0), 'at least one decoration has a visible width');
+    await page.screenshot({ path: path.join(resultsDir, 'e2e-2-hover.png') });
+  });
+
+  it('switching the head (side panel click, then the ] key) repaints the heatmap', async function () {
+    const canvas = webview.locator(PANEL.heatmap).first();
+    const selected = webview.locator(PANEL.selectedOption);
+    const heads = webview.locator(PANEL.headOption);
+    assert.ok((await heads.count()) >= 2, 'the side panel lists at least two heads');
+    // Move the pointer off the token strip so only the head choice changes what is painted.
+    await webview.locator(PANEL.heatmap).first().hover({ position: { x: 1, y: 1 } });
+    const shownFirst = await selected.getAttribute('aria-label');
+
+    await rememberCanvas(canvas, 'before');
+    // The first single head that is not the view on show.
+    let target = heads.first();
+    if ((await target.getAttribute('aria-selected')) === 'true') target = heads.nth(1);
+    const targetLabel = await target.getAttribute('aria-label');
+    await target.click();
+    await waitUntil(`"${targetLabel}" to be selected (was "${shownFirst}")`, async () => ((await selected.getAttribute('aria-label')) === targetLabel ? true : undefined));
+    const clickChange = await waitUntil('over 1% of the heatmap to change after clicking a head', async () => {
+      const change = await canvasChange(canvas, 'before');
+      return change.changed > change.painted / 100 ? change : undefined;
+    });
+    await rememberCanvas(canvas, 'clicked');
+
+    await page.keyboard.press(']');
+    const afterKey = await waitUntil('the ] key to select the next head', async () => {
+      const label = await selected.getAttribute('aria-label');
+      return label !== targetLabel ? label : undefined;
+    });
+    const keyChange = await waitUntil('over 1% of the heatmap to change after the ] key', async () => {
+      const change = await canvasChange(canvas, 'clicked');
+      return change.changed > change.painted / 100 ? change : undefined;
+    });
+    console.log(
+      `      ${shownFirst} -> ${targetLabel}: ${clickChange.changed} of ${clickChange.painted} pixels changed; ` +
+        `-> ${afterKey}: ${keyChange.changed} changed`,
+    );
+    await page.screenshot({ path: path.join(resultsDir, 'e2e-3-head.png') });
+    // The whole heatmap (the panel scrolls), for a person to look at, without a hover marker on it.
+    await page.mouse.move(1, 1);
+    await webview.locator(PANEL.heatmapGrid).screenshot({ path: path.join(resultsDir, 'e2e-4-heatmap.png') });
+    assert.deepEqual(consoleProblems, [], 'no CSP violations or extension errors in the browser console');
+  });
+});
