@@ -1,0 +1,337 @@
+// Serves the real panel page (renderWebviewHtml with its strict CSP, dist/webview.js and
+// media/webview.css) from 127.0.0.1, stands in for VS Code's acquireVsCodeApi, and plays the
+// extension host: every message the webview posts is validated with the host's own parser, and
+// requests for attention are answered from a test fixture with real protocol messages.
+
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import * as path from 'path';
+import type { Page } from 'playwright-core';
+import { parseWebviewMessage, type HostToWebview, type WebviewToHost } from '../../src/shared/protocol';
+import { makeNonce, renderWebviewHtml } from '../../src/shared/webviewHtml';
+import { headMatrix, tokenRowsOf, type Fixture } from './attentionFixture';
+
+export interface ServedPanel {
+  url: string;
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
+
+/** Serves the panel page, dist/webview.js(.map) and media/webview.css from `root` on a random port. */
+export async function servePanel(root: string): Promise<ServedPanel> {
+  const files = new Map([
+    ['/dist/webview.js', path.join(root, 'dist', 'webview.js')],
+    ['/dist/webview.js.map', path.join(root, 'dist', 'webview.js.map')],
+    ['/media/webview.css', path.join(root, 'media', 'webview.css')],
+  ]);
+  let origin = '';
+  const server = http.createServer((request, response) => {
+    const url = new URL(request.url ?? '/', origin);
+    if (url.pathname === '/') {
+      const html = renderWebviewHtml({
+        cspSource: origin,
+        scriptUri: `${origin}/dist/webview.js`,
+        styleUri: `${origin}/media/webview.css`,
+        nonce: makeNonce(() => crypto.randomBytes(1)[0]),
+      });
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      response.end(html);
+      return;
+    }
+    if (url.pathname === '/favicon.ico') {
+      // Browsers ask on their own; VS Code webviews never do. No content, no 404 in the console.
+      response.writeHead(204);
+      response.end();
+      return;
+    }
+    const file = files.get(url.pathname);
+    if (!file || !fs.existsSync(file)) {
+      response.writeHead(404, { 'content-type': 'text/plain' });
+      response.end('not found');
+      return;
+    }
+    response.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    response.end(fs.readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url: `${origin}/`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** What VS Code does to a webview for a theme: a body class and --vscode-* variables on <html>. */
+export interface ThemeEmulation {
+  bodyClass: string;
+  variables: Record<string, string>;
+}
+
+const COMMON_VARIABLES = {
+  '--vscode-font-family': 'system-ui, "Segoe UI", Ubuntu, "Droid Sans", sans-serif',
+  '--vscode-font-size': '13px',
+  '--vscode-editor-font-family': '"DejaVu Sans Mono", "Droid Sans Mono", monospace',
+};
+
+export const DARK_THEME: ThemeEmulation = {
+  bodyClass: 'vscode-dark',
+  variables: {
+    ...COMMON_VARIABLES,
+    '--vscode-editor-background': '#1f1f1f',
+    '--vscode-editor-foreground': '#cccccc',
+    '--vscode-foreground': '#cccccc',
+    '--vscode-descriptionForeground': '#9d9d9d',
+    '--vscode-focusBorder': '#0078d4',
+    '--vscode-panel-border': '#2b2b2b',
+    '--vscode-sideBar-background': '#181818',
+    '--vscode-badge-background': '#616161',
+    '--vscode-badge-foreground': '#f8f8f8',
+    '--vscode-list-activeSelectionBackground': '#04395e',
+    '--vscode-list-activeSelectionForeground': '#ffffff',
+    '--vscode-button-secondaryBackground': '#313131',
+    '--vscode-button-secondaryForeground': '#cccccc',
+    '--vscode-inputValidation-errorBackground': '#5a1d1d',
+    '--vscode-inputValidation-errorBorder': '#be1100',
+    '--vscode-editorHoverWidget-background': '#202020',
+    '--vscode-editorHoverWidget-border': '#454545',
+    '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.36)',
+    '--vscode-charts-blue': '#3794ff',
+    '--vscode-charts-red': '#f14c4c',
+    '--vscode-charts-green': '#89d185',
+    '--vscode-charts-yellow': '#cca700',
+    '--vscode-charts-orange': '#d18616',
+    '--vscode-charts-purple': '#b180d7',
+  },
+};
+
+export const LIGHT_THEME: ThemeEmulation = {
+  bodyClass: 'vscode-light',
+  variables: {
+    ...COMMON_VARIABLES,
+    '--vscode-editor-background': '#ffffff',
+    '--vscode-editor-foreground': '#3b3b3b',
+    '--vscode-foreground': '#3b3b3b',
+    '--vscode-descriptionForeground': '#717171',
+    '--vscode-focusBorder': '#005fb8',
+    '--vscode-panel-border': '#e5e5e5',
+    '--vscode-sideBar-background': '#f8f8f8',
+    '--vscode-badge-background': '#cccccc',
+    '--vscode-badge-foreground': '#3b3b3b',
+    '--vscode-list-activeSelectionBackground': '#e8e8e8',
+    '--vscode-list-activeSelectionForeground': '#000000',
+    '--vscode-button-secondaryBackground': '#e5e5e5',
+    '--vscode-button-secondaryForeground': '#3b3b3b',
+    '--vscode-inputValidation-errorBackground': '#f2dede',
+    '--vscode-inputValidation-errorBorder': '#be1100',
+    '--vscode-editorHoverWidget-background': '#f8f8f8',
+    '--vscode-editorHoverWidget-border': '#c8c8c8',
+    '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.16)',
+    '--vscode-charts-blue': '#1a85ff',
+    '--vscode-charts-red': '#e51400',
+    '--vscode-charts-green': '#388a34',
+    '--vscode-charts-yellow': '#bf8803',
+    '--vscode-charts-orange': '#d18616',
+    '--vscode-charts-purple': '#652d90',
+  },
+};
+
+export const HIGH_CONTRAST_THEME: ThemeEmulation = {
+  bodyClass: 'vscode-high-contrast',
+  variables: {
+    ...COMMON_VARIABLES,
+    '--vscode-editor-background': '#000000',
+    '--vscode-editor-foreground': '#ffffff',
+    '--vscode-foreground': '#ffffff',
+    '--vscode-descriptionForeground': '#ffffff',
+    '--vscode-focusBorder': '#f38518',
+    '--vscode-contrastBorder': '#6fc3df',
+    '--vscode-contrastActiveBorder': '#f38518',
+    '--vscode-panel-border': '#6fc3df',
+    '--vscode-charts-blue': '#3794ff',
+    '--vscode-charts-red': '#f14c4c',
+    '--vscode-charts-green': '#89d185',
+    '--vscode-charts-yellow': '#cca700',
+    '--vscode-charts-orange': '#d18616',
+    '--vscode-charts-purple': '#b180d7',
+  },
+};
+
+/** Applies a theme the way VS Code does; also runs before the page's own script when used at load. */
+export function applyThemeInPage(theme: ThemeEmulation): void {
+  const apply = () => {
+    const html = document.documentElement;
+    html.removeAttribute('style');
+    for (const [name, value] of Object.entries(theme.variables)) html.style.setProperty(name, value);
+    document.body.className = theme.bodyClass;
+  };
+  if (document.body) apply();
+  else document.addEventListener('DOMContentLoaded', apply, { once: true });
+}
+
+interface PageWindow {
+  __posted: unknown[];
+  __cspViolations: string[];
+  __vscodeState: unknown;
+}
+
+/**
+ * The fake acquireVsCodeApi, installed before any page script: records what the webview posts,
+ * forwards it to the test's host, keeps setState/getState, and (to prove the webview listens
+ * before it says ready) can answer `ready` synchronously with a first host message.
+ */
+function installFakeVsCodeApi(options: { onReady: unknown; state: unknown }): void {
+  const page = window as unknown as PageWindow & { __hostReceive(message: unknown): Promise<void>; acquireVsCodeApi(): unknown };
+  page.__posted = [];
+  page.__cspViolations = [];
+  page.__vscodeState = options.state;
+  let acquired = false;
+  document.addEventListener('securitypolicyviolation', (event) => {
+    page.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`);
+  });
+  page.acquireVsCodeApi = () => {
+    if (acquired) throw new Error('acquireVsCodeApi may only be called once');
+    acquired = true;
+    return {
+      postMessage(message: unknown) {
+        page.__posted.push(message);
+        void page.__hostReceive(message);
+        const type = (message as { type?: unknown } | null)?.type;
+        if (type === 'ready' && options.onReady) window.postMessage(options.onReady, '*');
+      },
+      getState: () => page.__vscodeState,
+      setState: (state: unknown) => {
+        page.__vscodeState = state;
+        return state;
+      },
+    };
+  };
+}
+
+export interface Problems {
+  consoleErrors: string[];
+  pageErrors: string[];
+  hostErrors: string[];
+}
+
+/** Plays the extension host for one page. */
+export class FakeHost {
+  /** Everything the webview posted, in order, each accepted by parseWebviewMessage. */
+  readonly received: WebviewToHost[] = [];
+  readonly problems: Problems = { consoleErrors: [], pageErrors: [], hostErrors: [] };
+  fixture: Fixture | undefined;
+  /** Answer requestHead / requestTokenRows from the fixture. */
+  autoReply = true;
+  private listeners: (() => void)[] = [];
+
+  private constructor(readonly page: Page) {}
+
+  /** Installs the fake API on `page` (call before page.goto). onReady: a session posted synchronously on ready. */
+  static async attach(page: Page, options: { fixture?: Fixture; theme: ThemeEmulation; sessionOnReady?: boolean; state?: unknown }): Promise<FakeHost> {
+    const host = new FakeHost(page);
+    host.fixture = options.fixture;
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') host.problems.consoleErrors.push(`${message.type()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => host.problems.pageErrors.push(error.stack ?? error.message));
+    await page.exposeFunction('__hostReceive', (raw: unknown) => host.receive(raw));
+    const onReady = options.sessionOnReady && options.fixture ? { type: 'session', session: options.fixture.session } : null;
+    await page.addInitScript(installFakeVsCodeApi, { onReady, state: options.state ?? null });
+    await page.addInitScript(applyThemeInPage, options.theme);
+    return host;
+  }
+
+  private receive(raw: unknown): void {
+    const message = parseWebviewMessage(raw);
+    if (!message) {
+      this.problems.hostErrors.push(`malformed message from the webview: ${JSON.stringify(raw)}`);
+      return;
+    }
+    this.received.push(message);
+    if (message.type === 'webviewError') this.problems.hostErrors.push(`webviewError: ${message.message}`);
+    if (this.autoReply) this.reply(message).catch((error: Error) => this.problems.hostErrors.push(`reply failed: ${error.message}`));
+    for (const listener of this.listeners) listener();
+  }
+
+  private async reply(message: WebviewToHost): Promise<void> {
+    const fixture = this.fixture;
+    if (!fixture) return;
+    if (message.type === 'requestHead' && message.sessionId === fixture.session.sessionId) {
+      const data = headMatrix(fixture, message.layer, message.head);
+      await this.post({ type: 'headAttention', sessionId: message.sessionId, layer: message.layer, head: message.head, data: data.buffer as ArrayBuffer });
+    }
+    if (message.type === 'requestTokenRows' && message.sessionId === fixture.session.sessionId) {
+      const rows = tokenRowsOf(fixture, message.layer, message.token);
+      await this.post({ type: 'tokenRows', sessionId: message.sessionId, layer: message.layer, token: message.token, data: rows.buffer as ArrayBuffer });
+    }
+  }
+
+  /** Posts a host message into the page; attention payloads travel as base64 and become ArrayBuffers there. */
+  async post(message: HostToWebview): Promise<void> {
+    if (!this.received.some((m) => m.type === 'ready')) throw new Error(`the test host posted ${message.type} before the webview was ready`);
+    const base64 = 'data' in message ? Buffer.from(message.data).toString('base64') : null;
+    const fields: Record<string, unknown> = { ...message };
+    delete fields.data;
+    await this.page.evaluate(
+      ({ fields, base64 }) => {
+        let payload = fields;
+        if (base64 !== null) {
+          const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
+          payload = { ...fields, data: bytes.buffer };
+        }
+        window.postMessage(payload, '*');
+      },
+      { fields, base64 },
+    );
+  }
+
+  /** Resolves with the first message at index >= since that matches; rejects after timeoutMs. */
+  waitFor<T extends WebviewToHost>(predicate: (message: WebviewToHost) => message is T, description: string, since?: number, timeoutMs?: number): Promise<T>;
+  waitFor(predicate: (message: WebviewToHost) => boolean, description: string, since?: number, timeoutMs?: number): Promise<WebviewToHost>;
+  waitFor(predicate: (message: WebviewToHost) => boolean, description: string, since = 0, timeoutMs = 5000): Promise<WebviewToHost> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = this.received.slice(since).find(predicate);
+        if (!found) return false;
+        cleanup();
+        resolve(found);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ${description}; received: ${this.received.slice(since).map((m) => m.type).join(', ') || 'nothing'}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((listener) => listener !== onMessage);
+      };
+      const onMessage = () => void check();
+      this.listeners.push(onMessage);
+      check();
+    });
+  }
+
+  /** How many messages have arrived so far (a `since` for waitFor). */
+  mark(): number {
+    return this.received.length;
+  }
+
+  /** Removes (and counts) the problems a test provoked on purpose. */
+  expectProblems(pattern: RegExp): number {
+    let removed = 0;
+    for (const list of [this.problems.consoleErrors, this.problems.pageErrors, this.problems.hostErrors]) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        if (pattern.test(list[i])) {
+          list.splice(i, 1);
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
+  /** Every console error or warning, page error, CSP violation, malformed message and webviewError. */
+  async allProblems(): Promise<string[]> {
+    const csp = await this.page.evaluate(() => (window as unknown as PageWindow).__cspViolations ?? []);
+    return [...this.problems.consoleErrors, ...this.problems.pageErrors, ...this.problems.hostErrors, ...csp.map((v) => `CSP: ${v}`)];
+  }
+}

@@ -1,0 +1,130 @@
+// The panel's DOM-free logic, in plain Node: how weights become pixels (including pooling for long
+// inputs), colour scales, visible whitespace, head/layer stepping, the byte-budgeted cache and the
+// session checks. The browser test covers the same code as a user sees it; this pins the details.
+
+import * as assert from 'node:assert/strict';
+import { MEAN_HEAD, type SessionInfo } from '../../src/shared/protocol';
+import { LruCache } from '../../webview/cache';
+import { rampIndex, scaleWeight } from '../../webview/colorScale';
+import { endsLine, formatPercent, truncateLabel, visibleText } from '../../webview/displayText';
+import { cellSpan, matrixGeometry, paintMatrix, tokenAtPixel, type MatrixPalette } from '../../webview/heatmapPaint';
+import { sessionProblem, stepHead, stepLayer } from '../../webview/state';
+import { buildFixture } from './attentionFixture';
+
+// A palette whose "colours" are readable numbers: ramp[i] = 1000 + i, mask 1 and 2, gap 3.
+const PALETTE: MatrixPalette = { ramp: Uint32Array.from({ length: 256 }, (_, i) => 1000 + i), maskBase: 1, maskLine: 2, gap: 3, hatchPeriod: 4, hatchWidth: 1 };
+
+describe('webview logic', () => {
+  it('makes whitespace visible and breaks lines after newlines', () => {
+    assert.equal(visibleText(' the'), '·the');
+    assert.equal(visibleText('\t\tx'), '→→x');
+    assert.equal(visibleText('\r\n'), '↵');
+    assert.equal(visibleText('\n\n'), '↵↵');
+    assert.equal(visibleText(''), '∅');
+    assert.equal(visibleText('\u0007'), '␇');
+    assert.equal(endsLine('.\n'), true);
+    assert.equal(endsLine(' the'), false);
+    assert.equal(truncateLabel('·internationalisation', 8), '·intern…');
+    assert.equal(truncateLabel('short', 8), 'short');
+    assert.equal(formatPercent(0.4123), '41%');
+    assert.equal(formatPercent(0.0512), '5.1%');
+    assert.equal(formatPercent(0.00123), '0.12%');
+  });
+
+  it('maps weights to the colour ramp per scale; log spans 1e-4 to 1', () => {
+    assert.equal(scaleWeight(0.25, 'linear'), 0.25);
+    assert.equal(scaleWeight(0.25, 'sqrt'), 0.5);
+    assert.equal(scaleWeight(1e-2, 'log'), 0.5);
+    assert.equal(scaleWeight(1e-4, 'log'), 0);
+    assert.equal(scaleWeight(1e-6, 'log'), 0);
+    assert.equal(scaleWeight(0, 'sqrt'), 0);
+    assert.equal(scaleWeight(Number.NaN, 'linear'), 0);
+    assert.equal(scaleWeight(1.5, 'log'), 1);
+    assert.equal(rampIndex(1, 'linear'), 255);
+    let previous = -1;
+    for (let w = 1e-5; w <= 1; w *= 1.5) {
+      const index = rampIndex(w, 'log');
+      assert.ok(index >= previous, 'monotonic');
+      previous = index;
+    }
+  });
+
+  it('steps through heads (mean included) and layers, wrapping both ways', () => {
+    assert.equal(stepHead(MEAN_HEAD, 3, 1), 0);
+    assert.equal(stepHead(2, 3, 1), MEAN_HEAD);
+    assert.equal(stepHead(MEAN_HEAD, 3, -1), 2);
+    assert.equal(stepHead(0, 3, -1), MEAN_HEAD);
+    assert.equal(stepLayer(0, 4, -1), 3);
+    assert.equal(stepLayer(3, 4, 1), 0);
+  });
+
+  it('paints one colour per cell, a grid gap for large cells, and hatches only the masked future', () => {
+    // T = 3, causal: [[1, 0, 0], [0.5, 0.5, 0], [0.2, 0.3, 0.5]]
+    const weights = Float32Array.from([1, 0, 0, 0.5, 0.5, 0, 0.2, 0.3, 0.5]);
+    const geometry = matrixGeometry(3, 6, 2, 1);
+    assert.deepEqual(geometry, { tokens: 3, pixels: 6, cellPx: 2, gapPx: 0 });
+    const out = new Uint32Array(36);
+    paintMatrix(out, weights, geometry, true, 'linear', PALETTE);
+    const at = (x: number, y: number) => out[y * 6 + x];
+    assert.equal(at(0, 0), 1255, 'query 0 → key 0 is weight 1');
+    assert.equal(at(1, 1), 1255, 'a cell fills its 2×2 pixels');
+    assert.equal(at(2, 2), 1000 + Math.round(0.5 * 255), 'query 1 → key 1');
+    assert.equal(at(4, 5), 1000 + Math.round(0.5 * 255), 'query 2 → key 2 (row = query, column = key)');
+    assert.equal(at(2, 4), 1000 + Math.round(0.3 * 255), 'query 2 → key 1');
+    for (const [x, y] of [[2, 0], [5, 0], [4, 3], [5, 2]]) assert.ok([PALETTE.maskBase, PALETTE.maskLine].includes(at(x, y)), `(${x}, ${y}) is masked`);
+    for (let y = 0; y < 6; y++) for (let x = 0; x < 6; x++) if (Math.floor(x / 2) <= Math.floor(y / 2)) assert.ok(at(x, y) >= 1000, `(${x}, ${y}) is a weight`);
+
+    const big = matrixGeometry(3, 90, 30, 1);
+    assert.equal(big.cellPx, 30);
+    assert.equal(big.gapPx, 1);
+    const bigOut = new Uint32Array(90 * 90);
+    paintMatrix(bigOut, weights, big, false, 'linear', PALETTE);
+    assert.equal(bigOut[29], PALETTE.gap, 'the last pixel column of a cell is the gap');
+    assert.equal(bigOut[28], 1255);
+    assert.equal(bigOut[29 * 90], PALETTE.gap, 'so is its last pixel row');
+  });
+
+  it('pools blocks of cells by their maximum when there are more tokens than pixels', () => {
+    const T = 6;
+    const weights = new Float32Array(T * T);
+    weights[5 * T + 0] = 0.8; // a single strong link in the bottom-left block
+    weights[1 * T + 1] = 0.4;
+    assert.deepEqual(matrixGeometry(T, 3, 10, 1), { tokens: 6, pixels: 12, cellPx: 2, gapPx: 0 }, 'never smaller than 16 px');
+    assert.deepEqual(matrixGeometry(40, 20, 10, 1), { tokens: 40, pixels: 20, cellPx: 0, gapPx: 0 }, '40 tokens on 20 px are pooled');
+    const small = { tokens: T, pixels: 3, cellPx: 0, gapPx: 0 };
+    const out = new Uint32Array(9);
+    paintMatrix(out, weights, small, true, 'linear', PALETTE);
+    assert.equal(out[2 * 3 + 0], 1000 + Math.round(0.8 * 255), 'the strong link survives the downscale');
+    assert.equal(out[0], 1000 + Math.round(0.4 * 255));
+    assert.ok([PALETTE.maskBase, PALETTE.maskLine].includes(out[0 * 3 + 2]), 'a block wholly in the future is masked');
+    assert.ok(out[1 * 3 + 1] >= 1000, 'a block on the diagonal is not');
+    assert.equal(tokenAtPixel(small, 2), 4);
+    assert.equal(tokenAtPixel(small, 3), -1);
+    assert.deepEqual(cellSpan(small, 3), { start: 1.5, size: 0.5 });
+    // Null weights (still loading) paint zero everywhere but keep the mask.
+    paintMatrix(out, null, small, true, 'linear', PALETTE);
+    assert.equal(out[0], 1000);
+    assert.ok([PALETTE.maskBase, PALETTE.maskLine].includes(out[2]));
+    assert.throws(() => paintMatrix(new Uint32Array(8), weights, small, true, 'linear', PALETTE), /expected 9 pixels/);
+  });
+
+  it('keeps the cache within its byte budget, evicting the least recently used', () => {
+    const cache = new LruCache<Float32Array>(3 * 400, 1);
+    for (const key of ['a', 'b', 'c']) cache.set(key, new Float32Array(100));
+    cache.get('a');
+    cache.set('d', new Float32Array(100));
+    assert.equal(cache.has('b'), false, 'b was least recently used');
+    assert.equal(cache.has('a') && cache.has('c') && cache.has('d'), true);
+    cache.set('huge', new Float32Array(1000));
+    assert.equal(cache.size, 1, 'an entry over budget still stays (minEntries)');
+  });
+
+  it('refuses inconsistent sessions with a reason', () => {
+    const { session } = buildFixture({ sessionId: 1, text: 'a b c', layers: 1, heads: 2, causal: true, seed: 1 });
+    assert.equal(sessionProblem(session), undefined);
+    assert.match(sessionProblem({ ...session, dims: [1, 2, 3, 4] })!, /must be square/);
+    assert.match(sessionProblem({ ...session, dims: [1, 2, 4, 4] })!, /lists 3 tokens but dims say 4/);
+    assert.match(sessionProblem({ ...session, dims: [1, 0, 3, 3] })!, /four positive integers/);
+    assert.match(sessionProblem({ ...session, colorScale: 'cubic' } as unknown as SessionInfo)!, /unknown colour scale/);
+  });
+});

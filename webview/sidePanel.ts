@@ -1,0 +1,137 @@
+// The side panel: every layer with a "mean of heads" entry and each head (with its colour swatch,
+// the colour its links use). One listbox, one Tab stop (roving tabindex): arrows move within it,
+// selection follows focus, a click picks directly.
+
+import { MEAN_HEAD } from '../src/shared/protocol';
+import { closestIndex, el } from './dom';
+import { headColorCss, type Theme } from './theme';
+
+export interface SidePanelEvents {
+  onSelect(layer: number, head: number): void;
+}
+
+export class SidePanel {
+  readonly element: HTMLElement;
+  private readonly listbox: HTMLElement;
+  /** options[layer][head + 1]; index 0 is the mean. */
+  private options: HTMLElement[][] = [];
+  private layers = 0;
+  private heads = 0;
+  private selected = { layer: 0, head: MEAN_HEAD };
+
+  constructor(private readonly events: SidePanelEvents) {
+    this.listbox = el('div', 'head-grid', { role: 'listbox', 'aria-label': 'Layers and heads', id: 'head-grid' });
+    this.element = el(
+      'nav',
+      'side-panel',
+      { 'aria-label': 'Layers and heads' },
+      el('h2', 'panel-title', undefined, 'Layers & heads'),
+      el('p', 'panel-hint', undefined, 'μ is the mean of a layer’s heads.'),
+      this.listbox,
+    );
+    this.listbox.addEventListener('click', (event) => {
+      const option = optionOf(event.target);
+      if (option) this.pick(option.layer, option.head, true);
+    });
+    this.listbox.addEventListener('keydown', (event) => this.onKey(event));
+  }
+
+  setDims(layers: number, heads: number, theme: Theme): void {
+    this.layers = layers;
+    this.heads = heads;
+    this.options = [];
+    const groups: HTMLElement[] = [];
+    for (let layer = 0; layer < layers; layer++) {
+      const row: HTMLElement[] = [];
+      const mean = el('div', 'head-option mean', { role: 'option', 'data-layer': layer, 'data-head': MEAN_HEAD, tabindex: -1, 'aria-selected': 'false', 'aria-label': `Layer ${layer}, mean of heads`, title: `Layer ${layer} · mean of ${heads} heads` }, 'μ');
+      row.push(mean);
+      for (let head = 0; head < heads; head++) {
+        const swatch = el('span', 'swatch', { 'aria-hidden': 'true' });
+        row.push(
+          el('div', 'head-option', { role: 'option', 'data-layer': layer, 'data-head': head, tabindex: -1, 'aria-selected': 'false', 'aria-label': `Layer ${layer}, head ${head}`, title: `Layer ${layer} · head ${head}` }, swatch, el('span', 'head-number', undefined, String(head))),
+        );
+      }
+      this.options.push(row);
+      groups.push(el('div', 'layer-row', { role: 'group', 'aria-label': `Layer ${layer}` }, el('span', 'layer-label', { 'aria-hidden': 'true' }, `L${layer}`), ...row));
+    }
+    this.listbox.replaceChildren(...groups);
+    this.listbox.style.setProperty('--heads', String(heads));
+    this.setTheme(theme);
+    this.setSelected(this.selected.layer, this.selected.head);
+  }
+
+  setTheme(theme: Theme): void {
+    for (const row of this.options) {
+      for (let head = 0; head < this.heads; head++) row[head + 1].style.setProperty('--head-color', headColorCss(theme, head));
+    }
+  }
+
+  setSelected(layer: number, head: number): void {
+    const previous = this.option(this.selected.layer, this.selected.head);
+    if (previous) {
+      previous.setAttribute('aria-selected', 'false');
+      previous.setAttribute('tabindex', '-1');
+    }
+    this.selected = { layer, head };
+    const current = this.option(layer, head);
+    if (current) {
+      current.setAttribute('aria-selected', 'true');
+      current.setAttribute('tabindex', '0');
+    }
+  }
+
+  private option(layer: number, head: number): HTMLElement | undefined {
+    return this.options[layer]?.[head + 1];
+  }
+
+  private pick(layer: number, head: number, focus: boolean): void {
+    const option = this.option(layer, head);
+    if (!option) return;
+    this.events.onSelect(layer, head);
+    if (focus) option.focus();
+  }
+
+  private onKey(event: KeyboardEvent): void {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const at = optionOf(event.target);
+    if (!at) return;
+    const columns = this.heads + 1;
+    let column = at.head + 1;
+    let layer = at.layer;
+    switch (event.key) {
+      case 'ArrowLeft':
+        column = (column - 1 + columns) % columns;
+        break;
+      case 'ArrowRight':
+        column = (column + 1) % columns;
+        break;
+      case 'ArrowUp':
+        layer = (layer - 1 + this.layers) % this.layers;
+        break;
+      case 'ArrowDown':
+        layer = (layer + 1) % this.layers;
+        break;
+      case 'Home':
+        column = 0;
+        break;
+      case 'End':
+        column = columns - 1;
+        break;
+      case 'Enter':
+      case ' ':
+        break;
+      default:
+        return;
+    }
+    // Handled here: the panel-wide ←/→ (move the focused token) must not see these keys.
+    event.preventDefault();
+    event.stopPropagation();
+    this.pick(layer, column - 1, true);
+  }
+}
+
+function optionOf(target: EventTarget | null): { layer: number; head: number } | undefined {
+  const layer = closestIndex(target, '.head-option', 'layer');
+  const head = closestIndex(target, '.head-option', 'head');
+  return layer === undefined || head === undefined ? undefined : { layer, head };
+}

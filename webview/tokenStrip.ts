@@ -1,0 +1,181 @@
+// The tokens in reading order as chips, whitespace made visible and a real line break after every
+// newline. One chip is the keyboard stop (roving tabindex); the active token's top-k attended
+// tokens get a background whose strength follows their weight and a percentage badge.
+
+import type { TokenSpan } from '../src/core/types';
+import type { WeightedToken } from '../src/shared/protocol';
+import { endsLine, formatPercent, visibleText } from './displayText';
+import { closestIndex, el } from './dom';
+
+export interface TokenStripEvents {
+  /** The pointer entered a chip, or left the strip (null). */
+  onHover(token: number | null): void;
+  /** A chip received keyboard (or click) focus. */
+  onFocusChip(token: number): void;
+  /** Click, Enter or Space on a chip: pin it, or unpin it when it is pinned. */
+  onToggle(token: number): void;
+}
+
+export interface ChipBox {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+export class TokenStrip {
+  /** The scrolling viewport. */
+  readonly element: HTMLElement;
+  /** The positioned content the chips (and the link overlay) live in. */
+  readonly flow: HTMLElement;
+  private chips: HTMLElement[] = [];
+  private labels: string[] = [];
+  private attended: WeightedToken[] = [];
+  private active: number | null = null;
+  private cursor = 0;
+  private hovered: number | null = null;
+
+  constructor(private readonly events: TokenStripEvents) {
+    this.flow = el('div', 'token-flow', { role: 'listbox', 'aria-label': 'Tokens', 'aria-orientation': 'horizontal' });
+    this.element = el('div', 'token-scroll', undefined, this.flow);
+    this.flow.addEventListener('mouseover', (event) => {
+      const token = closestIndex(event.target, '.token', 'index');
+      if (token !== undefined && token !== this.hovered) {
+        this.hovered = token;
+        this.events.onHover(token);
+      }
+    });
+    this.flow.addEventListener('mouseleave', () => {
+      this.hovered = null;
+      this.events.onHover(null);
+    });
+    this.flow.addEventListener('focusin', (event) => {
+      const token = closestIndex(event.target, '.token', 'index');
+      if (token !== undefined) this.events.onFocusChip(token);
+    });
+    this.flow.addEventListener('click', (event) => {
+      const token = closestIndex(event.target, '.token', 'index');
+      if (token !== undefined) this.events.onToggle(token);
+    });
+    this.flow.addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter' && event.key !== ' ') return;
+      const token = closestIndex(event.target, '.token', 'index');
+      if (token === undefined) return;
+      event.preventDefault();
+      this.events.onToggle(token);
+    });
+  }
+
+  setTokens(tokens: TokenSpan[]): void {
+    const fragment = document.createDocumentFragment();
+    this.chips = [];
+    this.labels = [];
+    this.attended = [];
+    this.active = null;
+    this.hovered = null;
+    this.cursor = 0;
+    tokens.forEach((token, index) => {
+      const shown = visibleText(token.text);
+      const chip = el(
+        'div',
+        token.text.length === 0 ? 'token empty' : token.text.trim() === '' ? 'token whitespace' : 'token',
+        { role: 'option', id: `token-${index}`, 'data-index': index, tabindex: index === 0 ? 0 : -1, 'aria-selected': 'false', title: `#${index} · id ${token.id} · ${JSON.stringify(token.text)}` },
+        el('span', 'token-text', undefined, shown),
+        el('span', 'token-weight', { 'aria-hidden': 'true' }),
+      );
+      this.labels.push(`Token ${index}: ${shown}`);
+      chip.setAttribute('aria-label', this.labels[index]);
+      this.chips.push(chip);
+      fragment.append(chip);
+      if (endsLine(token.text)) fragment.append(el('span', 'line-break', { 'aria-hidden': 'true' }));
+    });
+    // Keep the links overlay (first child, if any) and replace everything else.
+    const overlay = this.flow.querySelector(':scope > svg');
+    this.flow.replaceChildren(...(overlay ? [overlay] : []), fragment);
+  }
+
+  get count(): number {
+    return this.chips.length;
+  }
+
+  get cursorToken(): number {
+    return this.cursor;
+  }
+
+  /** Marks the active (hovered, focused or pinned) token. */
+  setActive(token: number | null, pinned: boolean): void {
+    if (this.active !== null) {
+      const previous = this.chips[this.active];
+      previous?.classList.remove('active', 'pinned');
+      previous?.setAttribute('aria-selected', 'false');
+    }
+    this.active = token;
+    this.flow.classList.toggle('has-active', token !== null);
+    if (token === null) return;
+    const chip = this.chips[token];
+    chip?.classList.add('active');
+    chip?.classList.toggle('pinned', pinned);
+    chip?.setAttribute('aria-selected', 'true');
+  }
+
+  /** Highlights the active token's top-k keys, largest first. */
+  setAttended(attended: WeightedToken[]): void {
+    for (const { token } of this.attended) {
+      const chip = this.chips[token];
+      if (!chip) continue;
+      chip.classList.remove('attended');
+      delete chip.dataset.rank;
+      delete chip.dataset.weight;
+      chip.style.removeProperty('--weight');
+      chip.querySelector('.token-weight')!.textContent = '';
+      chip.setAttribute('aria-label', this.labels[token]);
+    }
+    this.attended = attended;
+    const strongest = attended.reduce((max, item) => Math.max(max, item.weight), 0) || 1;
+    attended.forEach(({ token, weight }, rank) => {
+      const chip = this.chips[token];
+      if (!chip) return;
+      chip.classList.add('attended');
+      chip.dataset.rank = String(rank + 1);
+      chip.dataset.weight = String(weight);
+      chip.style.setProperty('--weight', (weight / strongest).toFixed(3));
+      chip.querySelector('.token-weight')!.textContent = formatPercent(weight);
+      chip.setAttribute('aria-label', `${this.labels[token]}, attended ${formatPercent(weight)}`);
+    });
+  }
+
+  /** Moves the keyboard stop to `token`; focuses it when asked; scrolls it into view. */
+  setCursor(token: number, focus: boolean): void {
+    const chip = this.chips[token];
+    if (!chip) return;
+    this.chips[this.cursor]?.setAttribute('tabindex', '-1');
+    this.cursor = token;
+    chip.setAttribute('tabindex', '0');
+    if (focus) chip.focus({ preventScroll: true });
+    this.scrollIntoView(token);
+  }
+
+  scrollIntoView(token: number): void {
+    const chip = this.chips[token];
+    if (!chip) return;
+    // Scroll only the strip's own viewport, by hand: scrollIntoView would also scroll the page.
+    const viewport = this.element;
+    const top = chip.offsetTop;
+    const bottom = top + chip.offsetHeight;
+    const margin = 8;
+    if (top - margin < viewport.scrollTop) viewport.scrollTop = Math.max(0, top - margin);
+    else if (bottom + margin > viewport.scrollTop + viewport.clientHeight) viewport.scrollTop = bottom + margin - viewport.clientHeight;
+  }
+
+  /** True when keyboard focus is on one of the chips. */
+  containsFocus(): boolean {
+    return this.flow.contains(document.activeElement);
+  }
+
+  /** A chip's box in the flow's coordinates (the links overlay's coordinates). */
+  chipBox(token: number): ChipBox | undefined {
+    const chip = this.chips[token];
+    if (!chip) return undefined;
+    return { left: chip.offsetLeft, top: chip.offsetTop, width: chip.offsetWidth, height: chip.offsetHeight };
+  }
+}
