@@ -1,20 +1,11 @@
 // A deterministic attention tensor and session for the browser tests, built here (not by the code
 // under test) so every expectation — which tokens a head attends to, what the mean is — is known.
 
+import { seededRandom } from '../../src/core/random';
 import type { TokenSpan } from '../../src/core/types';
-import type { SessionInfo, WeightedToken } from '../../src/shared/protocol';
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
+import type { SessionInfo, WeightedToken } from '../../src/shared/protocol';
 
 /** GPT-2-like pre-tokens: words carry their leading space; newlines and tabs are tokens of their own. */
 export function tokenize(text: string): TokenSpan[] {

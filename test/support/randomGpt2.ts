@@ -2,19 +2,11 @@
 // "transformer." prefix) and tokenizer.json. Nothing is downloaded; the same seed gives the same bytes.
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { seededRandom } from '../../src/core/random';
 import { writeSafetensors, type WritableTensor } from '../../src/core/safetensors';
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-export function createRng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Uniform [0, 1) samples; the same seed gives the same sequence. */
+export const createRng = seededRandom;
 
 /** Standard normal samples from a uniform generator (Box-Muller). */
 export function createNormalRng(seed: number): () => number {

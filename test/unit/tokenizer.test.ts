@@ -9,21 +9,10 @@ import type { TokenSpan } from '../../src/core/types';
 import {
   BYTE_SYMBOLS, END_OF_TEXT, buildByteLevelBpeTokenizer, byteLevelTokenizerJson, toByteSymbols,
 } from '../support/bpeTokenizer';
+import { seededRandom } from '../../src/core/random';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sym = (byte: number): string => BYTE_SYMBOLS[byte];
 

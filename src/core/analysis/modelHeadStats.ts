@@ -2,6 +2,7 @@
 // head does (previous-token, first-token, self, entropy, induction). Used by `attention-inspector stats`.
 import { Gpt2Model } from '../gpt2/model';
 import { TextTokenizer } from '../tokenizer/textTokenizer';
+import { seededRandom } from '../random';
 import { averagePatterns, headPatterns, inductionScores, type HeadPattern } from './headStats';
 
 export interface HeadStat extends HeadPattern {
@@ -27,18 +28,6 @@ export interface HeadStatsOptions {
   inductionSequences?: number;
   inductionLength?: number;
   seed?: number;
-}
-
-/** mulberry32: a small seeded PRNG so induction sequences are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export async function measureHeads(model: Gpt2Model, tokenizer: TextTokenizer, heldOutTexts: string[], options: HeadStatsOptions = {}): Promise<HeadStatsReport> {
