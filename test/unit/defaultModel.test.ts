@@ -1,0 +1,47 @@
+// The bundled default model folder: complete, within its size budget, loadable by both backends,
+// and its trained tokenizer meets the offset rule on random Unicode text.
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { seededRandom } from '../../src/core/random';
+import { TextTokenizer } from '../../src/core/tokenizer/textTokenizer';
+import { parseGpt2Config } from '../../src/core/gpt2/config';
+import { bundledModelDir } from '../support/heldout';
+import { assertCoversExactly, expectedSpansFromByteCounts, randomText, ranges } from '../support/offsetOracle';
+
+describe('bundled default model', () => {
+  const dir = bundledModelDir();
+
+  it('holds every file both backends and the model card need, in at most 30 MB', () => {
+    const files = ['config.json', 'model.safetensors', 'tokenizer.json', 'model.onnx', 'MODEL_CARD.md'];
+    let total = 0;
+    for (const file of files) {
+      const full = path.join(dir, file);
+      assert.ok(fs.existsSync(full), `${file} is missing`);
+      total += fs.statSync(full).size;
+    }
+    for (const file of fs.readdirSync(dir)) if (!files.includes(file)) total += fs.statSync(path.join(dir, file)).size;
+    assert.ok(total <= 30 * 1024 * 1024, `the folder holds ${(total / 1048576).toFixed(1)} MB`);
+  });
+
+  it('has a GPT-2 config whose vocabulary matches its tokenizer', async () => {
+    const config = parseGpt2Config(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')));
+    const tokenizer = await TextTokenizer.fromFile(path.join(dir, 'tokenizer.json'));
+    assert.equal(tokenizer.vocabSize, config.vocabSize);
+    assert.ok(config.nPositions >= 256, `context ${config.nPositions}`);
+  });
+
+  it('tokenizes 1000 random Unicode strings with spans that tile the text by the first-byte rule', async function () {
+    this.timeout(30_000);
+    const tokenizer = await TextTokenizer.fromFile(path.join(dir, 'tokenizer.json'));
+    const random = seededRandom(31337);
+    for (let n = 0; n < 1000; n++) {
+      const text = randomText(random);
+      const spans = tokenizer.encode(text);
+      assertCoversExactly(text, spans);
+      const byteCounts = spans.map((span) => (tokenizer.idToToken(span.id) as string).length);
+      assert.deepEqual(ranges(spans), expectedSpansFromByteCounts(text, byteCounts), `offsets of ${JSON.stringify(text)}`);
+      if (spans.length > 0) assert.equal(tokenizer.decode(spans.map((span) => span.id)), text);
+    }
+  });
+});
