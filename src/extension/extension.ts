@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { SessionInfo, WebviewToHost } from '../shared/protocol';
 import type { DecoratedRange } from './editorDecorations';
 import { InspectionController } from './inspectionController';
+import { chooseModel } from './chooseModel';
 
 export interface AttentionInspectorApi {
   /** Resolves when no run is in flight. */
@@ -29,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): AttentionInspectorAp
     output,
     controller,
     vscode.commands.registerCommand('attentionInspector.showAttention', () => controller.showAttention()),
+    vscode.commands.registerCommand('attentionInspector.chooseModel', () => chooseModel()),
   );
   const defaultAsk = controller.ask;
   return {

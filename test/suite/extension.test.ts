@@ -422,4 +422,37 @@ describe('Attention Inspector in a real extension host', function () {
     assert.ok(recovered.session, 'a good model setting works right after the failure');
     assertTokensRebuild(recovered.session, 'return a + b;');
   });
+  it('Choose Model… writes a checked folder to the setting and refuses one without a model', async function () {
+    const window = vscode.window as unknown as { showOpenDialog: (options: unknown) => Thenable<vscode.Uri[] | undefined> };
+    const original = window.showOpenDialog;
+    let offered: vscode.Uri[] | undefined;
+    window.showOpenDialog = async () => offered;
+    try {
+      await setSetting('model', '');
+      offered = [vscode.Uri.file(tinyModel)];
+      await vscode.commands.executeCommand('attentionInspector.chooseModel');
+      assert.equal(vscode.workspace.getConfiguration('attentionInspector').get('model'), tinyModel, 'the picked folder became the model setting');
+      assert.ok(shown.some((item) => item.level === 'info' && item.message.includes('builtin backend')), 'the user is told which backend will run it');
+
+      const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'attention-inspector-empty-'));
+      offered = [vscode.Uri.file(empty)];
+      const shownBefore = shown.length;
+      // With a model already set, the command first asks whether to pick a folder or go back to the bundled one.
+      const quickPick = vscode.window as unknown as { showQuickPick: (items: string[]) => Thenable<string | undefined> };
+      const originalQuickPick = quickPick.showQuickPick;
+      quickPick.showQuickPick = async (items) => items.find((item) => /folder/i.test(item));
+      try {
+        await vscode.commands.executeCommand('attentionInspector.chooseModel');
+      } finally {
+        quickPick.showQuickPick = originalQuickPick;
+      }
+      assert.equal(vscode.workspace.getConfiguration('attentionInspector').get('model'), tinyModel, 'a folder without a model leaves the setting alone');
+      assert.ok(
+        shown.slice(shownBefore).some((item) => item.level === 'error' && /tokenizer\.json/.test(item.message) && /not changed/.test(item.message)),
+        `the error says what is missing: ${JSON.stringify(shown.slice(shownBefore))}`,
+      );
+    } finally {
+      window.showOpenDialog = original;
+    }
+  });
 });
