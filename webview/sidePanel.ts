@@ -77,6 +77,9 @@ export class SidePanel {
     if (current) {
       current.setAttribute('aria-selected', 'true');
       current.setAttribute('tabindex', '0');
+      // Keys like ] change the selection from anywhere; if the focus ring sat on the old option,
+      // it follows, so focus and selection never point at different heads.
+      if (previous && previous !== current && document.activeElement === previous) current.focus();
     }
   }
 
