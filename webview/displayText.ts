@@ -10,9 +10,12 @@ const VISIBLE: Record<string, string> = {
   '\u200b': '␣',
 };
 
-/** Token text with whitespace and control characters replaced by visible symbols; '' becomes '∅'. */
+/**
+ * Token text with whitespace and control characters replaced by visible symbols. '' (a token that
+ * holds only the trailing bytes of a character the previous token started) becomes '⋯'.
+ */
 export function visibleText(text: string): string {
-  if (text.length === 0) return '∅';
+  if (text.length === 0) return '⋯';
   let shown = '';
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];

@@ -79,7 +79,7 @@ export class TokenStrip {
       const chip = el(
         'div',
         token.text.length === 0 ? 'token empty' : token.text.trim() === '' ? 'token whitespace' : 'token',
-        { role: 'option', id: `token-${index}`, 'data-index': index, tabindex: index === 0 ? 0 : -1, 'aria-selected': 'false', title: `#${index} · id ${token.id} · ${JSON.stringify(token.text)}` },
+        { role: 'option', id: `token-${index}`, 'data-index': index, tabindex: index === 0 ? 0 : -1, 'aria-selected': 'false', title: `#${index} · id ${token.id} · ${describeText(tokens, index)}` },
         el('span', 'token-text', undefined, shown),
         el('span', 'token-weight', { 'aria-hidden': 'true' }),
       );
@@ -178,4 +178,14 @@ export class TokenStrip {
     if (!chip) return undefined;
     return { left: chip.offsetLeft, top: chip.offsetTop, width: chip.offsetWidth, height: chip.offsetHeight };
   }
+}
+
+/** The chip's tooltip text; an empty token says which character's bytes it carries. */
+function describeText(tokens: readonly TokenSpan[], index: number): string {
+  if (tokens[index].text !== '') return JSON.stringify(tokens[index].text);
+  for (let previous = index - 1; previous >= 0; previous--) {
+    const last = Array.from(tokens[previous].text).pop();
+    if (last !== undefined) return `more bytes of “${last}” (byte-level BPE split this character over several tokens)`;
+  }
+  return 'no characters of its own';
 }

@@ -20,7 +20,7 @@ describe('webview logic', () => {
     assert.equal(visibleText('\t\tx'), '→→x');
     assert.equal(visibleText('\r\n'), '↵');
     assert.equal(visibleText('\n\n'), '↵↵');
-    assert.equal(visibleText(''), '∅');
+    assert.equal(visibleText(''), '⋯');
     assert.equal(visibleText('\u0007'), '␇');
     assert.equal(endsLine('.\n'), true);
     assert.equal(endsLine(' the'), false);
