@@ -1,6 +1,7 @@
 // Builds every bundle the project ships or tests:
 //   dist/extension.js  the extension host entry (node, cjs; vscode and onnxruntime-node stay external)
 //   dist/cli.js        the `attention-inspector` command (node, cjs)
+//   dist/onnxWorker.js the child process that runs onnxruntime-node for the ONNX backend (node, cjs)
 //   dist/webview.js    the panel's script (browser, iife)
 //   dist/test/**       unit, browser, extension-host and end-to-end tests, one bundle per test file
 // Usage: node esbuild.js [--watch] [--production]
@@ -38,6 +39,8 @@ const nodeDefaults = {
 const builds = [
   { ...nodeDefaults, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { ...nodeDefaults, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // The child process that hosts onnxruntime-node for the ONNX backend (src/core/backends/isolated).
+  { ...nodeDefaults, entryPoints: ['src/core/backends/isolated/onnxWorkerMain.ts'], outfile: 'dist/onnxWorker.js' },
   {
     bundle: true,
     platform: 'browser',

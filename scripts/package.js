@@ -152,7 +152,7 @@ function printSummary(entries) {
 function checkContents(names, target, withoutOnnxruntime) {
   const problems = [];
   const [platform, arch] = TARGETS[target];
-  const required = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/webview.js'];
+  const required = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/webview.js', 'extension/dist/onnxWorker.js'];
   if (!withoutOnnxruntime) {
     required.push(
       'extension/node_modules/onnxruntime-node/dist/index.js',

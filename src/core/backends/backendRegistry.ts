@@ -3,6 +3,10 @@
 import { chooseBackend, inspectModelFolder } from '../modelFolder';
 import type { AttentionBackend, BackendChoice, BackendName } from '../types';
 import { BuiltinBackend } from './builtinBackend';
+import { IsolatedOnnxBackend } from './isolated/isolatedOnnxBackend';
+
+/** Set to 1 to run onnxruntime-node inside the calling process (debugging only: no isolation). */
+export const ONNX_IN_PROCESS_ENV = 'ATTENTION_INSPECTOR_ONNX_IN_PROCESS';
 
 export type BackendFactory = (name: BackendName, dir: string, modelName: string) => AttentionBackend;
 
@@ -11,9 +15,14 @@ export const defaultBackendFactory: BackendFactory = (name, dir, modelName) => {
     case 'builtin':
       return new BuiltinBackend(dir, modelName);
     case 'onnx':
-      // Loaded on demand so that the native addon is only touched by users of the ONNX backend.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return new (require('./onnxBackend') as typeof import('./onnxBackend')).OnnxBackend(dir, modelName);
+      // onnxruntime-node runs in a child process, so that a native crash or an endless run costs
+      // that process and not the extension host. ATTENTION_INSPECTOR_ONNX_IN_PROCESS=1 runs it here
+      // instead, for debugging (loaded on demand: only users of the ONNX backend touch the addon).
+      if (process.env[ONNX_IN_PROCESS_ENV] === '1') {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        return new (require('./onnxBackend') as typeof import('./onnxBackend')).OnnxBackend(dir, modelName);
+      }
+      return new IsolatedOnnxBackend(dir, modelName);
   }
 };
 

@@ -1,0 +1,47 @@
+// The one contract between IsolatedOnnxBackend (parent) and onnxWorkerMain (the forked child that
+// hosts onnxruntime-node). Each direction is a discriminated union on `type`. Messages travel with
+// Node's 'advanced' IPC serialization (the structured clone algorithm), so the Float32Arrays of an
+// AttentionResult cross as typed arrays, not JSON.
+import type { AttentionResult, ModelInfo, RunOptions } from '../../types';
+
+/** Set to '1' in the child's environment to let it honour the debug requests below; tests only. */
+export const WORKER_DEBUG_ENV = 'ATTENTION_INSPECTOR_WORKER_DEBUG';
+
+// ---------------------------------------------------------------- parent -> worker
+
+export type ParentToWorker =
+  /** Sent once, first: the model folder this worker serves (one worker per backend). */
+  | { type: 'init'; dir: string; modelName: string }
+  | { type: 'describe'; id: number }
+  | { type: 'run'; id: number; text: string; options: RunOptions }
+  /** Test hook: the worker calls process.abort(), as a native crash in onnxruntime would. */
+  | { type: 'debugCrash'; id: number }
+  /** Test hook: the worker spins forever, as an endless run would. */
+  | { type: 'debugHang'; id: number };
+
+export type WorkerRequest = Exclude<ParentToWorker, { type: 'init' }>;
+export type DebugRequestType = 'debugCrash' | 'debugHang';
+
+// ---------------------------------------------------------------- worker -> parent
+
+export type WorkerToParent =
+  | { type: 'described'; id: number; info: ModelInfo }
+  | { type: 'result'; id: number; result: AttentionResult }
+  | { type: 'failed'; id: number; error: SerializedError };
+
+/**
+ * An error thrown in the worker. `kind` is the nearest class of src/core/errors.ts it is an
+ * instance of, so the parent can rebuild the same class (the extension relies on instanceof);
+ * `fields` are its own enumerable properties (e.g. tokenCount and maxTokens).
+ */
+export interface SerializedError {
+  kind: 'TooManyTokensError' | 'CancelledError' | 'ModelLoadError' | 'InputError' | 'AttentionInspectorError' | 'Error';
+  name: string;
+  message: string;
+  stack?: string;
+  fields: Record<string, unknown>;
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unexpected message ${JSON.stringify(value)}`);
+}

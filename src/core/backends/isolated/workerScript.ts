@@ -1,0 +1,23 @@
+// Where dist/onnxWorker.js is. The bundles that use the isolated backend live in dist/ themselves
+// (extension.js, cli.js) or below it (test bundles in dist/test/**), so walking up from the running
+// bundle finds the worker next to it or in the nearest dist/ above it.
+import * as fs from 'fs';
+import * as path from 'path';
+import { AttentionInspectorError } from '../../errors';
+
+export const WORKER_SCRIPT = 'onnxWorker.js';
+
+/** The nearest onnxWorker.js at or above fromDir, or in a dist/ folder of one of those folders. */
+export function locateWorkerScript(fromDir: string = __dirname): string {
+  const start = path.resolve(fromDir);
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    for (const candidate of [path.join(dir, WORKER_SCRIPT), path.join(dir, 'dist', WORKER_SCRIPT)]) {
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  throw new AttentionInspectorError(
+    `The onnxruntime worker script ${WORKER_SCRIPT} is missing: it is not in ${start} nor in any dist/ folder above it. ` +
+      'Reinstall the extension, or run `node esbuild.js` in a development checkout.',
+  );
+}
