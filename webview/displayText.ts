@@ -29,6 +29,11 @@ export function visibleText(text: string): string {
   return shown;
 }
 
+/** What a chip or an axis shows for a token: its label when the tokenizer inserted it, else its visible text. */
+export function tokenDisplay(token: { text: string; label?: string }): string {
+  return token.label ?? visibleText(token.text);
+}
+
 /** True when the token ends a line, so the strip breaks after it as the text does. */
 export function endsLine(text: string): boolean {
   return text.includes('\n') || text.endsWith('\r');

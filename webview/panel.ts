@@ -7,7 +7,7 @@ import { assertNever, MEAN_HEAD, type ColorScale, type HostToWebview, type Sessi
 import { Banners } from './banners';
 import { LruCache } from './cache';
 import { isColorScale } from './colorScale';
-import { formatPercent, visibleText } from './displayText';
+import { formatPercent, tokenDisplay } from './displayText';
 import { el } from './dom';
 import { renderHeader } from './header';
 import { Heatmap } from './heatmap';
@@ -215,7 +215,7 @@ export class Panel {
     this.pendingHeads.clear();
     this.pendingRows.clear();
     this.lastFocusSignature = noFocusSignature(session.sessionId);
-    this.tokenTexts = session.tokens.map((token) => visibleText(token.text));
+    this.tokenTexts = session.tokens.map(tokenDisplay);
 
     this.root.querySelector(':scope > .placeholder')?.remove();
     this.banners.hideBusy();

@@ -4,7 +4,7 @@
 
 import type { TokenSpan } from '../src/core/types';
 import type { WeightedToken } from '../src/shared/protocol';
-import { endsLine, formatPercent, visibleText } from './displayText';
+import { endsLine, formatPercent, tokenDisplay } from './displayText';
 import { closestIndex, el } from './dom';
 
 export interface TokenStripEvents {
@@ -75,10 +75,10 @@ export class TokenStrip {
     this.hovered = null;
     this.cursor = 0;
     tokens.forEach((token, index) => {
-      const shown = visibleText(token.text);
+      const shown = tokenDisplay(token);
       const chip = el(
         'div',
-        token.text.length === 0 ? 'token empty' : token.text.trim() === '' ? 'token whitespace' : 'token',
+        token.label !== undefined ? 'token special' : token.text.length === 0 ? 'token empty' : token.text.trim() === '' ? 'token whitespace' : 'token',
         { role: 'option', id: `token-${index}`, 'data-index': index, tabindex: index === 0 ? 0 : -1, 'aria-selected': 'false', title: `#${index} · id ${token.id} · ${describeText(tokens, index)}` },
         el('span', 'token-text', undefined, shown),
         el('span', 'token-weight', { 'aria-hidden': 'true' }),
@@ -182,6 +182,8 @@ export class TokenStrip {
 
 /** The chip's tooltip text; an empty token says which character's bytes it carries. */
 function describeText(tokens: readonly TokenSpan[], index: number): string {
+  const label = tokens[index].label;
+  if (label !== undefined) return `${label}, inserted by the tokenizer (covers no text)`;
   if (tokens[index].text !== '') return JSON.stringify(tokens[index].text);
   for (let previous = index - 1; previous >= 0; previous--) {
     const last = Array.from(tokens[previous].text).pop();

@@ -10,6 +10,8 @@ export interface TokenSpan {
   text: string;
   start: number;
   end: number;
+  /** For tokens the tokenizer inserted ([CLS], [SEP], BOS...), which cover no text: their vocabulary string. */
+  label?: string;
 }
 
 export type BackendName = 'builtin' | 'onnx';

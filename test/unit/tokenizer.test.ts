@@ -354,6 +354,8 @@ describe('TextTokenizer, WordPiece (best-effort alignment)', () => {
     ]);
     assert.deepEqual(ranges(spans).slice(0, 3), [[0, 0], [0, 5], [5, 6]]);
     assert.deepEqual(ranges(spans).slice(-3), [[43, 44], [45, 46], [46, 46]]);
+    // Inserted tokens carry their vocabulary string as a label; tokens of the text carry none.
+    assert.deepEqual(spans.map((span) => span.label), ['[CLS]', ...Array(15).fill(undefined), '[SEP]']);
     assertWellFormed(text, spans);
     // Nothing but whitespace: [CLS] still opens at 0 and [SEP] still closes at the end.
     assert.deepEqual(ranges(bert.encode(' \t ')), [[0, 0], [3, 3]]);

@@ -128,7 +128,7 @@ export class TextTokenizer {
       const k = t - alignedFrom;
       const start = k < 0 ? 0 : k >= aligned.length ? text.length : starts[k];
       const end = k < 0 ? 0 : k >= aligned.length ? text.length : ends[k];
-      spans[t] = { id, text: text.slice(start, end), start, end };
+      spans[t] = k < 0 || k >= aligned.length ? { id, text: '', start, end, label: full.tokens[t] } : { id, text: text.slice(start, end), start, end };
     }
     return spans;
   }
