@@ -6,7 +6,7 @@ import type { AttentionResult } from '../core/types';
 
 export interface JsonReport {
   model: { name: string; layers: number; heads: number; causal: boolean; kind: string; backend: string; dModel: number; vocabSize: number };
-  tokens: { id: number; text: string; start: number; end: number }[];
+  tokens: { id: number; text: string; start: number; end: number; label?: string }[];
   attention: { dims: [number, number, number, number]; dtype: 'float32'; data: string };
   truncatedFrom?: number;
   predictions?: { id: number; token: string; probability: number }[];
@@ -35,7 +35,7 @@ export function toJsonReport(result: AttentionResult): JsonReport {
   const { model } = result;
   return {
     model: { name: model.name, layers: result.dims[0], heads: result.dims[1], causal: result.causal, kind: model.kind, backend: model.backend, dModel: model.dModel, vocabSize: model.vocabSize },
-    tokens: result.tokens.map(({ id, text, start, end }) => ({ id, text, start, end })),
+    tokens: result.tokens.map(({ id, text, start, end, label }) => ({ id, text, start, end, ...(label !== undefined ? { label } : {}) })),
     attention: { dims: result.dims, dtype: 'float32', data: float32ToBase64(result.attention) },
     ...(result.truncatedFrom !== undefined ? { truncatedFrom: result.truncatedFrom } : {}),
     ...(result.predictions ? { predictions: result.predictions } : {}),
@@ -52,7 +52,7 @@ export function toTextReport(result: AttentionResult, topK = 3): string {
   lines.push(`Tokens ${T}${result.truncatedFrom !== undefined ? ` (first ${T} of ${result.truncatedFrom})` : ''}, ${result.elapsedMs.toFixed(0)} ms`);
   const idWidth = String(T - 1).length;
   result.tokens.forEach((token, t) => {
-    lines.push(`  ${String(t).padStart(idWidth)}  [${token.start}, ${token.end})  ${JSON.stringify(token.text)}  id ${token.id}`);
+    lines.push(`  ${String(t).padStart(idWidth)}  [${token.start}, ${token.end})  ${token.label ?? JSON.stringify(token.text)}  id ${token.id}`);
   });
   const last = T - 1;
   lines.push(`Last token ${JSON.stringify(result.tokens[last].text)} attends to (top ${topK} per head):`);

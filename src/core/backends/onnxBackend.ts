@@ -1,13 +1,18 @@
-// onnxruntime-node as a backend for models that output their attention probabilities
-// (an `attentions` tensor [L, B, H, T, T], or one [B, H, T, T] output per layer).
+// onnxruntime-node as a backend for any unfused ONNX transformer. Attention comes from outputs that
+// already hold it (`attentions` [L, B, H, T, T], or one [B, H, T, T] output per layer) or, when a
+// model has none, from graph surgery: the Softmax outputs inside its attention blocks are added as
+// graph outputs and the modified model runs from memory (src/core/onnx).
 import * as fs from 'fs';
 import * as path from 'path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ModelLoadError, throwIfCancelled } from '../errors';
+import { exposeModelFile, noAttentionMessage } from '../onnx/exposeAttention';
+import { planInputs, toOrtFeeds, type GraphInput } from '../onnx/inputs';
+import { siteLayout } from '../onnx/siteTensors';
+import { topPredictions } from '../predictions';
 import { TextTokenizer } from '../tokenizer/textTokenizer';
 import type { AttentionBackend, AttentionResult, CancellationSignal, ModelInfo, RunOptions } from '../types';
 import { fitTokens } from './truncation';
-import { topPredictions } from '../predictions';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -15,15 +20,15 @@ interface Loaded {
   ort: Ort;
   session: InferenceSession;
   tokenizer: TextTokenizer;
-  /** Outputs holding attention: one rank-5 stacked output, or rank-4 outputs in layer order. */
+  inputs: GraphInput[];
+  /** Outputs holding attention: one rank-5 stacked output, or rank-4/3 outputs in layer order. */
   attentionOutputs: string[];
   stacked: boolean;
+  /** How the attention was found, for the output channel and the model card. */
+  source: 'explicit outputs' | 'graph surgery';
   logitsOutput: string | undefined;
   config: Record<string, unknown>;
 }
-
-/** Output names of per-layer attention, e.g. attentions.0 / attentions_0 / attention_3; sorted by layer. */
-const PER_LAYER = /^(?:attentions?|attn_probs?)[._]?(\d+)$/;
 
 export class OnnxBackend implements AttentionBackend {
   readonly name = 'onnx' as const;
@@ -44,50 +49,57 @@ export class OnnxBackend implements AttentionBackend {
     const ort = require('onnxruntime-node') as Ort;
     const tokenizer = await TextTokenizer.fromFile(path.join(this.dir, 'tokenizer.json'));
     const modelPath = path.join(this.dir, 'model.onnx');
+    const exposed = await exposeModelFile(modelPath);
+    const problem = noAttentionMessage(exposed, modelPath);
+    if (problem) throw new ModelLoadError(problem);
+    if (exposed.explicit.length === 0 && exposed.sites.some((site) => site.kind === 'cross')) {
+      const count = (kind: string) => exposed.sites.filter((site) => site.kind === kind).length;
+      throw new ModelLoadError(
+        `${modelPath} is an encoder–decoder model (found ${count('encoder-self')} encoder self-attention, ${count('decoder-self')} decoder self-attention and ${count('cross')} cross-attention blocks). ` +
+          'Showing encoder–decoder attention (a source and a target text, three attention groups) is not supported yet; decoder-only and encoder-only models are.',
+      );
+    }
     let session: InferenceSession;
     try {
-      session = await ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(exposed.bytes, { ...exposed.sessionOptions, graphOptimizationLevel: 'all' });
     } catch (error) {
       throw new ModelLoadError(`onnxruntime could not load ${modelPath}: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const outputs = session.outputNames;
-    let attentionOutputs: string[];
-    let stacked = false;
-    if (outputs.includes('attentions')) {
-      attentionOutputs = ['attentions'];
-      stacked = true;
-    } else {
-      attentionOutputs = outputs
-        .filter((name) => PER_LAYER.test(name))
-        .sort((a, b) => Number(PER_LAYER.exec(a)![1]) - Number(PER_LAYER.exec(b)![1]));
-    }
-    if (attentionOutputs.length === 0) {
-      throw new ModelLoadError(`${modelPath} has no attention outputs (it outputs ${outputs.join(', ')}). Export it with an "attentions" output [L, B, H, T, T].`);
-    }
-    if (!session.inputNames.includes('input_ids')) {
-      throw new ModelLoadError(`${modelPath} has no input named input_ids (its inputs: ${session.inputNames.join(', ')}).`);
-    }
+    const explicit = exposed.explicit;
+    const stacked = explicit.length === 1 && explicit[0] === 'attentions';
     let config: Record<string, unknown> = {};
     try {
       config = JSON.parse(fs.readFileSync(path.join(this.dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     } catch {
       // config.json is optional for ONNX models: shapes come from the outputs.
     }
-    const logitsOutput = outputs.includes('logits') ? 'logits' : undefined;
-    return { ort, session, tokenizer, attentionOutputs, stacked, logitsOutput, config };
+    return {
+      ort,
+      session,
+      tokenizer,
+      inputs: exposed.inputs,
+      attentionOutputs: explicit.length > 0 ? explicit : exposed.sites.map((site) => site.output),
+      stacked,
+      source: explicit.length > 0 ? 'explicit outputs' : 'graph surgery',
+      logitsOutput: session.outputNames.includes('logits') ? 'logits' : undefined,
+      config,
+    };
   }
 
   async describe(): Promise<ModelInfo> {
     const { config } = await this.load();
-    const int = (key: string) => (typeof config[key] === 'number' ? (config[key] as number) : 0);
+    const int = (...keys: string[]) => {
+      for (const key of keys) if (typeof config[key] === 'number') return config[key] as number;
+      return 0;
+    };
     return {
       name: this.modelName,
       kind: 'decoder',
-      layers: int('n_layer'),
-      heads: int('n_head'),
-      dModel: int('n_embd'),
+      layers: int('n_layer', 'num_hidden_layers', 'num_layers'),
+      heads: int('n_head', 'num_attention_heads', 'num_heads'),
+      dModel: int('n_embd', 'hidden_size', 'd_model'),
       vocabSize: int('vocab_size'),
-      maxPositions: int('n_positions') || 4096,
+      maxPositions: int('n_positions', 'max_position_embeddings') || 4096,
       backend: 'onnx',
     };
   }
@@ -99,7 +111,7 @@ export class OnnxBackend implements AttentionBackend {
     throwIfCancelled(cancellation);
     const { tokens, truncatedFrom } = fitTokens(loaded.tokenizer.encode(text), options, described.maxPositions);
     const T = tokens.length;
-    const feeds = this.makeFeeds(loaded, tokens.map((token) => token.id));
+    const feeds = toOrtFeeds(loaded.ort, planInputs(loaded.inputs, tokens.map((token) => token.id)));
     const results = await loaded.session.run(feeds);
     throwIfCancelled(cancellation);
 
@@ -110,33 +122,25 @@ export class OnnxBackend implements AttentionBackend {
       const V = logits.dims[logits.dims.length - 1];
       lastLogits = Float32Array.from((logits.data as Float32Array).subarray((T - 1) * V, T * V));
     }
+    const causal = isCausal(attention, layers * heads, T);
     return {
-      model: { ...described, layers, heads, vocabSize: described.vocabSize || (lastLogits?.length ?? 0) },
+      // Causality is read off the weights: a decoder never puts weight on a later token.
+      model: { ...described, kind: causal ? 'decoder' : 'encoder', layers, heads, vocabSize: described.vocabSize || (lastLogits?.length ?? 0) },
       text,
       tokens,
       dims: [layers, heads, T, T],
       attention,
-      causal: isCausal(attention, layers * heads, T),
+      causal,
       lastLogits,
-      predictions: lastLogits && topPredictions(lastLogits, 5, (id) => loaded.tokenizer.displayToken(id)),
+      predictions: lastLogits && causal ? topPredictions(lastLogits, 5, (id) => loaded.tokenizer.displayToken(id)) : undefined,
       truncatedFrom,
       elapsedMs: performance.now() - started,
     };
   }
 
-  /** input_ids [1, T] plus the usual companions when the graph asks for them. */
-  private makeFeeds({ ort, session }: Loaded, ids: number[]): Record<string, Tensor> {
-    const T = ids.length;
-    const int64 = (values: (i: number) => number) => new ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(values(i))), [1, T]);
-    const feeds: Record<string, Tensor> = { input_ids: int64((i) => ids[i]) };
-    for (const name of session.inputNames) {
-      if (name === 'input_ids') continue;
-      if (name === 'attention_mask') feeds[name] = int64(() => 1);
-      else if (name === 'position_ids') feeds[name] = int64((i) => i);
-      else if (name === 'token_type_ids') feeds[name] = int64(() => 0);
-      else throw new ModelLoadError(`The model needs an input this extension cannot fill: ${name}.`);
-    }
-    return feeds;
+  /** How attention was found ('explicit outputs' or 'graph surgery'), once loaded. */
+  async attentionSource(): Promise<Loaded['source']> {
+    return (await this.load()).source;
   }
 
   dispose(): void {
@@ -155,16 +159,18 @@ function collectAttention({ attentionOutputs, stacked }: Loaded, results: Infere
     // [L, 1, H, T, T] has the same memory layout as [L, H, T, T].
     return { attention: Float32Array.from(tensor.data as Float32Array), layers: L, heads: H };
   }
-  const first = results[attentionOutputs[0]] as Tensor;
-  const H = first.dims[1];
+  const layouts = attentionOutputs.map((name) => siteLayout((results[name] as Tensor).dims, name));
+  const H = layouts[0].heads;
   const L = attentionOutputs.length;
   const attention = new Float32Array(L * H * T * T);
   attentionOutputs.forEach((name, layer) => {
-    const tensor = results[name] as Tensor;
-    if (tensor.dims.length !== 4 || tensor.dims[1] !== H || tensor.dims[2] !== T || tensor.dims[3] !== T) {
-      throw new ModelLoadError(`${name} has shape [${tensor.dims.join(', ')}], expected [1, ${H}, ${T}, ${T}].`);
+    const layout = layouts[layer];
+    if (layout.heads !== H || layout.queries !== T || layout.keys !== T) {
+      throw new ModelLoadError(`${name} holds [${layout.heads}, ${layout.queries}, ${layout.keys}] attention, expected [${H}, ${T}, ${T}] like the first layer.`);
     }
-    attention.set((tensor.data as Float32Array).subarray(0, H * T * T), layer * H * T * T);
+    const data = (results[name] as Tensor).data;
+    if (!(data instanceof Float32Array)) throw new ModelLoadError(`${name} is not float32 (${(results[name] as Tensor).type}); only float32 attention is supported.`);
+    attention.set(data.subarray(0, H * T * T), layer * H * T * T);
   });
   return { attention, layers: L, heads: H };
 }

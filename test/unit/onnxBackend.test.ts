@@ -1,0 +1,104 @@
+// The ONNX backend on the surgery fixtures: models without attention outputs show the same
+// attention as their PyTorch reference, encoders are bidirectional, and what cannot be shown yet
+// (encoder–decoder) or ever (fused attention, corrupt files) says why.
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { OnnxBackend } from '../../src/core/backends/onnxBackend';
+import { ModelLoadError } from '../../src/core/errors';
+import { repoRoot } from '../support/heldout';
+
+const fixture = (name: string) => path.join(repoRoot(), 'test', 'fixtures', 'onnx', name);
+
+interface Reference {
+  text: string;
+  input_ids: number[];
+  sites: { kind: string; layer: number; causal: boolean; heads: number; dims: number[]; data: number[] }[];
+}
+
+function reference(name: string): Reference {
+  return JSON.parse(fs.readFileSync(path.join(fixture(name), 'reference.json'), 'utf8')) as Reference;
+}
+
+/** max |a - b| between the backend's [L, H, T, T] and the reference's per-layer [H, T, T] sites. */
+function maxDifference(attention: Float32Array, sites: Reference['sites']): number {
+  let worst = 0;
+  let offset = 0;
+  for (const site of sites) {
+    for (let i = 0; i < site.data.length; i++) worst = Math.max(worst, Math.abs(attention[offset + i] - site.data[i]));
+    offset += site.data.length;
+  }
+  assert.equal(offset, attention.length, 'the reference covers every layer');
+  return worst;
+}
+
+describe('ONNX backend with graph surgery', () => {
+  const backends: OnnxBackend[] = [];
+  const open = (dir: string) => {
+    const backend = new OnnxBackend(dir);
+    backends.push(backend);
+    return backend;
+  };
+  after(() => backends.forEach((backend) => backend.dispose()));
+
+  it('shows a GPT-2 exported without attention outputs exactly like the PyTorch reference and like its explicit twin', async () => {
+    const ref = reference('gpt2-plain');
+    const plain = open(fixture('gpt2-plain'));
+    const result = await plain.run(ref.text, { maxTokens: 512 });
+    assert.deepEqual(result.tokens.map((token) => token.id), ref.input_ids);
+    assert.equal(await plain.attentionSource(), 'graph surgery');
+    assert.equal(result.causal, true);
+    assert.equal(result.model.kind, 'decoder');
+    assert.ok(maxDifference(result.attention, ref.sites) <= 1e-5);
+
+    const explicit = open(fixture('gpt2-explicit'));
+    const twin = await explicit.run(ref.text, { maxTokens: 512 });
+    assert.equal(await explicit.attentionSource(), 'explicit outputs');
+    assert.deepEqual(twin.dims, result.dims);
+    let worst = 0;
+    for (let i = 0; i < twin.attention.length; i++) worst = Math.max(worst, Math.abs(twin.attention[i] - result.attention[i]));
+    assert.ok(worst <= 1e-6, `surgery and explicit outputs differ by ${worst}`);
+  });
+
+  it('shows a BERT-style encoder as bidirectional, with [CLS] and [SEP] labelled', async () => {
+    const ref = reference('bert-tiny');
+    const result = await open(fixture('bert-tiny')).run(ref.text, { maxTokens: 512 });
+    assert.deepEqual(result.tokens.map((token) => token.id), ref.input_ids);
+    assert.equal(result.causal, false);
+    assert.equal(result.model.kind, 'encoder');
+    assert.equal(result.predictions, undefined, 'an encoder makes no next-token guess');
+    assert.equal(result.tokens[0].label, '[CLS]');
+    assert.equal(result.tokens.at(-1)?.label, '[SEP]');
+    assert.deepEqual(result.dims, [2, 2, ref.input_ids.length, ref.input_ids.length]);
+    assert.ok(maxDifference(result.attention, ref.sites) <= 1e-5);
+  });
+
+  it('shows grouped-query attention per query head', async () => {
+    const ref = reference('gqa-tiny');
+    const result = await open(fixture('gqa-tiny')).run(ref.text, { maxTokens: 512 });
+    assert.equal(result.dims[1], ref.sites[0].heads);
+    assert.ok(maxDifference(result.attention, ref.sites) <= 1e-5);
+  });
+
+  it('loads a model whose weights are in an external data file', async () => {
+    const ref = reference('external-data');
+    const result = await open(fixture('external-data')).run(ref.text, { maxTokens: 512 });
+    assert.ok(maxDifference(result.attention, ref.sites) <= 1e-5);
+  });
+
+  it('explains what it cannot show: encoder–decoder (for now), fused attention, corrupt files', async () => {
+    await assert.rejects(open(fixture('encdec-tiny')).run('hello', {}), (error: Error) => error instanceof ModelLoadError && /encoder–decoder/.test(error.message) && /cross-attention/.test(error.message));
+    await assert.rejects(open(fixture('fused-tiny')).run('hello', {}), (error: Error) => error instanceof ModelLoadError && /MultiHeadAttention/.test(error.message) && /eager/.test(error.message));
+
+    const corrupt = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-corrupt-onnx-'));
+    fs.copyFileSync(path.join(fixture('gpt2-plain'), 'tokenizer.json'), path.join(corrupt, 'tokenizer.json'));
+    fs.writeFileSync(path.join(corrupt, 'model.onnx'), Buffer.from('this is not a protobuf model, just some text that ends abruptly'));
+    const backend = open(corrupt);
+    await assert.rejects(backend.run('hello', {}), (error: Error) => error instanceof ModelLoadError && error.message.includes('model.onnx'));
+    // The failure is not cached: after the file is fixed, the same backend loads it.
+    fs.copyFileSync(path.join(fixture('gpt2-plain'), 'model.onnx'), path.join(corrupt, 'model.onnx'));
+    const fixed = await backend.run('Hello', {});
+    assert.equal(fixed.causal, true);
+  });
+});
