@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { OnnxBackend } from '../../src/core/backends/onnxBackend';
 import { ModelLoadError } from '../../src/core/errors';
+import { exposeModelFile } from '../../src/core/onnx/exposeAttention';
 import { repoRoot } from '../support/heldout';
 
 const fixture = (name: string) => path.join(repoRoot(), 'test', 'fixtures', 'onnx', name);
@@ -100,5 +101,20 @@ describe('ONNX backend with graph surgery', () => {
     fs.copyFileSync(path.join(fixture('gpt2-plain'), 'model.onnx'), path.join(corrupt, 'model.onnx'));
     const fixed = await backend.run('Hello', {});
     assert.equal(fixed.causal, true);
+  });
+});
+
+describe('the shipped encoder–decoder demo (media/models/dates)', () => {
+  it('is found by surgery: encoder self, masked decoder self and cross attention in every layer', async () => {
+    const exposed = await exposeModelFile(path.join(repoRoot(), 'media', 'models', 'dates', 'model.onnx'));
+    const kinds = exposed.sites.map((site) => `${site.kind}${site.layerIndex}${site.causal ? '*' : ''}`);
+    assert.deepEqual(kinds.filter((kind) => kind.startsWith('encoder')), ['encoder-self0', 'encoder-self1']);
+    assert.deepEqual(kinds.filter((kind) => kind.startsWith('decoder')), ['decoder-self0*', 'decoder-self1*']);
+    assert.deepEqual(kinds.filter((kind) => kind.startsWith('cross')), ['cross0', 'cross1']);
+    assert.equal(exposed.fusedOperator, undefined);
+    for (const site of exposed.sites.filter((s) => s.kind === 'cross')) {
+      assert.ok(site.keyValueInputs.includes('input_ids') && !site.keyValueInputs.includes('decoder_input_ids'), 'cross K/V come from the encoder');
+      assert.ok(site.queryInputs.includes('decoder_input_ids'), 'cross Q comes from the decoder');
+    }
   });
 });
