@@ -1,0 +1,278 @@
+"""Byte-level BPE (GPT-2 style): training, encoding, and export as a Hugging Face tokenizer.json.
+
+The pre-tokenizer is GPT-2's regex, applied to the raw text; every piece is turned into bytes, and
+every byte into one printable character with GPT-2's bytes_to_unicode table, so 'Ġ' is a space.
+Merges are learnt greedily by pair frequency over the pre-tokenized words of the training split.
+
+  train:  bpe.py train --vocab-size 4096      -> work/tokenizer/tokenizer.json (+ tokenizer_config.json)
+  encode: bpe.py encode                        -> work/tokens/*.u16 (token ids of every split, uint16)
+"""
+import argparse
+import collections
+import heapq
+import json
+import os
+
+import numpy as np
+import regex
+
+from common import END_OF_TEXT, log, work_path, write_json
+
+# GPT-2's pre-tokenization pattern, exactly as the Hugging Face ByteLevel pre-tokenizer uses it.
+GPT2_PATTERN = regex.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
+
+
+def bytes_to_unicode():
+    """GPT-2's reversible map from the 256 byte values to printable unicode characters."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    chars = printable[:]
+    extra = 0
+    for b in range(256):
+        if b not in printable:
+            printable.append(b)
+            chars.append(256 + extra)
+            extra += 1
+    return dict(zip(printable, map(chr, chars)))
+
+
+BYTE_TO_CHAR = bytes_to_unicode()
+
+
+def pre_tokenize(text):
+    return GPT2_PATTERN.findall(text)
+
+
+def train_bpe(texts, vocab_size):
+    """Learn merges until the vocabulary (256 bytes + merges + <|endoftext|>) has vocab_size entries.
+
+    Returns (symbols, merges): symbols[i] is the byte string of token i, merges a list of (left, right) ids.
+    Pair counts are kept incrementally with an index pair -> words that contain it, and a lazy max-heap;
+    ties break on the smaller (left, right) ids, so training is deterministic.
+    """
+    word_counts = collections.Counter()
+    for text in texts:
+        word_counts.update(pre_tokenize(text))
+    log(f"bpe: {len(word_counts)} distinct pre-tokens")
+    words = [list(w.encode("utf-8")) for w in word_counts]
+    freqs = list(word_counts.values())
+    symbols = [bytes([b]) for b in range(256)]
+
+    pair_counts = collections.defaultdict(int)
+    where = collections.defaultdict(set)
+    for index, (word, freq) in enumerate(zip(words, freqs)):
+        for pair in zip(word, word[1:]):
+            pair_counts[pair] += freq
+            where[pair].add(index)
+    heap = [(-count, pair) for pair, count in pair_counts.items()]
+    heapq.heapify(heap)
+
+    merges = []
+    target_merges = vocab_size - 256 - 1
+    while len(merges) < target_merges and heap:
+        negative_count, pair = heapq.heappop(heap)
+        if pair_counts.get(pair, 0) != -negative_count:
+            continue  # stale heap entry
+        if -negative_count < 2:
+            break
+        new_id = len(symbols)
+        symbols.append(symbols[pair[0]] + symbols[pair[1]])
+        merges.append(pair)
+        changed = set()
+        for index in where.pop(pair):
+            word, freq = words[index], freqs[index]
+            for old in zip(word, word[1:]):
+                pair_counts[old] -= freq
+                changed.add(old)
+            merged, i = [], 0
+            while i < len(word):
+                if i + 1 < len(word) and word[i] == pair[0] and word[i + 1] == pair[1]:
+                    merged.append(new_id)
+                    i += 2
+                else:
+                    merged.append(word[i])
+                    i += 1
+            words[index] = merged
+            for new in zip(merged, merged[1:]):
+                pair_counts[new] += freq
+                where[new].add(index)
+                changed.add(new)
+        pair_counts.pop(pair, None)
+        for p in changed:
+            count = pair_counts.get(p, 0)
+            if count > 0:
+                heapq.heappush(heap, (-count, p))
+            elif p in pair_counts:
+                del pair_counts[p]
+                where.pop(p, None)
+        if len(merges) % 500 == 0:
+            log(f"bpe: {len(merges)} merges, last {symbols[-1]!r} x{-negative_count}")
+    return symbols, merges
+
+
+def token_string(symbol_bytes):
+    return "".join(BYTE_TO_CHAR[b] for b in symbol_bytes)
+
+
+def tokenizer_json(symbols, merges, max_length):
+    vocab = {token_string(s): i for i, s in enumerate(symbols)}
+    eot_id = len(symbols)
+    vocab[END_OF_TEXT] = eot_id
+    merge_strings = [f"{token_string(symbols[a])} {token_string(symbols[b])}" for a, b in merges]
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+    return {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [{"id": eot_id, "content": END_OF_TEXT, "single_word": False, "lstrip": False,
+                          "rstrip": False, "normalized": True, "special": True}],
+        "normalizer": None,
+        "pre_tokenizer": byte_level,
+        "post_processor": {**byte_level, "trim_offsets": False},
+        "decoder": byte_level,
+        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": "",
+                  "end_of_word_suffix": "", "fuse_unk": False, "byte_fallback": False,
+                  "vocab": vocab, "merges": merge_strings},
+    }
+
+
+def tokenizer_config_json(max_length):
+    return {"tokenizer_class": "GPT2Tokenizer", "model_max_length": max_length, "add_prefix_space": False,
+            "bos_token": END_OF_TEXT, "eos_token": END_OF_TEXT, "unk_token": END_OF_TEXT,
+            "clean_up_tokenization_spaces": False}
+
+
+class Encoder:
+    """Encodes text exactly as the Hugging Face BPE model with a ByteLevel pre-tokenizer does."""
+
+    def __init__(self, tokenizer_json_path):
+        with open(tokenizer_json_path, encoding="utf-8") as f:
+            spec = json.load(f)
+        self.vocab = spec["model"]["vocab"]
+        self.ranks = {tuple(m.split(" ")): i for i, m in enumerate(spec["model"]["merges"])}
+        self.eot_id = self.vocab[END_OF_TEXT]
+        self.id_to_token = {i: t for t, i in self.vocab.items()}
+        self.cache = {}
+
+    def bpe(self, piece):
+        word = [BYTE_TO_CHAR[b] for b in piece.encode("utf-8")]
+        while len(word) > 1:
+            best, best_rank = None, None
+            for i in range(len(word) - 1):
+                rank = self.ranks.get((word[i], word[i + 1]))
+                if rank is not None and (best_rank is None or rank < best_rank):
+                    best, best_rank = i, rank
+            if best is None:
+                break
+            # Merge every occurrence of the best pair, left to right, as the reference implementation does.
+            left, right = word[best], word[best + 1]
+            merged, i = [], 0
+            while i < len(word):
+                if i + 1 < len(word) and word[i] == left and word[i + 1] == right:
+                    merged.append(left + right)
+                    i += 2
+                else:
+                    merged.append(word[i])
+                    i += 1
+            word = merged
+        return [self.vocab[t] for t in word]
+
+    def encode(self, text):
+        ids = []
+        for piece in pre_tokenize(text):
+            cached = self.cache.get(piece)
+            if cached is None:
+                cached = self.bpe(piece)
+                if len(self.cache) < 2_000_000:
+                    self.cache[piece] = cached
+            ids.extend(cached)
+        return ids
+
+    def decode(self, ids):
+        byte_decoder = {c: b for b, c in BYTE_TO_CHAR.items()}
+        text = "".join(self.id_to_token[i] for i in ids if i != self.eot_id)
+        return bytes(byte_decoder[c] for c in text).decode("utf-8", errors="replace")
+
+
+def read_docs(split=None):
+    with open(work_path("corpus", "docs.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            doc = json.loads(line)
+            if split is None or doc["split"] == split:
+                yield doc
+
+
+def command_train(args):
+    texts = [d["text"] for d in read_docs("train")]
+    symbols, merges = train_bpe(texts, args.vocab_size)
+    spec = tokenizer_json(symbols, merges, args.max_length)
+    write_json(work_path("tokenizer", "tokenizer.json"), spec, indent=None)
+    write_json(work_path("tokenizer", "tokenizer_config.json"), tokenizer_config_json(args.max_length))
+    log(f"bpe: wrote vocabulary of {len(spec['model']['vocab'])} tokens, {len(merges)} merges")
+
+
+def command_encode(args):
+    """Token ids of every split, documents separated by <|endoftext|>; validation kept per kind (code/prose)."""
+    encoder = Encoder(work_path("tokenizer", "tokenizer.json"))
+    streams = collections.defaultdict(list)
+    stats = collections.defaultdict(lambda: [0, 0])  # stream -> [bytes, tokens]
+    for doc in read_docs():
+        ids = encoder.encode(doc["text"])
+        key = "train" if doc["split"] == "train" else f"val_{doc['kind']}"
+        streams[key].extend(ids)
+        streams[key].append(encoder.eot_id)
+        stats[key][0] += len(doc["text"].encode("utf-8"))
+        stats[key][1] += len(ids)
+        stats[doc["source"] + "/" + doc["split"]][0] += len(doc["text"].encode("utf-8"))
+        stats[doc["source"] + "/" + doc["split"]][1] += len(ids)
+    for key, ids in streams.items():
+        np.asarray(ids, dtype=np.uint16).tofile(work_path("tokens", f"{key}.u16"))
+        log(f"encode: {key}: {len(ids)} tokens")
+    write_json(work_path("tokens", "stats.json"),
+               {k: {"bytes": b, "tokens": t, "bytes_per_token": round(b / max(t, 1), 3)} for k, (b, t) in sorted(stats.items())})
+
+
+EDGE_CASES = [
+    "don't can't we'll I'd they've you're it's",
+    "naïve café résumé — “quoted” ‘single’ … ½ × ÷",
+    "日本語のテキストと中文文本，还有한국어",
+    "emoji 👍🏽 family 👨‍👩‍👧 flag 🇫🇷 and e\u0301 combining",
+    "tabs\tand\u00a0non-breaking\u2003em space\r\nwindows line",
+    "    indented = [1, 2, 3]  # comment\n\n\n        deeper()\n",
+    "x=1e-5;y=0x1F;z=3.14159;  trailing   ",
+    "function add(a, b) { return a + b; }",
+    "",
+    " ",
+    "\n\n",
+]
+
+
+def command_cases(args):
+    """Held-out texts with their ids from this encoder, for verify_tokenizer.cjs to compare with tokenizers.js."""
+    encoder = Encoder(work_path("tokenizer", "tokenizer.json"))
+    texts = list(EDGE_CASES)
+    lines = []
+    for doc in read_docs("val"):
+        lines.extend(line for line in doc["text"].split("\n") if line.strip())
+        texts.append(doc["text"][:1500])  # multi-line chunks: newlines and indentation runs matter
+    step = max(1, len(lines) // args.lines)
+    texts.extend(lines[::step][:args.lines])
+    cases = [{"text": t, "ids": encoder.encode(t)} for t in texts]
+    write_json(work_path("verify", "tokenizer_cases.json"), cases, indent=None)
+    log(f"cases: wrote {len(cases)} texts")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train")
+    train.add_argument("--vocab-size", type=int, default=4096)
+    train.add_argument("--max-length", type=int, default=512)
+    sub.add_parser("encode")
+    cases = sub.add_parser("cases")
+    cases.add_argument("--lines", type=int, default=400)
+    args = parser.parse_args()
+    {"train": command_train, "encode": command_encode, "cases": command_cases}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+"""Write MODEL_CARD.md for the exported model from the records the earlier stages left in work/.
+
+Head statistics are computed later by the project's TypeScript code; the card keeps a marked
+placeholder for them (HEAD_STATISTICS) and shows the Python cross-check separately.
+"""
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+
+import onnx
+import torch
+
+from common import END_OF_TEXT, read_json, work_path
+
+
+def cpu_description():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+    except OSError:
+        names = []
+    name = names[0] if names else platform.processor() or "unknown CPU"
+    return f"{name}, {os.cpu_count()} logical cores visible"
+
+
+def optional_json(path):
+    return read_json(path) if os.path.exists(path) else None
+
+
+def mb(n):
+    return f"{n / 1e6:.2f} MB"
+
+
+def head_table(matrix):
+    heads = len(matrix[0])
+    lines = ["| layer | " + " | ".join(f"head {h}" for h in range(heads)) + " |",
+             "|---|" + "---|" * heads]
+    for layer, row in enumerate(matrix):
+        lines.append(f"| {layer} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    return "\n".join(lines)
+
+
+def describe_stage(w, record, P):
+    short_steps, short_context = record.get("short_steps", 0), record.get("short_context", record["context"])
+    w(f"- {record['steps_done']} steps of {record['tokens_per_step']:,} tokens ({record['tokens_seen']:,} tokens), "
+      f"{record['train_seconds'] / 60:.1f} minutes; each step a batch of random windows of the training stream.")
+    if short_steps and short_context < record["context"]:
+        w(f"- Sequence-length warm-up: the first {short_steps} steps used {record['tokens_per_step'] // short_context} windows of "
+          f"{short_context} tokens, the rest {record['batch']} windows of {record['context']} tokens (attention spread over fewer keys "
+          "gives the query and key weights a stronger signal early on).")
+    else:
+        w(f"- Windows of {record['batch']} × {record['context']} tokens throughout.")
+    w(f"- All {P} positions were trained." if record["context"] >= P else
+      f"- Windows are {record['context']} tokens long: positions {record['context']}–{P - 1} are untrained (smoke build).")
+    if record.get("sinusoidal_position_std") and not record.get("resumed_from"):
+        w(f"- The learned position table started from sin/cos features (std {record['sinusoidal_position_std']}) instead of noise, "
+          "so offsets such as t−1 are a linear map away from the start; it is an ordinary learned GPT-2 `wpe` afterwards.")
+    if record.get("seed_previous_token_head") and not record.get("resumed_from"):
+        w(f"- Layer 0 head 0 started as a previous-token head (strength {record['seed_previous_token_head']}); training was free to undo it.")
+    if record.get("stopped_by") == "time budget":
+        w(f"- Planned {record['steps']} steps with a {record['max_minutes']:g}-minute time budget; the budget ran out first, so the cosine "
+          f"schedule followed elapsed time and training stopped after {record['steps_done']} steps.")
+    elif record.get("steps_done", 0) < record["steps"]:
+        w(f"- Planned {record['steps']} steps{' within ' + format(record['max_minutes'], 'g') + ' minutes' if record.get('max_minutes') else ''}; "
+          f"stopped by hand after {record['steps_done']} steps (checkpoint saved at that step), before the learning rate had decayed.")
+    elif record.get("max_minutes"):
+        w(f"- {record['steps']} steps planned within a {record['max_minutes']:g}-minute time budget; the steps ran out first.")
+    w(f"- AdamW (β 0.9/0.95, weight decay {record['weight_decay']} on matrices and embeddings), peak learning rate {record['lr']}, "
+      f"linear warm-up over {record['warmup']} steps then cosine decay to 10 %, gradient clipping 1.0, seed {record['seed']}.")
+    curve = record["val_curve"]
+    if curve:
+        shown = sorted({round(i * (len(curve) - 1) / 5) for i in range(6)})
+        w("- Quick validation loss (8 windows of 512 tokens per kind): " +
+          "; ".join(f"step {curve[i][0]}: " + ", ".join(f"{k[4:]} {v:.2f}" for k, v in curve[i][1].items()) for i in shown) + ".")
+
+
+def node_version():
+    try:
+        return subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not found"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default=os.path.join(work_path("out", "default", "x")[:-2]))
+    args = parser.parse_args()
+
+    manifest = read_json(work_path("corpus", "manifest.json"))
+    token_stats = read_json(work_path("tokens", "stats.json"))
+    tokenizer = read_json(work_path("tokenizer", "tokenizer.json"))
+    checkpoint = torch.load(work_path("ckpt", "model.pt"))
+    record = checkpoint["record"]
+    settings = checkpoint["settings"]
+    evaluation = read_json(work_path("eval.json"))
+    export = read_json(work_path("export.json"))
+    timings = optional_json(work_path("timings.json")) or {}
+    tokenizer_check = optional_json(work_path("verify", "tokenizer_check.json"))
+    onnx_check = optional_json(work_path("verify", "onnx_check.json"))
+    parameters = sum(t.numel() for n, t in checkpoint["state_dict"].items() if not n.endswith("causal"))
+    D, L, H, V, P = settings["n_embd"], settings["n_layer"], settings["n_head"], settings["vocab_size"], settings["n_positions"]
+    onnx_model = onnx.load(os.path.join(args.out, "model.onnx"))
+
+    out = []
+    w = out.append
+    w(f"# Attention Inspector default model{' (SMOKE TEST BUILD, not for shipping)' if record['tiny'] else ''}\n")
+    w(f"A {L}-layer, {H}-head GPT-2 (d_model {D}, {parameters:,} parameters) trained from scratch by "
+      "`tools/train/train.sh` on a mix of code and English prose from locally installed npm and Debian packages, "
+      "with its own byte-level BPE tokenizer. It exists to show attention patterns in the extension, not to generate text.\n")
+    w(f"Built {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.\n")
+
+    w("## Files\n")
+    w("| file | size | content |\n|---|---|---|")
+    descriptions = {
+        "config.json": "GPT2Config keys (`model_type` gpt2, `activation_function` gelu_new)",
+        "model.safetensors": "float32 weights with Hugging Face GPT-2 names (`transformer.*`), Conv1D layout `[in, out]`; no `lm_head.weight` (tied to `transformer.wte.weight`)",
+        "tokenizer.json": "Hugging Face tokenizer (byte-level BPE)",
+        "tokenizer_config.json": "tokenizer settings for tokenizers.js (`model_max_length`, special tokens)",
+        "model.onnx": "the same weights as an ONNX graph, see below",
+        "MODEL_CARD.md": "this card",
+    }
+    for name, size in export["files"].items():
+        w(f"| `{name}` | {mb(size)} | {descriptions.get(name, '')} |")
+    w(f"\nTotal (without this card): {mb(export['total_bytes'])}.\n")
+
+    w("## Training data\n")
+    w(f"Built by `tools/train/corpus.py` from files installed on the build machine; file lists are sorted, and each file goes to "
+      f"validation when the first 4 bytes of SHA-1(`source:relative path`) mod 100 < {manifest['validation_percent']} "
+      f"(files over {manifest['max_validation_file_bytes']:,} bytes always stay in training), so the split is by file and reproducible.\n")
+    w("| source | kind | package and version | licence | train files | train size | train tokens | val files | val size | val tokens |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    for s in manifest["sources"]:
+        package = s["package"] if len(s["package"]) < 120 else s["package"].split(":")[0] + " (listed below)"
+        licence = s["licence"] if len(s["licence"]) < 60 else "permissive, per package (below)"
+        tt = token_stats.get(f"{s['name']}/train", {}).get("tokens", 0)
+        vt = token_stats.get(f"{s['name']}/val", {}).get("tokens", 0)
+        w(f"| {s['name']}: {s['description']} | {s['kind']} | {package} | {licence} | {s['train_files']} | {mb(s['train_bytes'])} | "
+          f"{tt:,} | {s['val_files']} | {mb(s['val_bytes'])} | {vt:,} |")
+    for s in manifest["sources"]:
+        if len(s["package"]) >= 120:
+            w(f"\n<details><summary>{s['name']}: the packages (name@version (licence))</summary>\n\n"
+              f"{s['package'].split(': ', 1)[1]}.\n\n</details>")
+    w(f"\nTraining stream: {token_stats['train']['tokens']:,} tokens; validation: {token_stats['val_code']['tokens']:,} code tokens, "
+      f"{token_stats['val_prose']['tokens']:,} prose tokens (documents separated by `{END_OF_TEXT}`).\n")
+
+    w("## Tokenizer\n")
+    w(f"Byte-level BPE in GPT-2's format, trained by `tools/train/bpe.py` on the training split: {len(tokenizer['model']['vocab'])} entries "
+      f"= 256 byte tokens + {len(tokenizer['model']['merges'])} merges + `{END_OF_TEXT}` (id {tokenizer['model']['vocab'][END_OF_TEXT]}). "
+      "Pre-tokenizer: ByteLevel with GPT-2's regex, `add_prefix_space` false; decoder ByteLevel; no normalizer. "
+      "Merges are learnt greedily by pair frequency over pre-tokenized words (ties: lower ids first). "
+      f"Average bytes per token: code {token_stats['val_code']['bytes_per_token']}, prose {token_stats['val_prose']['bytes_per_token']} (validation).")
+    if tokenizer_check:
+        w(f"\nChecked against `@huggingface/tokenizers` (the extension's tokenizer library) on {tokenizer_check['cases']} held-out texts "
+          f"({tokenizer_check['tokens']:,} tokens, plus Unicode edge cases): {tokenizer_check['idMismatches']} id mismatches, "
+          f"{tokenizer_check['roundTripFailures']} decode round-trip failures.")
+    w("")
+
+    w("## Architecture\n")
+    w(f"GPT-2: learned token and position embeddings; {L} pre-LayerNorm blocks `x + attn(ln_1(x))`, `x + mlp(ln_2(x))`; causal multi-head "
+      f"self-attention with {H} heads of size {D // H}, scores `q·kᵀ/√{D // H}`; MLP {D} → {4 * D} → {D} with GELU (tanh approximation, `gelu_new`); "
+      f"final LayerNorm (ε = {settings['layer_norm_epsilon']}); LM head tied to the token embedding. "
+      f"Vocabulary {V}, {P} positions, {parameters:,} parameters. No dropout.\n")
+
+    w("## Training\n")
+    stages = [record]
+    while stages[0].get("resumed_from"):
+        stages.insert(0, stages[0]["resumed_from"])
+    total_steps = sum(r["steps_done"] for r in stages)
+    total_tokens = sum(r["tokens_seen"] for r in stages)
+    total_seconds = sum(r["train_seconds"] for r in stages)
+    w(f"{total_steps} steps, {total_tokens:,} tokens ({total_tokens / token_stats['train']['tokens']:.2f} passes over the training stream), "
+      f"{total_seconds / 60:.1f} minutes of training on {cpu_description()} (no GPU), PyTorch {torch.__version__} (Debian python3-torch) "
+      f"with {record['threads']} threads and OpenBLAS (pthread); the CPU was shared with other work, so the step rate varied.\n")
+    for number, stage_record in enumerate(stages, 1):
+        if len(stages) > 1:
+            w(f"Stage {number}{' (continued from the weights of stage ' + str(number - 1) + ', fresh optimizer)' if number > 1 else ''}:\n")
+        describe_stage(w, stage_record, P)
+        w("")
+    if timings:
+        w("- Pipeline stage times: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) + ".")
+    notes_path = work_path("training_notes.md")
+    if os.path.exists(notes_path):
+        with open(notes_path, encoding="utf-8") as f:
+            w("\n" + f.read().strip())
+    w("")
+
+    w("## Quality on held-out files\n")
+    context = evaluation["context"]
+    coverage = ", ".join(f"{kind} {r['targets'] // context} of {(token_stats[f'val_{kind}']['tokens'] - 1) // context}"
+                         for kind, r in evaluation["kinds"].items())
+    w(f"Non-overlapping windows of {context} tokens, evenly spaced over each validation stream (windows scored: {coverage}); "
+      "every next-token prediction inside a window counts. "
+      "Unigram baseline: add-one-smoothed token frequencies of the training split, scored on the same targets. Losses in nats per token.\n")
+    w("| split | targets | loss | perplexity | unigram loss | unigram perplexity | top-1 accuracy |")
+    w("|---|---|---|---|---|---|---|")
+    for name, r in list(evaluation["kinds"].items()) + [("all", evaluation["overall"])]:
+        w(f"| {name} | {r['targets']:,} | {r['loss']:.3f} | {r['perplexity']:.1f} | {r['unigram_loss']:.3f} | {r['unigram_perplexity']:.1f} | {r['top1_accuracy'] * 100:.1f} % |")
+    w("")
+
+    w("## Head statistics\n")
+    w("<!-- HEAD_STATISTICS: to be filled by the project's TypeScript head-statistics code (per head: mean attention to the previous token, "
+      "mass on the first token, mean entropy, self-attention mass, induction score). -->\n")
+    w("_Pending: computed by the TypeScript code of the extension on held-out text._\n")
+    heads = evaluation.get("heads_python")
+    if heads:
+        prose = heads["prose"]
+        w(f"Python cross-check from `tools/train/evaluate.py` (not the official numbers): mean attention to the previous token on "
+          f"{prose['windows']} held-out prose windows of {prose['context']} tokens:\n")
+        w(head_table(prose["previous_token"]))
+        w(f"\nSame on held-out code:\n")
+        w(head_table(heads["code"]["previous_token"]))
+        w(f"\nInduction score (attention from the second copy of a token to the token after its first copy; "
+          f"{prose['windows']} sequences of {prose['repeat_length']} random tokens repeated twice):\n")
+        w(head_table(prose["induction"]))
+        best = max((v, l, h) for l, row in enumerate(prose["previous_token"]) for h, v in enumerate(row))
+        verdict = "reaches" if best[0] >= 0.5 else "does not reach"
+        w(f"\nBest previous-token head in this cross-check: layer {best[1]} head {best[2]} with {best[0]:.3f}, which {verdict} the 0.5 target; "
+          f"best induction score {max(max(r) for r in prose['induction']):.3f}.")
+        w("")
+
+    w("## ONNX graph\n")
+    opset = [o.version for o in onnx_model.opset_import if o.domain in ("", "ai.onnx")]
+    w(f"`model.onnx`: exported with `torch.onnx.export` (TorchScript exporter, PyTorch {export['torch_version']}), opset {opset[0] if opset else export['onnx_opset']}, "
+      f"checked with onnx {export['onnx_version']}'s checker.\n")
+    w("| name | type | shape | meaning |\n|---|---|---|---|")
+    w("| input `input_ids` | int64 | `[B, T]` (B, T dynamic; T ≤ " + str(P) + ") | token ids |")
+    w(f"| output `logits` | float32 | `[B, T, {V}]` | next-token logits at every position |")
+    w(f"| output `attentions` | float32 | `[{L}, B, {H}, T, T]` | softmax attention probabilities of every layer and head: "
+      "`attentions[l, b, h, t, s]` = weight of key `s` for query `t`; rows sum to 1 and entries with `s > t` are exactly 0 |")
+    w("\nNo attention mask or position ids input: positions are `0..T-1`, and each row of the batch is one unpadded sequence.")
+    if onnx_check:
+        rows = "; ".join(f"T={r['T']} (B={r['B']}): attention max |Δ| {r['attentionDiff']:.1e}, logits {r['logitDiff']:.1e}" for r in onnx_check["results"])
+        w(f"\nChecked with onnxruntime-node {onnx_check['onnxruntime']} (Node {node_version()}) against PyTorch on held-out tokens: {rows}.")
+    w("")
+
+    w("## Limitations\n")
+    w("- Tiny and briefly trained: its predictions are weak and it should not be used to generate text. It is meant to produce interpretable attention maps.")
+    w("- Trained only on Python, TypeScript declarations, Python documentation and npm READMEs; other languages and domains are out of distribution.")
+    w("- Windows were cut at random offsets in a stream of concatenated files, so position 0 is usually mid-document; "
+      f"the model saw `{END_OF_TEXT}` only between documents.\n")
+
+    w("## Reproduce\n")
+    w("`npm run train` (= `bash tools/train/train.sh`) on a machine with Debian's `python3-torch python3-onnx python3-regex python3-numpy "
+      "python3-doc libopenblas0-pthread` and this repository's npm dependencies; `npm run train -- --steps 20 --tiny` is the smoke test.")
+
+    with open(os.path.join(args.out, "MODEL_CARD.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
