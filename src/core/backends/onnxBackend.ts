@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ModelLoadError, throwIfCancelled } from '../errors';
+import { looksCausal } from '../onnx/attentionFinder';
 import { exposeModelFile, noAttentionMessage } from '../onnx/exposeAttention';
 import { planInputs, toOrtFeeds, type GraphInput } from '../onnx/inputs';
 import { siteLayout } from '../onnx/siteTensors';
@@ -122,7 +123,7 @@ export class OnnxBackend implements AttentionBackend {
       const V = logits.dims[logits.dims.length - 1];
       lastLogits = Float32Array.from((logits.data as Float32Array).subarray((T - 1) * V, T * V));
     }
-    const causal = isCausal(attention, layers * heads, T);
+    const causal = looksCausal(attention, [layers * heads, T, T], 0);
     return {
       // Causality is read off the weights: a decoder never puts weight on a later token.
       model: { ...described, kind: causal ? 'decoder' : 'encoder', layers, heads, vocabSize: described.vocabSize || (lastLogits?.length ?? 0) },
@@ -173,16 +174,4 @@ function collectAttention({ attentionOutputs, stacked }: Loaded, results: Infere
     attention.set(data.subarray(0, H * T * T), layer * H * T * T);
   });
   return { attention, layers: L, heads: H };
-}
-
-/** True when every weight above the diagonal is exactly zero, in every one of `count` [T, T] maps. */
-export function isCausal(attention: Float32Array, count: number, T: number): boolean {
-  if (T < 2) return true;
-  for (let m = 0; m < count; m++) {
-    for (let t = 0; t < T; t++) {
-      const row = (m * T + t) * T;
-      for (let s = t + 1; s < T; s++) if (attention[row + s] !== 0) return false;
-    }
-  }
-  return true;
 }
