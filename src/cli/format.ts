@@ -2,12 +2,35 @@
 import * as os from 'os';
 import { topAttended } from '../core/attentionViews';
 import type { HeadStatsReport } from '../core/analysis/modelHeadStats';
-import type { AttentionResult } from '../core/types';
+import { describeSources } from '../core/attentionGroups';
+import type { AttentionGroup, AttentionResult, TokenSpan } from '../core/types';
+
+type JsonToken = { id: number; text: string; start: number; end: number; label?: string };
+
+export interface JsonGroup {
+  name: AttentionGroup['name'];
+  label: string;
+  kind: AttentionGroup['kind'];
+  /** Which tokens the rows (queries) and columns (keys/values) are: "source" = tokens, "target" = target.tokens. */
+  queries: AttentionGroup['queries'];
+  keys: AttentionGroup['keys'];
+  causal: boolean;
+  kvHeads?: number;
+  /** [L, H, Tq, Tk] */
+  dims: [number, number, number, number];
+  dtype: 'float32';
+  data: string;
+}
 
 export interface JsonReport {
   model: { name: string; layers: number; heads: number; causal: boolean; kind: string; backend: string; dModel: number; vocabSize: number };
-  tokens: { id: number; text: string; start: number; end: number; label?: string }[];
+  tokens: JsonToken[];
+  /** The first group's attention (for encoder–decoder models: encoder self-attention). */
   attention: { dims: [number, number, number, number]; dtype: 'float32'; data: string };
+  /** Every attention group: one for decoder- and encoder-only models, three for encoder–decoder ones. */
+  groups: JsonGroup[];
+  /** Encoder–decoder models: the decoder input (start token first); generated = the model's greedy output. */
+  target?: { text: string; generated: boolean; tokens: JsonToken[] };
   truncatedFrom?: number;
   predictions?: { id: number; token: string; probability: number }[];
   elapsedMs: number;
@@ -31,43 +54,79 @@ export function base64ToFloat32(data: string): Float32Array {
   return values;
 }
 
+function jsonTokens(tokens: readonly TokenSpan[]): JsonToken[] {
+  return tokens.map(({ id, text, start, end, label }) => ({ id, text, start, end, ...(label !== undefined ? { label } : {}) }));
+}
+
 export function toJsonReport(result: AttentionResult): JsonReport {
   const { model } = result;
   return {
     model: { name: model.name, layers: result.dims[0], heads: result.dims[1], causal: result.causal, kind: model.kind, backend: model.backend, dModel: model.dModel, vocabSize: model.vocabSize },
-    tokens: result.tokens.map(({ id, text, start, end, label }) => ({ id, text, start, end, ...(label !== undefined ? { label } : {}) })),
+    tokens: jsonTokens(result.tokens),
     attention: { dims: result.dims, dtype: 'float32', data: float32ToBase64(result.attention) },
+    groups: result.groups.map((group) => ({
+      name: group.name,
+      label: group.label,
+      kind: group.kind,
+      queries: group.queries,
+      keys: group.keys,
+      causal: group.causal,
+      ...(group.kvHeads !== undefined ? { kvHeads: group.kvHeads } : {}),
+      dims: group.dims,
+      dtype: 'float32' as const,
+      data: float32ToBase64(group.attention),
+    })),
+    ...(result.target ? { target: { text: result.target.text, generated: result.target.generated, tokens: jsonTokens(result.target.tokens) } } : {}),
     ...(result.truncatedFrom !== undefined ? { truncatedFrom: result.truncatedFrom } : {}),
     ...(result.predictions ? { predictions: result.predictions } : {}),
     elapsedMs: Math.round(result.elapsedMs * 10) / 10,
   };
 }
 
-/** Tokens with offsets, the model's shape, and per head what the last token attends to most. */
+/** Tokens with offsets, the model's shape, and per group and head what the last query token attends to most. */
 export function toTextReport(result: AttentionResult, topK = 3): string {
   const [L, H, T] = result.dims;
   const { model } = result;
   const lines: string[] = [];
-  lines.push(`Model  ${model.name} (${model.backend}): ${L} layers × ${H} heads, d_model ${model.dModel}, ${result.causal ? 'causal' : 'bidirectional'}`);
+  const kind = model.kind === 'encoder-decoder' ? 'encoder–decoder' : result.causal ? 'causal' : 'bidirectional';
+  lines.push(`Model  ${model.name} (${model.backend}): ${L} layers × ${H} heads, d_model ${model.dModel}, ${kind}`);
   lines.push(`Tokens ${T}${result.truncatedFrom !== undefined ? ` (first ${T} of ${result.truncatedFrom})` : ''}, ${result.elapsedMs.toFixed(0)} ms`);
-  const idWidth = String(T - 1).length;
-  result.tokens.forEach((token, t) => {
-    lines.push(`  ${String(t).padStart(idWidth)}  [${token.start}, ${token.end})  ${token.label ?? JSON.stringify(token.text)}  id ${token.id}`);
-  });
-  const last = T - 1;
-  lines.push(`Last token ${JSON.stringify(result.tokens[last].text)} attends to (top ${topK} per head):`);
-  for (let l = 0; l < L; l++) {
-    for (let h = 0; h < H; h++) {
-      const offset = ((l * H + h) * T + last) * T;
-      const top = topAttended(result.attention.subarray(offset, offset + T), topK);
-      const described = top.map(({ token, weight }) => `${JSON.stringify(result.tokens[token].text)}#${token} ${weight.toFixed(3)}`).join(', ');
-      lines.push(`  L${l} H${h}  ${described}`);
+  pushTokens(lines, result.tokens);
+  if (result.target) {
+    lines.push(`Target ${JSON.stringify(result.target.text)} (${result.target.generated ? "the model's greedy output" : 'typed'}), ${result.target.tokens.length} decoder tokens`);
+    pushTokens(lines, result.target.tokens);
+  }
+  for (const group of result.groups) {
+    const [GL, GH, Tq, Tk] = group.dims;
+    const queries = group.queries === 'target' && result.target ? result.target.tokens : result.tokens;
+    const keys = group.keys === 'target' && result.target ? result.target.tokens : result.tokens;
+    const last = Tq - 1;
+    const gqa = group.kvHeads !== undefined ? `, ${GH} query heads share ${group.kvHeads} K/V heads` : '';
+    lines.push(`${group.label} (${describeSources(group)}${gqa}): last query ${shown(queries[last])} attends to (top ${topK} per head):`);
+    for (let l = 0; l < GL; l++) {
+      for (let h = 0; h < GH; h++) {
+        const offset = ((l * GH + h) * Tq + last) * Tk;
+        const top = topAttended(group.attention.subarray(offset, offset + Tk), topK);
+        const described = top.map(({ token, weight }) => `${shown(keys[token])}#${token} ${weight.toFixed(3)}`).join(', ');
+        lines.push(`  L${l} H${h}  ${described}`);
+      }
     }
   }
   if (result.predictions && result.predictions.length > 0) {
     lines.push(`Next token: ${result.predictions.map((p) => `${JSON.stringify(p.token)} ${(p.probability * 100).toFixed(1)}%`).join(', ')}`);
   }
   return lines.join('\n');
+}
+
+function shown(token: TokenSpan): string {
+  return token.label ?? JSON.stringify(token.text);
+}
+
+function pushTokens(lines: string[], tokens: readonly TokenSpan[]): void {
+  const idWidth = String(tokens.length - 1).length;
+  tokens.forEach((token, t) => {
+    lines.push(`  ${String(t).padStart(idWidth)}  [${token.start}, ${token.end})  ${shown(token)}  id ${token.id}`);
+  });
 }
 
 /** A Markdown table of head statistics, best previous-token and induction heads named below it. */

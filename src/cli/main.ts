@@ -1,4 +1,4 @@
-// attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--json]
+// attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--target STR] [--json]
 // attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
 // The same core as the extension; errors go to stderr with a non-zero exit code.
 import * as fs from 'fs';
@@ -24,8 +24,12 @@ Options:
   --model DIR         model folder (default: the bundled model)
   --backend NAME      auto | builtin | onnx (default: auto)
   --max-tokens N      inspect at most N tokens (default: 512)
+  --target STR        encoder–decoder models: the target text the decoder reads
+                      (default: the model's own greedy output)
   --window N          stats: tokens per held-out window (default: 128)
-  --json              print one JSON object: model, tokens, attention (base64 float32 [L,H,T,T])
+  --json              print one JSON object: model, tokens, attention (base64 float32 [L,H,T,T]),
+                      groups (each with kind, Q and K/V sources, dims [L,H,Tq,Tk] and data)
+                      and, for encoder–decoder models, the target tokens
   -h, --help          show this help
 `;
 
@@ -48,6 +52,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         model: { type: 'string' },
         backend: { type: 'string', default: 'auto' },
         'max-tokens': { type: 'string', default: '512' },
+        target: { type: 'string' },
         window: { type: 'string', default: '128' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -81,7 +86,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
 
     const registry = new BackendRegistry();
     try {
-      const result = await registry.get(values.model ?? defaultModelDir(), backend as BackendChoice).run(text, { maxTokens });
+      const result = await registry.get(values.model ?? defaultModelDir(), backend as BackendChoice).run(text, { maxTokens, target: values.target });
       out(values.json ? JSON.stringify(toJsonReport(result)) : toTextReport(result));
     } finally {
       registry.dispose();

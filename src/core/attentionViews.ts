@@ -1,46 +1,47 @@
-// Read-only views into the flat attention tensor [L, H, T, T] that the panel, the editor
+// Read-only views into a flat attention tensor [L, H, Tq, Tk] (Tq = Tk for self-attention) that the panel, the editor
 // decorations and the CLI ask for. Slices are copies where they leave the process (postMessage,
 // JSON) and subarray views where they do not.
 
 import type { WeightedToken } from '../shared/protocol';
 
-export type AttentionDims = readonly [layers: number, heads: number, tokens: number, tokens2: number];
+export type AttentionDims = readonly [layers: number, heads: number, queries: number, keys: number];
 
 function checkLayer(dims: AttentionDims, layer: number): void {
   if (!Number.isInteger(layer) || layer < 0 || layer >= dims[0]) throw new RangeError(`layer ${layer} is outside 0..${dims[0] - 1}`);
 }
 
-/** [L, H, T, T] -> [T, T] view of one head. */
+/** [L, H, Tq, Tk] -> [Tq, Tk] view of one head. */
 export function headView(attention: Float32Array, dims: AttentionDims, layer: number, head: number): Float32Array {
   checkLayer(dims, layer);
-  const [, H, T] = dims;
+  const [, H, Tq, Tk] = dims;
   if (!Number.isInteger(head) || head < 0 || head >= H) throw new RangeError(`head ${head} is outside 0..${H - 1}`);
-  const offset = (layer * H + head) * T * T;
-  return attention.subarray(offset, offset + T * T);
+  const offset = (layer * H + head) * Tq * Tk;
+  return attention.subarray(offset, offset + Tq * Tk);
 }
 
-/** [L, H, T, T] -> [T, T], the mean over the heads of one layer (rows still sum to 1). */
+/** [L, H, Tq, Tk] -> [Tq, Tk], the mean over the heads of one layer (rows still sum to 1). */
 export function meanOfHeads(attention: Float32Array, dims: AttentionDims, layer: number): Float32Array {
   checkLayer(dims, layer);
-  const [, H, T] = dims;
-  const mean = new Float32Array(T * T);
+  const [, H, Tq, Tk] = dims;
+  const size = Tq * Tk;
+  const mean = new Float32Array(size);
   for (let h = 0; h < H; h++) {
-    const offset = (layer * H + h) * T * T;
-    for (let i = 0; i < T * T; i++) mean[i] += attention[offset + i];
+    const offset = (layer * H + h) * size;
+    for (let i = 0; i < size; i++) mean[i] += attention[offset + i];
   }
-  for (let i = 0; i < T * T; i++) mean[i] /= H;
+  for (let i = 0; i < size; i++) mean[i] /= H;
   return mean;
 }
 
-/** [L, H, T, T] -> [H, T]: what query token `token` attends to, in every head of one layer. */
+/** [L, H, Tq, Tk] -> [H, Tk]: what query token `token` attends to, in every head of one layer. */
 export function tokenRows(attention: Float32Array, dims: AttentionDims, layer: number, token: number): Float32Array {
   checkLayer(dims, layer);
-  const [, H, T] = dims;
-  if (!Number.isInteger(token) || token < 0 || token >= T) throw new RangeError(`token ${token} is outside 0..${T - 1}`);
-  const rows = new Float32Array(H * T);
+  const [, H, Tq, Tk] = dims;
+  if (!Number.isInteger(token) || token < 0 || token >= Tq) throw new RangeError(`token ${token} is outside 0..${Tq - 1}`);
+  const rows = new Float32Array(H * Tk);
   for (let h = 0; h < H; h++) {
-    const offset = ((layer * H + h) * T + token) * T;
-    rows.set(attention.subarray(offset, offset + T), h * T);
+    const offset = ((layer * H + h) * Tq + token) * Tk;
+    rows.set(attention.subarray(offset, offset + Tk), h * Tk);
   }
   return rows;
 }

@@ -35,6 +35,46 @@ export interface ModelInfo {
   backend: BackendName;
 }
 
+/** How the queries of an attention group see their keys. */
+export type AttentionGroupKind = 'self' | 'masked-self' | 'cross';
+
+/** Which token sequence a side of an attention map indexes: the inspected text, or the decoder's target. */
+export type TokenSequence = 'source' | 'target';
+
+/**
+ * One family of attention maps that share query and key sequences: the self-attention of a decoder-
+ * or encoder-only model, or one of an encoder–decoder's three (encoder self, decoder masked self, cross).
+ * attention[((l * H + h) * Tq + t) * Tk + s] = weight of key s for query t in layer l, head h.
+ */
+export interface AttentionGroup {
+  /** 'self' for single-stack models; 'encoder', 'decoder' and 'cross' for encoder–decoder models. */
+  name: 'self' | 'encoder' | 'decoder' | 'cross';
+  /** What the user reads, e.g. "Cross-attention". */
+  label: string;
+  kind: AttentionGroupKind;
+  /** Rows: where Q comes from. */
+  queries: TokenSequence;
+  /** Columns: where K and V come from. */
+  keys: TokenSequence;
+  /** [L, H, Tq, Tk] */
+  dims: [number, number, number, number];
+  attention: Float32Array;
+  /** Every weight with s > t is 0 (checked on the weights, not assumed). */
+  causal: boolean;
+  /** Grouped-query attention: number of K/V heads (< H); query head h reads K/V group floor(h / (H / kvHeads)). */
+  kvHeads?: number;
+}
+
+/** The decoder side of an encoder–decoder run. */
+export interface TargetSequence {
+  /** Text the target tokens index (offsets are into it). */
+  text: string;
+  /** decoder_input_ids as tokens: the decoder start token (labelled, no text) and then the target. */
+  tokens: TokenSpan[];
+  /** True when the target is the model's own greedy output, false when the user gave it. */
+  generated: boolean;
+}
+
 /**
  * The outcome of one run. Attention is one flat tensor, row-major [L, H, T, T]:
  *   attention[((l * H + h) * T + t) * T + s] = weight with which query token t attends to key token s
@@ -49,7 +89,15 @@ export interface AttentionResult {
   dims: [number, number, number, number];
   attention: Float32Array;
   causal: boolean;
-  /** Next-token logits of the last position, [V]; absent for models without an LM head. */
+  /**
+   * All attention of the run, in display order. For decoder- and encoder-only models one 'self'
+   * group that shares `attention` above; for encoder–decoder models encoder self (= `attention`
+   * above, over `tokens`), decoder masked self and cross.
+   */
+  groups: AttentionGroup[];
+  /** Encoder–decoder models only: the decoder input the decoder groups index. */
+  target?: TargetSequence;
+  /** Next-token logits of the last position (of the target, for encoder–decoder models), [V]; absent for models without an LM head. */
   lastLogits?: Float32Array;
   /** The most likely next tokens after the last one (from lastLogits), most likely first. */
   predictions?: Prediction[];
@@ -76,6 +124,8 @@ export interface RunOptions {
   maxTokens?: number;
   /** Throw TooManyTokensError instead of cutting when the input is longer than maxTokens. */
   failIfTooLong?: boolean;
+  /** Encoder–decoder models: the target text for the decoder; absent or undefined = the model's greedy output. */
+  target?: string;
 }
 
 /** One inference engine bound to one model folder. Load lazily; reuse across runs. */

@@ -39,8 +39,11 @@ export class EditorDecorations implements vscode.Disposable {
   private current: DecoratedRange[] = [];
   private editors: vscode.TextEditor[] = [];
 
-  /** Decorates every visible editor of `document`; replaces what was painted before. */
-  show(document: vscode.TextDocument, focus: vscode.Range, attended: AttendedRange[]): void {
+  /**
+   * Decorates every visible editor of `document`; replaces what was painted before. `focus` is
+   * undefined when the query token is not in the document (a decoder token attending to the source).
+   */
+  show(document: vscode.TextDocument, focus: vscode.Range | undefined, attended: AttendedRange[]): void {
     this.clear();
     this.editors = vscode.window.visibleTextEditors.filter((editor) => editor.document === document);
     const strongest = attended.reduce((max, item) => Math.max(max, item.weight), 0) || 1;
@@ -50,13 +53,13 @@ export class EditorDecorations implements vscode.Disposable {
       buckets[level].push({ range: item.range, hoverMessage: `Attention ${(item.weight * 100).toFixed(1)}% — ${item.label}` });
     }
     for (const editor of this.editors) {
-      editor.setDecorations(this.focusType, [{ range: focus, hoverMessage: 'Focused token (Attention Inspector)' }]);
+      editor.setDecorations(this.focusType, focus ? [{ range: focus, hoverMessage: 'Focused token (Attention Inspector)' }] : []);
       this.levelTypes.forEach((type, level) => editor.setDecorations(type, buckets[level]));
     }
     const uri = document.uri.toString();
     const toPair = (position: vscode.Position): [number, number] => [position.line, position.character];
     this.current = [
-      { uri, start: toPair(focus.start), end: toPair(focus.end), weight: 1, role: 'focus' },
+      ...(focus ? [{ uri, start: toPair(focus.start), end: toPair(focus.end), weight: 1, role: 'focus' } satisfies DecoratedRange] : []),
       ...attended.map((item): DecoratedRange => ({ uri, start: toPair(item.range.start), end: toPair(item.range.end), weight: item.weight, role: 'attended' })),
     ];
   }

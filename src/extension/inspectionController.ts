@@ -19,6 +19,8 @@ export type Ask = (message: string, ...choices: string[]) => Thenable<string | u
 interface Inspected {
   sessionId: number;
   result: AttentionResult;
+  /** What was run, so the panel can run it again with another target. */
+  selected: Selected;
   document: vscode.TextDocument;
   /** Document offset of the inspected text's first character. */
   baseOffset: number;
@@ -33,6 +35,10 @@ interface Selected {
   range: vscode.Range;
   text: string;
   notes: string[];
+  /** Encoder–decoder models: the target text typed in the panel; undefined = the model's greedy output. */
+  target?: string;
+  /** A re-run for another target of a run whose document has changed since: its offsets are stale too. */
+  staleOffsets?: boolean;
 }
 
 export class InspectionController implements vscode.Disposable {
@@ -115,7 +121,7 @@ export class InspectionController implements vscode.Disposable {
         (_progress, token) => {
           const forward = token.onCancellationRequested(() => cancellation.cancel());
           return backend
-            .run(selected.text, { maxTokens: settings.maxTokens, failIfTooLong: !allowTruncation }, cancellation.token)
+            .run(selected.text, { maxTokens: settings.maxTokens, failIfTooLong: !allowTruncation, target: selected.target }, cancellation.token)
             .finally(() => forward.dispose());
         },
       );
@@ -155,9 +161,10 @@ export class InspectionController implements vscode.Disposable {
     this.inspected = {
       sessionId: id,
       result,
+      selected,
       document: selected.document,
       baseOffset: selected.document.offsetAt(selected.range.start),
-      stale: false,
+      stale: selected.staleOffsets === true,
       cursorToken: undefined,
     };
     this.decorations.clear();
@@ -168,6 +175,8 @@ export class InspectionController implements vscode.Disposable {
       tokens: result.tokens,
       dims: result.dims,
       causal: result.causal,
+      groups: result.groups.map(({ attention: _weights, ...info }) => info),
+      ...(result.target ? { target: result.target } : {}),
       colorScale,
       source: describeRange(selected),
       notes,
@@ -176,7 +185,8 @@ export class InspectionController implements vscode.Disposable {
     };
     this.panel.post({ type: 'session', session });
     const [L, H] = result.dims;
-    this.log(`Ran ${result.model.name} (${result.model.backend}, ${L} layers × ${H} heads) on ${T} tokens from ${session.source} in ${result.elapsedMs.toFixed(0)} ms.`);
+    const target = result.target ? `, target ${JSON.stringify(result.target.text)} (${result.target.generated ? 'greedy output' : 'typed'}, ${result.target.tokens.length} tokens)` : '';
+    this.log(`Ran ${result.model.name} (${result.model.backend}, ${result.model.kind}, ${L} layers × ${H} heads) on ${T} tokens from ${session.source}${target} in ${result.elapsedMs.toFixed(0)} ms.`);
   }
 
   private report(error: unknown): void {
@@ -202,18 +212,29 @@ export class InspectionController implements vscode.Disposable {
       case 'ready':
         return;
       case 'requestHead': {
-        const inspected = this.current(message.sessionId);
-        if (!inspected) return;
-        const { attention, dims } = inspected.result;
+        const group = this.group(message.sessionId, message.group);
+        if (!group) return;
+        const { attention, dims } = group;
         const data = message.head === MEAN_HEAD ? meanOfHeads(attention, dims, message.layer) : headView(attention, dims, message.layer, message.head);
-        this.panel.post({ type: 'headAttention', sessionId: message.sessionId, layer: message.layer, head: message.head, data: toArrayBuffer(data) });
+        this.panel.post({ type: 'headAttention', sessionId: message.sessionId, group: message.group, layer: message.layer, head: message.head, data: toArrayBuffer(data) });
         return;
       }
       case 'requestTokenRows': {
+        const group = this.group(message.sessionId, message.group);
+        if (!group) return;
+        const rows = tokenRows(group.attention, group.dims, message.layer, message.token);
+        this.panel.post({ type: 'tokenRows', sessionId: message.sessionId, group: message.group, layer: message.layer, token: message.token, data: rows.buffer as ArrayBuffer });
+        return;
+      }
+      case 'setTarget': {
         const inspected = this.current(message.sessionId);
         if (!inspected) return;
-        const rows = tokenRows(inspected.result.attention, inspected.result.dims, message.layer, message.token);
-        this.panel.post({ type: 'tokenRows', sessionId: message.sessionId, layer: message.layer, token: message.token, data: rows.buffer as ArrayBuffer });
+        if (message.text !== null && message.text.trim() === '') {
+          this.panel.post({ type: 'error', message: 'The target text is empty: type what the decoder should read, or use the model\'s own output.' });
+          return;
+        }
+        // The re-run keeps the source text it ran before, even if the document changed since.
+        void this.inspect({ ...inspected.selected, target: message.text ?? undefined, staleOffsets: inspected.stale }, true).catch((error: unknown) => this.report(error));
         return;
       }
       case 'tokenFocus':
@@ -234,20 +255,31 @@ export class InspectionController implements vscode.Disposable {
     return this.inspected && this.inspected.sessionId === sessionId ? this.inspected : undefined;
   }
 
+  /** One attention group of the inspected run, if the message is about that run and the group exists. */
+  private group(sessionId: number, index: number) {
+    return this.current(sessionId)?.result.groups[index];
+  }
+
+  /**
+   * Mirrors the panel's focus in the editor. Only source tokens are in the document: a source query
+   * is outlined; a target query (cross-attention) has no place there, but what it attends to does;
+   * target keys (decoder self-attention) have none, so nothing is painted.
+   */
   private paintFocus(message: Extract<WebviewToHost, { type: 'tokenFocus' }>): void {
     const inspected = this.current(message.sessionId);
-    if (!inspected || inspected.stale || inspected.document.isClosed || message.token === null) {
+    const group = inspected?.result.groups[message.group];
+    if (!inspected || !group || inspected.stale || inspected.document.isClosed || message.token === null || group.keys !== 'source') {
       this.decorations.clear();
       return;
     }
     const { tokens } = inspected.result;
-    const focused = tokens[message.token];
-    if (!focused) return;
+    const queryIsSource = group.queries === 'source';
+    if (message.token < 0 || message.token >= group.dims[2]) return;
     const attended = message.attended
-      .filter((item) => item.token >= 0 && item.token < tokens.length && item.token !== message.token)
+      .filter((item) => item.token >= 0 && item.token < tokens.length && !(queryIsSource && item.token === message.token))
       .map((item) => ({ range: this.tokenRange(inspected, item.token), weight: item.weight, label: JSON.stringify(tokens[item.token].text) }))
       .filter((item) => !item.range.isEmpty);
-    this.decorations.show(inspected.document, this.tokenRange(inspected, message.token), attended);
+    this.decorations.show(inspected.document, queryIsSource ? this.tokenRange(inspected, message.token) : undefined, attended);
   }
 
   private tokenRange(inspected: Inspected, token: number): vscode.Range {

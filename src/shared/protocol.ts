@@ -2,12 +2,15 @@
 // Each direction is a discriminated union on `type`; attention travels as ArrayBuffers of
 // little-endian float32, one head (or one token's rows) at a time, and only when the webview asks.
 
-import type { ModelInfo, TokenSpan } from '../core/types';
+import type { AttentionGroup, ModelInfo, TokenSpan } from '../core/types';
 
 /** Head index that stands for the mean over all heads of a layer. */
 export const MEAN_HEAD = -1;
 
 export type ColorScale = 'linear' | 'sqrt' | 'log';
+
+/** An attention group as the panel sees it: everything but the weights. */
+export type GroupInfo = Omit<AttentionGroup, 'attention'>;
 
 /** Everything the panel needs to lay out a run, without any attention weights. */
 export interface SessionInfo {
@@ -17,9 +20,13 @@ export interface SessionInfo {
   /** The inspected text; token offsets index into it. */
   text: string;
   tokens: TokenSpan[];
-  /** [L, H, T, T] of the attention held by the host. */
+  /** [L, H, T, T] of the attention held by the host (the first group's). */
   dims: [number, number, number, number];
   causal: boolean;
+  /** The attention groups, in display order; messages name one by its index here. */
+  groups: GroupInfo[];
+  /** Encoder–decoder models: the decoder's tokens (rows of the decoder and cross groups). */
+  target?: { text: string; tokens: TokenSpan[]; generated: boolean };
   colorScale: ColorScale;
   /** Where the text came from, for the header (e.g. "sample.md:3:1–5:20"). */
   source: string;
@@ -37,11 +44,11 @@ export type HostToWebview =
   | { type: 'busy'; message: string }
   /** A run finished: lay out tokens and request the heads to draw. */
   | { type: 'session'; session: SessionInfo }
-  /** Reply to requestHead: data is [T, T] float32 for (layer, head); head may be MEAN_HEAD. */
-  | { type: 'headAttention'; sessionId: number; layer: number; head: number; data: ArrayBuffer }
-  /** Reply to requestTokenRows: data is [H, T] float32, the attention rows of `token` in every head of `layer`. */
-  | { type: 'tokenRows'; sessionId: number; layer: number; token: number; data: ArrayBuffer }
-  /** The editor cursor moved onto token `token` of the inspected range. */
+  /** Reply to requestHead: data is [Tq, Tk] float32 for (group, layer, head); head may be MEAN_HEAD. */
+  | { type: 'headAttention'; sessionId: number; group: number; layer: number; head: number; data: ArrayBuffer }
+  /** Reply to requestTokenRows: data is [H, Tk] float32, the attention rows of query `token` in every head of `layer` of `group`. */
+  | { type: 'tokenRows'; sessionId: number; group: number; layer: number; token: number; data: ArrayBuffer }
+  /** The editor cursor moved onto source token `token` of the inspected range. */
   | { type: 'focusToken'; sessionId: number; token: number }
   /** The colour scale setting changed. */
   | { type: 'settings'; colorScale: ColorScale }
@@ -58,12 +65,17 @@ export interface WeightedToken {
 export type WebviewToHost =
   /** The webview's script has loaded and listens; the host posts nothing before this. */
   | { type: 'ready' }
-  | { type: 'requestHead'; sessionId: number; layer: number; head: number }
-  | { type: 'requestTokenRows'; sessionId: number; layer: number; token: number }
-  /** The hovered, focused or pinned token changed (token null: none); attended lists its top-k keys. */
-  | { type: 'tokenFocus'; sessionId: number; token: number | null; layer: number; head: number; attended: WeightedToken[] }
-  /** The user picked another layer or head in the side panel. */
-  | { type: 'viewChanged'; sessionId: number; layer: number; head: number }
+  | { type: 'requestHead'; sessionId: number; group: number; layer: number; head: number }
+  | { type: 'requestTokenRows'; sessionId: number; group: number; layer: number; token: number }
+  /**
+   * The hovered, focused or pinned query token changed (token null: none); attended lists its top-k
+   * keys. Indices are into the group's query and key sequences (GroupInfo.queries / keys).
+   */
+  | { type: 'tokenFocus'; sessionId: number; group: number; token: number | null; layer: number; head: number; attended: WeightedToken[] }
+  /** The user picked another group, layer or head in the side panel. */
+  | { type: 'viewChanged'; sessionId: number; group: number; layer: number; head: number }
+  /** Encoder–decoder models: run again with this target text (null: the model's own greedy output). */
+  | { type: 'setTarget'; sessionId: number; text: string | null }
   /** Something went wrong inside the webview; the host logs it. */
   | { type: 'webviewError'; message: string };
 
@@ -75,7 +87,10 @@ export function assertNever(value: never): never {
 }
 
 const HOST_TYPES: ReadonlySet<string> = new Set(['busy', 'session', 'headAttention', 'tokenRows', 'focusToken', 'settings', 'error']);
-const WEBVIEW_TYPES: ReadonlySet<string> = new Set(['ready', 'requestHead', 'requestTokenRows', 'tokenFocus', 'viewChanged', 'webviewError']);
+const WEBVIEW_TYPES: ReadonlySet<string> = new Set(['ready', 'requestHead', 'requestTokenRows', 'tokenFocus', 'viewChanged', 'setTarget', 'webviewError']);
+
+/** Longest target text the host accepts from the panel (characters). */
+export const MAX_TARGET_CHARS = 2000;
 
 function isInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value);
@@ -91,13 +106,17 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
       return { type: 'ready' };
     case 'requestHead':
     case 'viewChanged':
-      if (!isInteger(message.sessionId) || !isInteger(message.layer) || !isInteger(message.head)) return undefined;
-      return { type: message.type, sessionId: message.sessionId, layer: message.layer, head: message.head };
+      if (!isInteger(message.sessionId) || !isInteger(message.group) || !isInteger(message.layer) || !isInteger(message.head)) return undefined;
+      return { type: message.type, sessionId: message.sessionId, group: message.group, layer: message.layer, head: message.head };
     case 'requestTokenRows':
-      if (!isInteger(message.sessionId) || !isInteger(message.layer) || !isInteger(message.token)) return undefined;
-      return { type: 'requestTokenRows', sessionId: message.sessionId, layer: message.layer, token: message.token };
+      if (!isInteger(message.sessionId) || !isInteger(message.group) || !isInteger(message.layer) || !isInteger(message.token)) return undefined;
+      return { type: 'requestTokenRows', sessionId: message.sessionId, group: message.group, layer: message.layer, token: message.token };
+    case 'setTarget':
+      if (!isInteger(message.sessionId)) return undefined;
+      if (message.text !== null && (typeof message.text !== 'string' || message.text.length > MAX_TARGET_CHARS)) return undefined;
+      return { type: 'setTarget', sessionId: message.sessionId, text: message.text };
     case 'tokenFocus': {
-      if (!isInteger(message.sessionId) || !isInteger(message.layer) || !isInteger(message.head)) return undefined;
+      if (!isInteger(message.sessionId) || !isInteger(message.group) || !isInteger(message.layer) || !isInteger(message.head)) return undefined;
       if (message.token !== null && !isInteger(message.token)) return undefined;
       if (!Array.isArray(message.attended)) return undefined;
       const attended: WeightedToken[] = [];
@@ -106,7 +125,7 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
         if (!entry || !isInteger(entry.token) || typeof entry.weight !== 'number') return undefined;
         attended.push({ token: entry.token, weight: entry.weight });
       }
-      return { type: 'tokenFocus', sessionId: message.sessionId, token: message.token as number | null, layer: message.layer, head: message.head, attended };
+      return { type: 'tokenFocus', sessionId: message.sessionId, group: message.group, token: message.token as number | null, layer: message.layer, head: message.head, attended };
     }
     case 'webviewError':
       return { type: 'webviewError', message: String(message.message) };

@@ -233,7 +233,7 @@ describe('Attention Inspector in a real extension host', function () {
       { token: candidates[0], weight: 0.6 },
       { token: candidates[1], weight: 0.25 },
     ];
-    const message: WebviewToHost = { type: 'tokenFocus', sessionId: session.sessionId, token: focus, layer: 0, head: 0, attended };
+    const message: WebviewToHost = { type: 'tokenFocus', sessionId: session.sessionId, group: 0, token: focus, layer: 0, head: 0, attended };
     await api.receiveFromWebview(message);
 
     const base = document.offsetAt(selection.start);
@@ -257,7 +257,7 @@ describe('Attention Inspector in a real extension host', function () {
       assert.ok(SENTENCE.includes(text) && text.length > 0, `decorated text ${JSON.stringify(text)} lies in the inspected sentence`);
     }
 
-    await api.receiveFromWebview({ type: 'tokenFocus', sessionId: session.sessionId, token: null, layer: 0, head: 0, attended: [] });
+    await api.receiveFromWebview({ type: 'tokenFocus', sessionId: session.sessionId, group: 0, token: null, layer: 0, head: 0, attended: [] });
     assert.deepEqual(api.decorations(), [], 'a null focus clears the decorations');
   });
 
@@ -267,7 +267,7 @@ describe('Attention Inspector in a real extension host', function () {
     const second = await showAttention(document, selectionOf(document, 'Each token is'));
     assert.ok(first.session && second.session);
     assert.ok(second.session.sessionId > first.session.sessionId, 'session ids increase');
-    await api.receiveFromWebview({ type: 'tokenFocus', sessionId: first.session.sessionId, token: 1, layer: 0, head: 0, attended: [{ token: 0, weight: 1 }] });
+    await api.receiveFromWebview({ type: 'tokenFocus', sessionId: first.session.sessionId, group: 0, token: 1, layer: 0, head: 0, attended: [{ token: 0, weight: 1 }] });
     assert.deepEqual(api.decorations(), [], 'no decoration for an old session');
   });
 
@@ -296,7 +296,7 @@ describe('Attention Inspector in a real extension host', function () {
     const { session, editor } = await showAttention(document, selection);
     assert.ok(session);
     const [first, second] = visibleTokens(session);
-    const focus: WebviewToHost = { type: 'tokenFocus', sessionId: session.sessionId, token: second, layer: 0, head: 0, attended: [{ token: first, weight: 0.9 }] };
+    const focus: WebviewToHost = { type: 'tokenFocus', sessionId: session.sessionId, group: 0, token: second, layer: 0, head: 0, attended: [{ token: first, weight: 0.9 }] };
     await api.receiveFromWebview(focus);
     assert.ok(api.decorations().length > 0, 'decorations are painted before the edit');
     try {
@@ -422,6 +422,65 @@ describe('Attention Inspector in a real extension host', function () {
     assert.ok(recovered.session, 'a good model setting works right after the failure');
     assertTokensRebuild(recovered.session, 'return a + b;');
   });
+  it('shows an encoder–decoder model as three labelled groups over its greedy output, and re-runs with a typed target', async function () {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
+    await setSetting('model', path.join(extension.extensionPath, 'media', 'models', 'dates'));
+    await setSetting('backend', 'auto');
+    const document = await openSample('dates.txt');
+    const selection = selectionOf(document, 'the 5th of March, 2021');
+    const { session, errors } = await showAttention(document, selection);
+    assert.deepEqual(errors, []);
+    assert.ok(session, 'a session for the encoder–decoder');
+    assert.equal(session.model.kind, 'encoder-decoder');
+    assert.deepEqual(session.groups.map((group) => [group.label, group.queries, group.keys]), [
+      ['Encoder self-attention', 'source', 'source'],
+      ['Decoder masked self-attention', 'target', 'target'],
+      ['Cross-attention', 'target', 'source'],
+    ]);
+    assert.ok(session.target?.generated);
+    assert.equal(session.target.text, '2021-03-05');
+    const [, , Tq, Tk] = session.groups[2].dims;
+    assert.deepEqual([Tq, Tk], [session.target.tokens.length, session.tokens.length]);
+
+    // The panel asks for a cross-attention head: [Tq, Tk] floats come back, tagged with the group.
+    await api.receiveFromWebview({ type: 'requestHead', sessionId: session.sessionId, group: 2, layer: 0, head: 1 });
+    const head = await waitFor('cross-attention head data', () =>
+      posted().find((message): message is Extract<HostToWebview, { type: 'headAttention' }> => message.type === 'headAttention' && message.sessionId === session.sessionId && message.group === 2),
+    );
+    assert.equal(head.data.byteLength, Tq * Tk * 4);
+
+    // Hovering a target token in the cross group lights up the source tokens it reads, in the editor.
+    const march = session.tokens.findIndex((token) => token.text === 'March');
+    await api.receiveFromWebview({ type: 'tokenFocus', sessionId: session.sessionId, group: 2, token: 6, layer: 0, head: 0, attended: [{ token: march, weight: 0.8 }] });
+    const decorations = await waitFor('decorations for cross-attention', () => (api.decorations().length > 0 ? api.decorations() : undefined));
+    assert.deepEqual(decorations.map((item) => item.role), ['attended'], 'no focus box: the query is a target token, not in the editor');
+    const base = document.offsetAt(selection.start);
+    assert.equal(JSON.stringify([decorations[0].start, decorations[0].end]), JSON.stringify(tokenRange(document, base, session.tokens[march])));
+    // Decoder self-attention keys are target tokens: nothing to show in the editor.
+    await api.receiveFromWebview({ type: 'tokenFocus', sessionId: session.sessionId, group: 1, token: 3, layer: 0, head: 0, attended: [{ token: 1, weight: 0.8 }] });
+    assert.deepEqual(api.decorations(), []);
+
+    // The user types another target: the same source runs again and the decoder reads the typed text.
+    const postedBefore = posted().length;
+    await api.receiveFromWebview({ type: 'setTarget', sessionId: session.sessionId, text: '2021-05-03' });
+    const retyped = await waitFor('a session with the typed target', () => {
+      const message = posted().slice(postedBefore).find((item): item is Extract<HostToWebview, { type: 'session' }> => item.type === 'session');
+      return message?.session;
+    });
+    await api.whenIdle();
+    assert.equal(retyped.text, session.text);
+    assert.deepEqual([retyped.target?.text, retyped.target?.generated], ['2021-05-03', false]);
+    assert.ok(retyped.sessionId > session.sessionId);
+
+    // An empty target is refused with a message, and nothing runs.
+    const before = posted().length;
+    await api.receiveFromWebview({ type: 'setTarget', sessionId: retyped.sessionId, text: '   ' });
+    await api.whenIdle();
+    const after = posted().slice(before);
+    assert.ok(after.some((message) => message.type === 'error' && /target text is empty/.test(message.message)));
+    assert.ok(!after.some((message) => message.type === 'session'));
+  });
+
   it('Choose Model… writes a checked folder to the setting and refuses one without a model', async function () {
     const window = vscode.window as unknown as { showOpenDialog: (options: unknown) => Thenable<vscode.Uri[] | undefined> };
     const original = window.showOpenDialog;

@@ -34,6 +34,22 @@ describe('attention views', () => {
     assert.deepEqual(Array.from(rows), [30, 31, 32, 33, 130, 131, 132, 133, 230, 231, 232, 233]);
   });
 
+  it('handles rectangular cross-attention maps [L, H, Tq, Tk]', () => {
+    // 2 layers, 2 heads, 3 target queries x 5 source keys; value encodes (l, h, t, s).
+    const [L, H, Tq, Tk] = [2, 2, 3, 5];
+    const cross = new Float32Array(L * H * Tq * Tk);
+    for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) for (let t = 0; t < Tq; t++) for (let s = 0; s < Tk; s++) {
+      cross[((l * H + h) * Tq + t) * Tk + s] = l * 1000 + h * 100 + t * 10 + s;
+    }
+    const crossDims = [L, H, Tq, Tk] as const;
+    const view = headView(cross, crossDims, 1, 1);
+    assert.equal(view.length, Tq * Tk);
+    assert.equal(view[2 * Tk + 4], 1124);
+    assert.equal(meanOfHeads(cross, crossDims, 0)[1 * Tk + 3], 50 + 13);
+    assert.deepEqual(Array.from(tokenRows(cross, crossDims, 1, 2)), [1020, 1021, 1022, 1023, 1024, 1120, 1121, 1122, 1123, 1124]);
+    assert.throws(() => tokenRows(cross, crossDims, 0, 3), RangeError, 'query index beyond Tq');
+  });
+
   it('rejects layers, heads and tokens out of range', () => {
     assert.throws(() => headView(att, dims, 2, 0), RangeError);
     assert.throws(() => headView(att, dims, 0, 3), RangeError);

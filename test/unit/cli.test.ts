@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { base64ToFloat32, type JsonReport } from '../../src/cli/format';
 import { main } from '../../src/cli/main';
+import { repoRoot } from '../support/heldout';
 import { tinyModelFolder } from '../support/tinyModel';
 
 async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -45,6 +46,41 @@ describe('CLI', () => {
         assert.ok(Math.abs(sum - 1) < 1e-5, `row sum ${sum}`);
       }
     }
+  });
+
+  it('--json for an encoder–decoder carries the target tokens and three groups, each with its dims and kind', async () => {
+    const dates = path.join(repoRoot(), 'media', 'models', 'dates');
+    const text = 'March 5, 2021';
+    const { code, stdout, stderr } = await runCli(['run', '--text', text, '--model', dates, '--json']);
+    assert.equal(code, 0, stderr);
+    const report = JSON.parse(stdout) as JsonReport;
+    assert.equal(report.model.kind, 'encoder-decoder');
+    const target = report.target!;
+    assert.equal(target.generated, true);
+    assert.equal(target.text, '2021-03-05');
+    assert.equal(target.tokens[0].label, '<pad>');
+    assert.equal(target.tokens.slice(1).map((token) => target.text.slice(token.start, token.end)).join(''), target.text);
+    const S = report.tokens.length;
+    const Tt = target.tokens.length;
+    assert.deepEqual(report.groups.map((group) => [group.name, group.kind, group.queries, group.keys]), [
+      ['encoder', 'self', 'source', 'source'],
+      ['decoder', 'masked-self', 'target', 'target'],
+      ['cross', 'cross', 'target', 'source'],
+    ]);
+    for (const group of report.groups) {
+      const [L, H, Tq, Tk] = group.dims;
+      assert.deepEqual([Tq, Tk], [group.queries === 'source' ? S : Tt, group.keys === 'source' ? S : Tt]);
+      const att = base64ToFloat32(group.data);
+      assert.equal(att.length, L * H * Tq * Tk);
+      for (let row = 0; row < L * H * Tq; row++) {
+        let sum = 0;
+        for (let s = 0; s < Tk; s++) sum += att[row * Tk + s];
+        assert.ok(Math.abs(sum - 1) < 1e-4, `${group.name}: row sum ${sum}`);
+      }
+    }
+    const typed = await runCli(['run', '--text', text, '--model', dates, '--target', '2021-05-03', '--json']);
+    const typedReport = JSON.parse(typed.stdout) as JsonReport;
+    assert.deepEqual([typedReport.target!.text, typedReport.target!.generated], ['2021-05-03', false]);
   });
 
   it('prints tokens with offsets, the model shape and per-head top tokens of the last token', async () => {

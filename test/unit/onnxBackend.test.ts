@@ -1,6 +1,7 @@
 // The ONNX backend on the surgery fixtures: models without attention outputs show the same
-// attention as their PyTorch reference, encoders are bidirectional, and what cannot be shown yet
-// (encoder–decoder) or ever (fused attention, corrupt files) says why.
+// attention as their PyTorch reference, encoders are bidirectional, encoder–decoders give three
+// labelled groups over a typed or generated target, and what cannot be shown (fused attention,
+// corrupt files) says why.
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,6 +16,8 @@ const fixture = (name: string) => path.join(repoRoot(), 'test', 'fixtures', 'onn
 interface Reference {
   text: string;
   input_ids: number[];
+  target?: string;
+  decoder_input_ids?: number[];
   sites: { kind: string; layer: number; causal: boolean; heads: number; dims: number[]; data: number[] }[];
 }
 
@@ -80,6 +83,8 @@ describe('ONNX backend with graph surgery', () => {
     const result = await open(fixture('gqa-tiny')).run(ref.text, { maxTokens: 512 });
     assert.equal(result.dims[1], ref.sites[0].heads);
     assert.ok(maxDifference(result.attention, ref.sites) <= 1e-5);
+    // Four query heads read two K/V heads: the group says so, so the panel can label heads with their KV group.
+    assert.equal(result.groups[0].kvHeads, 2);
   });
 
   it('loads a model whose weights are in an external data file', async () => {
@@ -88,8 +93,50 @@ describe('ONNX backend with graph surgery', () => {
     assert.ok(maxDifference(result.attention, ref.sites) <= 1e-5);
   });
 
-  it('explains what it cannot show: encoder–decoder (for now), fused attention, corrupt files', async () => {
-    await assert.rejects(open(fixture('encdec-tiny')).run('hello', {}), (error: Error) => error instanceof ModelLoadError && /encoder–decoder/.test(error.message) && /cross-attention/.test(error.message));
+  it('shows an encoder–decoder as three groups over source and typed target, equal to the PyTorch reference', async () => {
+    const ref = reference('encdec-tiny');
+    const result = await open(fixture('encdec-tiny')).run(ref.text, { target: ref.target });
+    assert.equal(result.model.kind, 'encoder-decoder');
+    assert.deepEqual(result.tokens.map((token) => token.id), ref.input_ids);
+    assert.ok(result.target && !result.target.generated);
+    assert.deepEqual(result.target.tokens.map((token) => token.id), ref.decoder_input_ids, 'decoder input = start token + target without </s>');
+    assert.equal(result.target.tokens[0].label, '<pad>');
+    assert.deepEqual(result.groups.map((group) => [group.name, group.kind, group.queries, group.keys, group.causal]), [
+      ['encoder', 'self', 'source', 'source', false],
+      ['decoder', 'masked-self', 'target', 'target', true],
+      ['cross', 'cross', 'target', 'source', false],
+    ]);
+    const S = ref.input_ids.length;
+    const Tt = ref.decoder_input_ids!.length;
+    const kindOf: Record<string, string> = { encoder: 'encoder-self', decoder: 'decoder-self', cross: 'cross' };
+    for (const group of result.groups) {
+      const sites = ref.sites.filter((site) => site.kind === kindOf[group.name]).sort((a, b) => a.layer - b.layer);
+      assert.deepEqual(group.dims, [sites.length, 4, group.queries === 'source' ? S : Tt, group.keys === 'source' ? S : Tt]);
+      assert.ok(maxDifference(group.attention, sites) <= 1e-5, `${group.name} matches PyTorch`);
+    }
+    assert.equal(result.attention, result.groups[0].attention, 'the top-level attention is the encoder group');
+  });
+
+  it('decodes greedily when no target is given, and says so', async () => {
+    const backend = open(fixture('encdec-tiny'));
+    const result = await backend.run('one two three', {});
+    const target = result.target!;
+    assert.equal(target.generated, true);
+    assert.equal(target.tokens[0].id, 0, 'decoding starts from decoder_start_token_id');
+    assert.ok(target.tokens.length >= 1 && target.tokens.length <= 33);
+    // The groups are those of the final run, whose decoder input is the whole target.
+    assert.equal(result.groups[1].dims[2], target.tokens.length);
+    assert.equal(result.groups[2].dims[3], result.tokens.length);
+    // Typing the generated text back in gives the same decoder input and attention.
+    if (target.tokens.length > 1) {
+      const typed = await backend.run('one two three', { target: target.text });
+      assert.deepEqual(typed.target!.tokens.map((token) => token.id), target.tokens.map((token) => token.id));
+      assert.deepEqual(typed.groups[2].attention, result.groups[2].attention);
+    }
+    await assert.rejects(backend.run('one two three', { target: '   ' }), /target text is empty/);
+  });
+
+  it('explains what it cannot show: fused attention, corrupt files', async () => {
     await assert.rejects(open(fixture('fused-tiny')).run('hello', {}), (error: Error) => error instanceof ModelLoadError && /MultiHeadAttention/.test(error.message) && /eager/.test(error.message));
 
     const corrupt = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-corrupt-onnx-'));
@@ -105,6 +152,33 @@ describe('ONNX backend with graph surgery', () => {
 });
 
 describe('the shipped encoder–decoder demo (media/models/dates)', () => {
+  it('turns a date into ISO form by greedy decoding, and its cross-attention links each output to the source', async () => {
+    const backend = new OnnxBackend(path.join(repoRoot(), 'media', 'models', 'dates'));
+    try {
+      const result = await backend.run('the 5th of March, 2021', {});
+      assert.equal(result.target?.text, '2021-03-05');
+      const cross = result.groups.find((group) => group.name === 'cross')!;
+      const [L, H, Tq, Tk] = cross.dims;
+      assert.deepEqual([Tq, Tk], [result.target!.tokens.length, result.tokens.length]);
+      // Row t of the decoder predicts target token t + 1, so the row before the month's last digit
+      // ("2021-0|3") should look at "March" and the row before the day's last digit ("2021-03-0|5")
+      // at "5": averaged over layer 0's heads, each is the row's strongest source token.
+      const strongestSource = (row: number) => {
+        const mean = new Float32Array(Tk);
+        for (let h = 0; h < H; h++) for (let s = 0; s < Tk; s++) mean[s] += cross.attention[((0 * H + h) * Tq + row) * Tk + s] / H;
+        return result.tokens[mean.indexOf(Math.max(...mean))].text;
+      };
+      const ids = result.target!.tokens;
+      assert.equal(ids[7].text, '3');
+      assert.equal(ids[10].text, '5');
+      assert.equal(strongestSource(6), 'March');
+      assert.equal(strongestSource(9), '5');
+      assert.ok(L >= 1);
+    } finally {
+      backend.dispose();
+    }
+  });
+
   it('is found by surgery: encoder self, masked decoder self and cross attention in every layer', async () => {
     const exposed = await exposeModelFile(path.join(repoRoot(), 'media', 'models', 'dates', 'model.onnx'));
     const kinds = exposed.sites.map((site) => `${site.kind}${site.layerIndex}${site.causal ? '*' : ''}`);

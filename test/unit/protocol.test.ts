@@ -1,17 +1,20 @@
 import * as assert from 'node:assert/strict';
-import { isHostMessage, parseWebviewMessage, toArrayBuffer } from '../../src/shared/protocol';
+import { MAX_TARGET_CHARS, isHostMessage, parseWebviewMessage, toArrayBuffer } from '../../src/shared/protocol';
 import { makeNonce, renderWebviewHtml } from '../../src/shared/webviewHtml';
 
 describe('protocol', () => {
   it('accepts every well-formed webview message', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
-    assert.deepEqual(parseWebviewMessage({ type: 'requestHead', sessionId: 3, layer: 1, head: -1 }), { type: 'requestHead', sessionId: 3, layer: 1, head: -1 });
-    assert.deepEqual(parseWebviewMessage({ type: 'requestTokenRows', sessionId: 3, layer: 0, token: 7 }), { type: 'requestTokenRows', sessionId: 3, layer: 0, token: 7 });
+    assert.deepEqual(parseWebviewMessage({ type: 'requestHead', sessionId: 3, group: 2, layer: 1, head: -1 }), { type: 'requestHead', sessionId: 3, group: 2, layer: 1, head: -1 });
+    assert.deepEqual(parseWebviewMessage({ type: 'requestTokenRows', sessionId: 3, group: 0, layer: 0, token: 7 }), { type: 'requestTokenRows', sessionId: 3, group: 0, layer: 0, token: 7 });
     assert.deepEqual(
-      parseWebviewMessage({ type: 'tokenFocus', sessionId: 1, token: 2, layer: 0, head: 1, attended: [{ token: 0, weight: 0.5 }] }),
-      { type: 'tokenFocus', sessionId: 1, token: 2, layer: 0, head: 1, attended: [{ token: 0, weight: 0.5 }] },
+      parseWebviewMessage({ type: 'tokenFocus', sessionId: 1, group: 1, token: 2, layer: 0, head: 1, attended: [{ token: 0, weight: 0.5 }] }),
+      { type: 'tokenFocus', sessionId: 1, group: 1, token: 2, layer: 0, head: 1, attended: [{ token: 0, weight: 0.5 }] },
     );
-    assert.deepEqual(parseWebviewMessage({ type: 'tokenFocus', sessionId: 1, token: null, layer: 0, head: 1, attended: [] })?.type, 'tokenFocus');
+    assert.deepEqual(parseWebviewMessage({ type: 'tokenFocus', sessionId: 1, group: 0, token: null, layer: 0, head: 1, attended: [] })?.type, 'tokenFocus');
+    assert.deepEqual(parseWebviewMessage({ type: 'viewChanged', sessionId: 1, group: 2, layer: 1, head: 0 }), { type: 'viewChanged', sessionId: 1, group: 2, layer: 1, head: 0 });
+    assert.deepEqual(parseWebviewMessage({ type: 'setTarget', sessionId: 4, text: '2021-03-05' }), { type: 'setTarget', sessionId: 4, text: '2021-03-05' });
+    assert.deepEqual(parseWebviewMessage({ type: 'setTarget', sessionId: 4, text: null }), { type: 'setTarget', sessionId: 4, text: null });
     assert.deepEqual(parseWebviewMessage({ type: 'webviewError', message: 'boom' }), { type: 'webviewError', message: 'boom' });
   });
 
@@ -22,11 +25,16 @@ describe('protocol', () => {
       'ready',
       {},
       { type: 'nope' },
-      { type: 'requestHead', sessionId: '3', layer: 1, head: 0 },
-      { type: 'requestHead', sessionId: 3, layer: 1.5, head: 0 },
-      { type: 'requestTokenRows', sessionId: 3, layer: 0 },
-      { type: 'tokenFocus', sessionId: 1, token: 'x', layer: 0, head: 0, attended: [] },
-      { type: 'tokenFocus', sessionId: 1, token: 1, layer: 0, head: 0, attended: [{ token: 1 }] },
+      { type: 'requestHead', sessionId: '3', group: 0, layer: 1, head: 0 },
+      { type: 'requestHead', sessionId: 3, group: 0, layer: 1.5, head: 0 },
+      { type: 'requestHead', sessionId: 3, layer: 1, head: 0 },
+      { type: 'requestTokenRows', sessionId: 3, group: 0, layer: 0 },
+      { type: 'tokenFocus', sessionId: 1, group: 0, token: 'x', layer: 0, head: 0, attended: [] },
+      { type: 'tokenFocus', sessionId: 1, group: 0, token: 1, layer: 0, head: 0, attended: [{ token: 1 }] },
+      { type: 'tokenFocus', sessionId: 1, token: 1, layer: 0, head: 0, attended: [] },
+      { type: 'setTarget', sessionId: 1 },
+      { type: 'setTarget', sessionId: 1, text: 42 },
+      { type: 'setTarget', sessionId: 1, text: 'x'.repeat(MAX_TARGET_CHARS + 1) },
       { type: 'session' },
     ]) {
       assert.equal(parseWebviewMessage(raw), undefined, JSON.stringify(raw));

@@ -5,6 +5,7 @@ import { TextTokenizer } from '../tokenizer/textTokenizer';
 import { throwIfCancelled } from '../errors';
 import type { AttentionBackend, AttentionResult, CancellationSignal, ModelInfo, RunOptions } from '../types';
 import { fitTokens } from './truncation';
+import { selfGroup } from '../attentionGroups';
 import { topPredictions } from '../predictions';
 
 interface Loaded {
@@ -56,13 +57,15 @@ export class BuiltinBackend implements AttentionBackend {
     const { tokens, truncatedFrom } = fitTokens(tokenizer.encode(text), options, info.maxPositions);
     const output = await model.forward(tokens.map((token) => token.id), { cancellation });
     const T = tokens.length;
+    const dims: [number, number, number, number] = [info.layers, info.heads, T, T];
     return {
       model: info,
       text,
       tokens,
-      dims: [info.layers, info.heads, T, T],
+      dims,
       attention: output.attention,
       causal: true,
+      groups: [selfGroup(output.attention, dims, true)],
       lastLogits: output.lastLogits,
       predictions: topPredictions(output.lastLogits, 5, (id) => tokenizer.displayToken(id)),
       truncatedFrom,

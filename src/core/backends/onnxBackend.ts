@@ -1,18 +1,21 @@
 // onnxruntime-node as a backend for any unfused ONNX transformer. Attention comes from outputs that
 // already hold it (`attentions` [L, B, H, T, T], or one [B, H, T, T] output per layer) or, when a
 // model has none, from graph surgery: the Softmax outputs inside its attention blocks are added as
-// graph outputs and the modified model runs from memory (src/core/onnx).
+// graph outputs and the modified model runs from memory (src/core/onnx). Encoder–decoder models get
+// a target (typed, or the model's greedy output) and three attention groups.
 import * as fs from 'fs';
 import * as path from 'path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { encoderDecoderGroup, selfGroup } from '../attentionGroups';
 import { ModelLoadError, throwIfCancelled } from '../errors';
 import { looksCausal } from '../onnx/attentionFinder';
 import { exposeModelFile, noAttentionMessage } from '../onnx/exposeAttention';
 import { planInputs, toOrtFeeds, type GraphInput } from '../onnx/inputs';
-import { siteLayout } from '../onnx/siteTensors';
 import { topPredictions } from '../predictions';
 import { TextTokenizer } from '../tokenizer/textTokenizer';
-import type { AttentionBackend, AttentionResult, CancellationSignal, ModelInfo, RunOptions } from '../types';
+import type { AttentionBackend, AttentionGroup, AttentionResult, CancellationSignal, ModelInfo, RunOptions, TargetSequence, TokenSpan } from '../types';
+import { argmaxRow, decodingSettings, generatedTarget, typedTarget } from './decoderTarget';
+import { collectGroup, planGroups, type GroupOutputs } from './onnxAttention';
 import { fitTokens } from './truncation';
 
 type Ort = typeof import('onnxruntime-node');
@@ -22,13 +25,14 @@ interface Loaded {
   session: InferenceSession;
   tokenizer: TextTokenizer;
   inputs: GraphInput[];
-  /** Outputs holding attention: one rank-5 stacked output, or rank-4/3 outputs in layer order. */
-  attentionOutputs: string[];
-  stacked: boolean;
+  /** Where each attention group is in the outputs: one 'self' group, or encoder, decoder, cross. */
+  groups: GroupOutputs[];
+  encoderDecoder: boolean;
   /** How the attention was found, for the output channel and the model card. */
   source: 'explicit outputs' | 'graph surgery';
   logitsOutput: string | undefined;
   config: Record<string, unknown>;
+  modelPath: string;
 }
 
 export class OnnxBackend implements AttentionBackend {
@@ -53,51 +57,53 @@ export class OnnxBackend implements AttentionBackend {
     const exposed = await exposeModelFile(modelPath);
     const problem = noAttentionMessage(exposed, modelPath);
     if (problem) throw new ModelLoadError(problem);
-    if (exposed.explicit.length === 0 && exposed.sites.some((site) => site.kind === 'cross')) {
-      const count = (kind: string) => exposed.sites.filter((site) => site.kind === kind).length;
-      throw new ModelLoadError(
-        `${modelPath} is an encoder–decoder model (found ${count('encoder-self')} encoder self-attention, ${count('decoder-self')} decoder self-attention and ${count('cross')} cross-attention blocks). ` +
-          'Showing encoder–decoder attention (a source and a target text, three attention groups) is not supported yet; decoder-only and encoder-only models are.',
-      );
+    let config: Record<string, unknown> = {};
+    try {
+      config = JSON.parse(fs.readFileSync(path.join(this.dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    } catch {
+      // config.json is optional for decoder- and encoder-only ONNX models: shapes come from the outputs.
     }
+    const configKvHeads = typeof config.num_key_value_heads === 'number' && typeof config.num_attention_heads === 'number' &&
+      config.num_key_value_heads < config.num_attention_heads ? config.num_key_value_heads : undefined;
+    const groups = planGroups(exposed.explicit, exposed.sites, configKvHeads);
+    const encoderDecoder = groups.length > 1;
     let session: InferenceSession;
     try {
       session = await ort.InferenceSession.create(exposed.bytes, { ...exposed.sessionOptions, graphOptimizationLevel: 'all' });
     } catch (error) {
       throw new ModelLoadError(`onnxruntime could not load ${modelPath}: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const explicit = exposed.explicit;
-    const stacked = explicit.length === 1 && explicit[0] === 'attentions';
-    let config: Record<string, unknown> = {};
-    try {
-      config = JSON.parse(fs.readFileSync(path.join(this.dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    } catch {
-      // config.json is optional for ONNX models: shapes come from the outputs.
+    const logitsOutput = session.outputNames.includes('logits') ? 'logits' : undefined;
+    if (encoderDecoder && !logitsOutput) {
+      session.release().catch(() => undefined);
+      throw new ModelLoadError(`${modelPath} is an encoder–decoder model without a "logits" output, so the extension cannot decode a target with it. Export it with its language-model head.`);
     }
+    if (encoderDecoder) decodingSettings(config, modelPath, Number.POSITIVE_INFINITY); // fails now, not at the first run
     return {
       ort,
       session,
       tokenizer,
       inputs: exposed.inputs,
-      attentionOutputs: explicit.length > 0 ? explicit : exposed.sites.map((site) => site.output),
-      stacked,
-      source: explicit.length > 0 ? 'explicit outputs' : 'graph surgery',
-      logitsOutput: session.outputNames.includes('logits') ? 'logits' : undefined,
+      groups,
+      encoderDecoder,
+      source: exposed.explicit.length > 0 ? 'explicit outputs' : 'graph surgery',
+      logitsOutput,
       config,
+      modelPath,
     };
   }
 
   async describe(): Promise<ModelInfo> {
-    const { config } = await this.load();
+    const { config, encoderDecoder } = await this.load();
     const int = (...keys: string[]) => {
       for (const key of keys) if (typeof config[key] === 'number') return config[key] as number;
       return 0;
     };
     return {
       name: this.modelName,
-      kind: 'decoder',
-      layers: int('n_layer', 'num_hidden_layers', 'num_layers'),
-      heads: int('n_head', 'num_attention_heads', 'num_heads'),
+      kind: encoderDecoder ? 'encoder-decoder' : 'decoder',
+      layers: int('n_layer', 'num_hidden_layers', 'num_layers', 'encoder_layers'),
+      heads: int('n_head', 'num_attention_heads', 'num_heads', 'encoder_attention_heads'),
       dModel: int('n_embd', 'hidden_size', 'd_model'),
       vocabSize: int('vocab_size'),
       maxPositions: int('n_positions', 'max_position_embeddings') || 4096,
@@ -111,32 +117,81 @@ export class OnnxBackend implements AttentionBackend {
     const described = await this.describe();
     throwIfCancelled(cancellation);
     const { tokens, truncatedFrom } = fitTokens(loaded.tokenizer.encode(text), options, described.maxPositions);
-    const T = tokens.length;
-    const feeds = toOrtFeeds(loaded.ort, planInputs(loaded.inputs, tokens.map((token) => token.id)));
-    const results = await loaded.session.run(feeds);
-    throwIfCancelled(cancellation);
+    const ids = tokens.map((token) => token.id);
+    const common = { text, tokens, truncatedFrom };
 
-    const { attention, layers, heads } = collectAttention(loaded, results, T);
-    let lastLogits: Float32Array | undefined;
-    if (loaded.logitsOutput) {
-      const logits = results[loaded.logitsOutput] as Tensor;
-      const V = logits.dims[logits.dims.length - 1];
-      lastLogits = Float32Array.from((logits.data as Float32Array).subarray((T - 1) * V, T * V));
-    }
-    const causal = looksCausal(attention, [layers * heads, T, T], 0);
-    return {
+    if (!loaded.encoderDecoder) {
+      const results = await loaded.session.run(toOrtFeeds(loaded.ort, planInputs(loaded.inputs, ids)));
+      throwIfCancelled(cancellation);
+      const T = tokens.length;
+      const { attention, dims } = collectGroup(loaded.groups[0], results, T, T);
+      const lastLogits = lastLogitsOf(loaded, results, T);
       // Causality is read off the weights: a decoder never puts weight on a later token.
-      model: { ...described, kind: causal ? 'decoder' : 'encoder', layers, heads, vocabSize: described.vocabSize || (lastLogits?.length ?? 0) },
-      text,
-      tokens,
-      dims: [layers, heads, T, T],
-      attention,
-      causal,
+      const causal = looksCausal(attention, dims, 0);
+      return {
+        ...common,
+        model: { ...described, kind: causal ? 'decoder' : 'encoder', layers: dims[0], heads: dims[1], vocabSize: described.vocabSize || (lastLogits?.length ?? 0) },
+        dims,
+        attention,
+        causal,
+        groups: [selfGroup(attention, dims, causal, loaded.groups[0].kvHeads)],
+        lastLogits,
+        predictions: lastLogits && causal ? topPredictions(lastLogits, 5, (id) => loaded.tokenizer.displayToken(id)) : undefined,
+        elapsedMs: performance.now() - started,
+      };
+    }
+
+    const { target, results } = await this.decode(loaded, ids, options, cancellation);
+    const S = tokens.length;
+    const Tt = target.tokens.length;
+    const groups: AttentionGroup[] = loaded.groups.map((group) => {
+      const [Tq, Tk] = group.name === 'encoder' ? [S, S] : group.name === 'decoder' ? [Tt, Tt] : [Tt, S];
+      const { attention, dims } = collectGroup(group, results, Tq, Tk);
+      return encoderDecoderGroup(group.name as 'encoder' | 'decoder' | 'cross', attention, dims, group.name === 'cross' ? false : looksCausal(attention, dims, 0), group.kvHeads);
+    });
+    const encoder = groups[0];
+    const lastLogits = lastLogitsOf(loaded, results, Tt);
+    return {
+      ...common,
+      model: { ...described, kind: 'encoder-decoder', layers: encoder.dims[0], heads: encoder.dims[1], vocabSize: described.vocabSize || (lastLogits?.length ?? 0) },
+      dims: encoder.dims,
+      attention: encoder.attention,
+      causal: encoder.causal,
+      groups,
+      target,
       lastLogits,
-      predictions: lastLogits && causal ? topPredictions(lastLogits, 5, (id) => loaded.tokenizer.displayToken(id)) : undefined,
-      truncatedFrom,
+      predictions: lastLogits ? topPredictions(lastLogits, 5, (id) => loaded.tokenizer.displayToken(id)) : undefined,
       elapsedMs: performance.now() - started,
     };
+  }
+
+  /**
+   * Runs the encoder–decoder on the typed target, or decodes greedily (argmax, one token per run,
+   * no cache: these are small models) until an end token or the length limit. Returns the outputs
+   * of the run whose decoder input is the whole target.
+   */
+  private async decode(loaded: Loaded, sourceIds: readonly number[], options: RunOptions, cancellation?: CancellationSignal): Promise<{ target: TargetSequence; results: InferenceSession.ReturnType }> {
+    const settings = decodingSettings(loaded.config, loaded.modelPath, options.maxTokens ?? 512);
+    const runWith = async (decoderIds: readonly number[]) => {
+      const results = await loaded.session.run(toOrtFeeds(loaded.ort, planInputs(loaded.inputs, sourceIds, { decoderIds })));
+      throwIfCancelled(cancellation);
+      return results;
+    };
+    if (options.target !== undefined) {
+      const target = typedTarget(loaded.tokenizer, options.target, settings);
+      return { target, results: await runWith(target.tokens.map((token: TokenSpan) => token.id)) };
+    }
+    const decoderIds = [settings.startId];
+    for (;;) {
+      const results = await runWith(decoderIds);
+      const logits = results[loaded.logitsOutput!] as Tensor;
+      const V = logits.dims[logits.dims.length - 1];
+      const next = argmaxRow(logits.data as Float32Array, decoderIds.length - 1, V);
+      if (settings.eosIds.has(next) || decoderIds.length >= settings.maxLength) {
+        return { target: generatedTarget(loaded.tokenizer, decoderIds.slice(1), settings), results };
+      }
+      decoderIds.push(next);
+    }
   }
 
   /** How attention was found ('explicit outputs' or 'graph surgery'), once loaded. */
@@ -151,27 +206,10 @@ export class OnnxBackend implements AttentionBackend {
   }
 }
 
-/** Copies the attention outputs of batch 0 into one [L, H, T, T] tensor. */
-function collectAttention({ attentionOutputs, stacked }: Loaded, results: InferenceSession.ReturnType, T: number): { attention: Float32Array; layers: number; heads: number } {
-  if (stacked) {
-    const tensor = results[attentionOutputs[0]] as Tensor;
-    const [L, B, H, T1, T2] = tensor.dims;
-    if (tensor.dims.length !== 5 || T1 !== T || T2 !== T || B !== 1) throw new ModelLoadError(`attentions has shape [${tensor.dims.join(', ')}], expected [L, 1, H, ${T}, ${T}].`);
-    // [L, 1, H, T, T] has the same memory layout as [L, H, T, T].
-    return { attention: Float32Array.from(tensor.data as Float32Array), layers: L, heads: H };
-  }
-  const layouts = attentionOutputs.map((name) => siteLayout((results[name] as Tensor).dims, name));
-  const H = layouts[0].heads;
-  const L = attentionOutputs.length;
-  const attention = new Float32Array(L * H * T * T);
-  attentionOutputs.forEach((name, layer) => {
-    const layout = layouts[layer];
-    if (layout.heads !== H || layout.queries !== T || layout.keys !== T) {
-      throw new ModelLoadError(`${name} holds [${layout.heads}, ${layout.queries}, ${layout.keys}] attention, expected [${H}, ${T}, ${T}] like the first layer.`);
-    }
-    const data = (results[name] as Tensor).data;
-    if (!(data instanceof Float32Array)) throw new ModelLoadError(`${name} is not float32 (${(results[name] as Tensor).type}); only float32 attention is supported.`);
-    attention.set(data.subarray(0, H * T * T), layer * H * T * T);
-  });
-  return { attention, layers: L, heads: H };
+/** Logits of the last query position, [V], when the model has a logits output. */
+function lastLogitsOf(loaded: Loaded, results: InferenceSession.ReturnType, T: number): Float32Array | undefined {
+  if (!loaded.logitsOutput) return undefined;
+  const logits = results[loaded.logitsOutput] as Tensor;
+  const V = logits.dims[logits.dims.length - 1];
+  return Float32Array.from((logits.data as Float32Array).subarray((T - 1) * V, T * V));
 }
