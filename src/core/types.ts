@@ -33,6 +33,8 @@ export interface ModelInfo {
   maxPositions: number;
   /** Which backend produced the result. */
   backend: BackendName;
+  /** ONNX models: whether attention came from the model's own outputs or from graph surgery. */
+  attentionSource?: 'explicit outputs' | 'graph surgery';
 }
 
 /** How the queries of an attention group see their keys. */

@@ -111,7 +111,7 @@ export class InspectionController implements vscode.Disposable {
 
   private async runOnce(id: number, selected: Selected, allowTruncation: boolean, cancellation: vscode.CancellationTokenSource): Promise<void> {
     const settings = readSettings(this.extensionUri);
-    const modelName = settings.isBundledModel ? 'default model' : path.basename(settings.modelDir);
+    const modelName = settings.modelLabel;
     try {
       const backend = this.registry.get(settings.modelDir, settings.backend);
       this.panel.show(`Attention: ${modelName}`);

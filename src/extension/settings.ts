@@ -4,14 +4,23 @@ import type { ColorScale } from '../shared/protocol';
 import type { BackendChoice } from '../core/types';
 
 export interface InspectorSettings {
-  /** Absolute model folder ('' in the setting resolves to the bundled default). */
+  /** Absolute model folder ('' in the setting resolves to the bundled default, 'bundled:NAME' to media/models/NAME). */
   modelDir: string;
-  /** True when the folder is the bundled default. */
+  /** True when the folder is one of the models shipped with the extension. */
   isBundledModel: boolean;
+  /** What to call the model in messages: "default model", "dates (bundled)", or the folder's name. */
+  modelLabel: string;
   backend: BackendChoice;
   maxTokens: number;
   colorScale: ColorScale;
 }
+
+/** The models shipped in media/models/, by folder name, as Choose Model… offers them. */
+export const BUNDLED_MODELS: readonly { name: string; description: string }[] = [
+  { name: 'default', description: 'GPT-2 style decoder trained on code and prose (4 layers × 4 heads)' },
+  { name: 'dates', description: 'encoder–decoder demo: "March 5, 2021" → "2021-03-05" (cross-attention)' },
+];
+export const BUNDLED_PREFIX = 'bundled:';
 
 const BACKENDS: readonly BackendChoice[] = ['auto', 'builtin', 'onnx'];
 const SCALES: readonly ColorScale[] = ['linear', 'sqrt', 'log'];
@@ -22,9 +31,13 @@ export function readSettings(extensionUri: vscode.Uri): InspectorSettings {
   const backend = config.get<string>('backend') ?? 'auto';
   const maxTokens = config.get<number>('maxTokens') ?? 512;
   const colorScale = config.get<string>('colorScale') ?? 'sqrt';
+  const bundled = model === '' ? 'default' : model.startsWith(BUNDLED_PREFIX) ? model.slice(BUNDLED_PREFIX.length) : undefined;
+  const isBundledModel = bundled !== undefined && BUNDLED_MODELS.some((candidate) => candidate.name === bundled);
+  const modelDir = isBundledModel ? vscode.Uri.joinPath(extensionUri, 'media', 'models', bundled).fsPath : resolveModelPath(model);
   return {
-    modelDir: model === '' ? vscode.Uri.joinPath(extensionUri, 'media', 'models', 'default').fsPath : resolveModelPath(model),
-    isBundledModel: model === '',
+    modelDir,
+    isBundledModel,
+    modelLabel: bundled === 'default' ? 'default model' : isBundledModel ? `${bundled} (bundled)` : modelDir.split(/[\\/]/).filter(Boolean).at(-1) ?? modelDir,
     backend: (BACKENDS as readonly string[]).includes(backend) ? (backend as BackendChoice) : 'auto',
     maxTokens: Number.isInteger(maxTokens) && maxTokens > 0 ? maxTokens : 512,
     colorScale: (SCALES as readonly string[]).includes(colorScale) ? (colorScale as ColorScale) : 'sqrt',

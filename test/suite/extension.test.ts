@@ -481,37 +481,56 @@ describe('Attention Inspector in a real extension host', function () {
     assert.ok(!after.some((message) => message.type === 'session'));
   });
 
-  it('Choose Model… writes a checked folder to the setting and refuses one without a model', async function () {
-    const window = vscode.window as unknown as { showOpenDialog: (options: unknown) => Thenable<vscode.Uri[] | undefined> };
-    const original = window.showOpenDialog;
+  it('Choose Model… offers the bundled models, writes a checked folder to the setting and refuses one without a model', async function () {
+    const window = vscode.window as unknown as {
+      showOpenDialog: (options: unknown) => Thenable<vscode.Uri[] | undefined>;
+      showQuickPick: (items: vscode.QuickPickItem[]) => Thenable<vscode.QuickPickItem | undefined>;
+    };
+    const originalDialog = window.showOpenDialog;
+    const originalQuickPick = window.showQuickPick;
     let offered: vscode.Uri[] | undefined;
+    let pick: RegExp = /folder/i;
+    let offeredItems: string[] = [];
     window.showOpenDialog = async () => offered;
+    window.showQuickPick = async (items) => {
+      offeredItems = items.map((item) => item.label);
+      return items.find((item) => pick.test(item.label));
+    };
+    const modelSetting = () => vscode.workspace.getConfiguration('attentionInspector').get('model');
     try {
       await setSetting('model', '');
       offered = [vscode.Uri.file(tinyModel)];
       await vscode.commands.executeCommand('attentionInspector.chooseModel');
-      assert.equal(vscode.workspace.getConfiguration('attentionInspector').get('model'), tinyModel, 'the picked folder became the model setting');
+      assert.deepEqual(offeredItems, ['Bundled: default', 'Bundled: dates', 'Choose a model folder…']);
+      assert.equal(modelSetting(), tinyModel, 'the picked folder became the model setting');
       assert.ok(shown.some((item) => item.level === 'info' && item.message.includes('builtin backend')), 'the user is told which backend will run it');
 
       const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'attention-inspector-empty-'));
       offered = [vscode.Uri.file(empty)];
       const shownBefore = shown.length;
-      // With a model already set, the command first asks whether to pick a folder or go back to the bundled one.
-      const quickPick = vscode.window as unknown as { showQuickPick: (items: string[]) => Thenable<string | undefined> };
-      const originalQuickPick = quickPick.showQuickPick;
-      quickPick.showQuickPick = async (items) => items.find((item) => /folder/i.test(item));
-      try {
-        await vscode.commands.executeCommand('attentionInspector.chooseModel');
-      } finally {
-        quickPick.showQuickPick = originalQuickPick;
-      }
-      assert.equal(vscode.workspace.getConfiguration('attentionInspector').get('model'), tinyModel, 'a folder without a model leaves the setting alone');
+      await vscode.commands.executeCommand('attentionInspector.chooseModel');
+      assert.equal(modelSetting(), tinyModel, 'a folder without a model leaves the setting alone');
       assert.ok(
         shown.slice(shownBefore).some((item) => item.level === 'error' && /tokenizer\.json/.test(item.message) && /not changed/.test(item.message)),
         `the error says what is missing: ${JSON.stringify(shown.slice(shownBefore))}`,
       );
+
+      // The bundled encoder–decoder demo is one pick away, and it runs.
+      pick = /dates/;
+      await vscode.commands.executeCommand('attentionInspector.chooseModel');
+      assert.equal(modelSetting(), 'bundled:dates');
+      const document = await openSample('dates.txt');
+      const { session, errors } = await showAttention(document, selectionOf(document, 'March 5, 2021'));
+      assert.deepEqual(errors, []);
+      assert.equal(session?.model.kind, 'encoder-decoder');
+      assert.equal(session?.target?.text, '2021-03-05');
+
+      pick = /default/;
+      await vscode.commands.executeCommand('attentionInspector.chooseModel');
+      assert.ok(!modelSetting(), 'back to the bundled default');
     } finally {
-      window.showOpenDialog = original;
+      window.showOpenDialog = originalDialog;
+      window.showQuickPick = originalQuickPick;
     }
   });
 });

@@ -59,6 +59,17 @@ def describe_stage(w, record, P):
           "so offsets such as t−1 are a linear map away from the start; it is an ordinary learned GPT-2 `wpe` afterwards.")
     if record.get("seed_previous_token_head") and not record.get("resumed_from"):
         w(f"- Layer 0 head 0 started as a previous-token head (strength {record['seed_previous_token_head']}); training was free to undo it.")
+    aid = record.get("previous_token_aid") or {}
+    if aid.get("weight") and aid.get("steps"):
+        w(f"- Previous-token aid: for the first {aid['steps']} steps (the first {aid['fraction']:.0%} of the schedule) the loss also had "
+          f"weight × (−log attention from t to t−1) of layer {aid['layer']} head {aid['head']}, the weight fading linearly from "
+          f"{aid['weight']:g} to 0; the remaining {record['steps_done'] - aid['steps']} steps were trained on the language-model "
+          "loss alone, so whatever that head does at the end is what the language-model loss kept.")
+    prev_curve = record.get("previous_token_curve") or []
+    if prev_curve:
+        shown = sorted({round(i * (len(prev_curve) - 1) / 5) for i in range(6)})
+        w("- Mean attention to t−1 during training (16 validation windows of {min(128, record['context'])} tokens; best head, aided head): " +
+          "; ".join(f"step {prev_curve[i][0]}: {prev_curve[i][2]} {prev_curve[i][1]:.2f}, {prev_curve[i][3]:.2f}" for i in shown) + ".")
     if record.get("stopped_by") == "time budget":
         w(f"- Planned {record['steps']} steps with a {record['max_minutes']:g}-minute time budget; the budget ran out first, so the cosine "
           f"schedule followed elapsed time and training stopped after {record['steps_done']} steps.")

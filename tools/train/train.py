@@ -61,6 +61,18 @@ def quick_validation(model, streams, context, windows=8):
     return result
 
 
+@torch.no_grad()
+def previous_token_scores(model, stream, length=128, windows=16):
+    """[L, H] mean attention from t to t-1 (t >= 1) over validation windows of `length` tokens, the
+    statistic the TypeScript head stats report; logged so a run shows whether a previous-token head forms."""
+    model.eval()
+    starts = np.linspace(0, len(stream) - length - 1, windows).astype(np.int64)
+    batch = torch.from_numpy(np.stack([stream[s:s + length] for s in starts]))
+    _, attentions = model(batch, return_attentions=True)  # [L, B, H, T, T]
+    model.train()
+    return attentions[:, :, :, torch.arange(1, length), torch.arange(0, length - 1)].mean(dim=(1, 3))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=2400)
@@ -73,6 +85,12 @@ def main():
                              "the earlier run's record is kept in the new one")
     parser.add_argument("--seed-previous-token-head", type=float, default=0.0, metavar="STRENGTH",
                         help="initialise layer 0 head 0 as a previous-token head of this strength (0: off)")
+    parser.add_argument("--previous-token-aid", type=float, default=0.0, metavar="WEIGHT",
+                        help="for the first --aid-fraction of training add WEIGHT x (-log attention to t-1) of head "
+                             "--aid-head to the loss, fading linearly to 0; the rest of training is the language-model "
+                             "loss alone, so the head survives only if the model finds it useful (0: off)")
+    parser.add_argument("--aid-fraction", type=float, default=0.3)
+    parser.add_argument("--aid-head", default="0.1", metavar="LAYER.HEAD")
     parser.add_argument("--sinusoidal-position-std", type=float, default=0.04,
                         help="start the learned position table from sin/cos features of this std (0: random)")
     parser.add_argument("--warmup", type=int, default=100)
@@ -85,6 +103,9 @@ def main():
     args = parser.parse_args()
 
     shape = TINY if args.tiny else FULL
+    aid_layer, aid_head = (int(part) for part in args.aid_head.split("."))
+    if not (0 <= aid_layer < shape["n_layer"] and 0 <= aid_head < shape["n_head"]):
+        parser.error(f"--aid-head {args.aid_head} is not a head of this model")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -126,6 +147,8 @@ def main():
               "max_minutes": args.max_minutes, "steps_done": 0, "tokens_per_step": tokens_per_step,
               "sinusoidal_position_std": args.sinusoidal_position_std,
               "seed_previous_token_head": args.seed_previous_token_head,
+              "previous_token_aid": {"weight": args.previous_token_aid, "fraction": args.aid_fraction,
+                                     "layer": aid_layer, "head": aid_head, "steps": 0},
               "short_context": short_context, "short_fraction": short_fraction, "short_steps": 0,
               "resumed_from": earlier_record,
               "loss_curve": [], "val_curve": []}
@@ -158,10 +181,19 @@ def main():
             record["short_steps"] = step + 1
         else:
             inputs, targets = random_windows(train_stream, batch, context, rng)
-        logits = model(inputs)
+        progress = max(step / args.steps, time_progress)
+        aid = args.previous_token_aid * max(0.0, 1.0 - progress / args.aid_fraction) if args.aid_fraction > 0 else 0.0
+        if aid > 0:
+            logits, attentions = model(inputs, return_attentions=True)  # attentions [L, B, H, T, T]
+            T = inputs.shape[1]
+            to_previous = attentions[aid_layer, :, aid_head, torch.arange(1, T), torch.arange(0, T - 1)]  # [B, T-1]
+            aid_loss = -torch.log(to_previous + 1e-6).mean()
+            record["previous_token_aid"]["steps"] = step + 1
+        else:
+            logits = model(inputs)
         loss = F.cross_entropy(logits.reshape(-1, vocab_size), targets.reshape(-1))
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss + aid * aid_loss if aid > 0 else loss).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
 
@@ -178,7 +210,17 @@ def main():
         if done % args.eval_every == 0 or done == args.steps:
             val = quick_validation(model, val_streams, context)
             record["val_curve"].append([done, {k: round(v, 4) for k, v in val.items()}])
-            log(f"step {done}: quick validation " + ", ".join(f"{k} {v:.3f}" for k, v in val.items()))
+            length = min(128, context)
+            stream = max(val_streams.values(), key=len) if val_streams else train_stream
+            scores = previous_token_scores(model, stream if len(stream) > length + 1 else train_stream, length)
+            best = int(scores.argmax())
+            best_layer, best_head = divmod(best, scores.shape[1])
+            record.setdefault("previous_token_curve", []).append(
+                [done, round(float(scores.max()), 4), f"{best_layer}.{best_head}",
+                 round(float(scores[aid_layer, aid_head]), 4)])
+            log(f"step {done}: quick validation " + ", ".join(f"{k} {v:.3f}" for k, v in val.items())
+                + f"; best previous-token head {best_layer}.{best_head} {float(scores.max()):.3f}"
+                + f", head {aid_layer}.{aid_head} {float(scores[aid_layer, aid_head]):.3f}")
         if done % args.save_every == 0 or done == args.steps:
             save(done)
     record.setdefault("stopped_by", "steps")

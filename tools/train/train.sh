@@ -6,6 +6,8 @@
 #   bash tools/train/train.sh --steps 20 --tiny   smoke test (well under two minutes)
 #
 # Options: --steps N (training steps, default 2400), --tiny (small corpus and model, own work folder),
+#          --previous-token-aid W (default 3; 0 = off: for the first 35 % of training an extra loss term of
+#          weight W, fading to 0, rewards layer 0 head 1 for attending to the previous token; see train.py),
 #          --max-minutes M (training time budget, default 60 for full runs, 0 = none; the learning-rate
 #          schedule ends at whichever limit comes first),
 #          --work DIR (work folder; default tools/train/work, or tools/train/work/tiny with --tiny).
@@ -18,19 +20,24 @@ steps=""
 tiny=""
 work=""
 max_minutes=""
+aid="3"
 while [ $# -gt 0 ]; do
   case "$1" in
     --steps) steps="${2:?--steps needs a number}"; shift 2 ;;
     --steps=*) steps="${1#--steps=}"; shift ;;
     --tiny) tiny="--tiny"; shift ;;
+    --previous-token-aid) aid="${2:?--previous-token-aid needs a number}"; shift 2 ;;
     --max-minutes) max_minutes="${2:?--max-minutes needs a number}"; shift 2 ;;
     --work) work="${2:?--work needs a folder}"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "train.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
 if [ -n "$steps" ] && ! [[ "$steps" =~ ^[1-9][0-9]*$ ]]; then
   echo "train.sh: --steps must be a positive integer, got '$steps'" >&2; exit 2
+fi
+if ! [[ "$aid" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+  echo "train.sh: --previous-token-aid must be a number, got '$aid'" >&2; exit 2
 fi
 if [ -n "$max_minutes" ] && ! [[ "$max_minutes" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
   echo "train.sh: --max-minutes must be a number, got '$max_minutes'" >&2; exit 2
@@ -79,7 +86,7 @@ rm -rf "$out"
 stage corpus "$python" corpus.py $tiny
 stage tokenizer "$python" bpe.py train --vocab-size 4096 --max-length 512
 stage encode "$python" bpe.py encode
-stage train "$python" train.py ${steps:+--steps "$steps"} --max-minutes "$max_minutes" $tiny
+stage train "$python" train.py ${steps:+--steps "$steps"} --max-minutes "$max_minutes" --previous-token-aid "$aid" --aid-fraction 0.35 $tiny
 stage evaluate "$python" evaluate.py $([ -n "$tiny" ] && echo "--max-tokens 5000")
 stage export "$python" export.py --out "$out"
 stage verify-tokenizer bash -c "'$python' bpe.py cases && node verify_tokenizer.cjs '$out' '$work/verify/tokenizer_cases.json' | tee '$work/verify/tokenizer_check.json'"

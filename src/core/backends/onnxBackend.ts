@@ -94,7 +94,7 @@ export class OnnxBackend implements AttentionBackend {
   }
 
   async describe(): Promise<ModelInfo> {
-    const { config, encoderDecoder } = await this.load();
+    const { config, encoderDecoder, source } = await this.load();
     const int = (...keys: string[]) => {
       for (const key of keys) if (typeof config[key] === 'number') return config[key] as number;
       return 0;
@@ -108,6 +108,7 @@ export class OnnxBackend implements AttentionBackend {
       vocabSize: int('vocab_size'),
       maxPositions: int('n_positions', 'max_position_embeddings') || 4096,
       backend: 'onnx',
+      attentionSource: source,
     };
   }
 

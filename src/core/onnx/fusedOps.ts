@@ -53,7 +53,7 @@ export function fusedAttentionMessage(operator: string, source = 'This model'): 
     'probabilities, so they cannot be shown. Re-export the model with eager (unfused) attention: load it in ' +
     'transformers with attn_implementation="eager" and export it with torch.onnx.export (or optimum-cli export onnx ' +
     'with --no-post-process), and do not run onnxruntime\'s transformers optimizer (optimum\'s -O2..-O4 levels, ' +
-    'onnxruntime.transformers.optimizer), which fuses attention. tools/ has an export script that does this.';
+    'onnxruntime.transformers.optimizer), which fuses attention. tools/export/hf_to_model_folder.py in the Attention Inspector repository does this (see tools/export/README.md).';
 }
 
 /** Throws a ModelLoadError naming the fused operator when the model has one. */
