@@ -68,7 +68,7 @@ def describe_stage(w, record, P):
     prev_curve = record.get("previous_token_curve") or []
     if prev_curve:
         shown = sorted({round(i * (len(prev_curve) - 1) / 5) for i in range(6)})
-        w("- Mean attention to t−1 during training (16 validation windows of {min(128, record['context'])} tokens; best head, aided head): " +
+        w(f"- Mean attention to t−1 during training (16 validation windows of {min(128, record['context'])} tokens; best head, aided head): " +
           "; ".join(f"step {prev_curve[i][0]}: {prev_curve[i][2]} {prev_curve[i][1]:.2f}, {prev_curve[i][3]:.2f}" for i in shown) + ".")
     if record.get("stopped_by") == "time budget":
         w(f"- Planned {record['steps']} steps with a {record['max_minutes']:g}-minute time budget; the budget ran out first, so the cosine "
