@@ -404,6 +404,26 @@ describe('Attention Inspector in a real extension host', function () {
     assert.equal(recovered.session.model.backend, 'builtin');
   });
 
+  it('reports a deliberately corrupt model.onnx clearly, and keeps working', async function () {
+    const corrupt = fs.mkdtempSync(path.join(os.tmpdir(), 'attention-inspector-corrupt-'));
+    fs.copyFileSync(path.join(tinyModel, 'tokenizer.json'), path.join(corrupt, 'tokenizer.json'));
+    fs.writeFileSync(path.join(corrupt, 'model.onnx'), Buffer.from('not a protobuf at all: the file was cut off in the middle of a down'));
+    await setSetting('model', corrupt);
+    await setSetting('backend', 'onnx');
+    const document = await openSample('prose.md');
+    const failed = await showAttention(document, selectionOf(document, SENTENCE));
+    assert.equal(failed.session, undefined);
+    assert.ok(
+      failed.errors.some((message) => message.includes('model.onnx') && /not a valid ONNX model/.test(message)),
+      `the error says the model file is not valid ONNX: ${JSON.stringify(failed.errors)}`,
+    );
+    await setSetting('model', tinyModel);
+    await setSetting('backend', 'builtin');
+    const recovered = await showAttention(document, selectionOf(document, SENTENCE));
+    assert.deepEqual(recovered.errors, []);
+    assert.ok(recovered.session, 'the next run works');
+  });
+
   it('reports a clear error for a model folder that does not exist, and the next good run works', async function () {
     const missing = path.join(os.tmpdir(), `attention-inspector-no-such-model-${process.pid}-${Date.now()}`);
     await setSetting('model', missing);
