@@ -1,5 +1,17 @@
 // A least-recently-used cache with a byte budget, for attention received from the host: heads are
-// [T, T] (1 MiB each at T = 512), so a count limit alone would let long inputs eat the memory.
+// [Tq, Tk] (1 MiB each at 512 × 512), so a count limit alone would let long inputs eat the memory.
+// Keys always name the attention group: encoder–decoder runs hold three groups whose (layer, head)
+// pairs overlap, and a head of one must never be drawn for another.
+
+/** Cache key of one head (head may be MEAN_HEAD) of a layer of a group; also the heatmap's data-painted. */
+export function headKey(group: number, layer: number, head: number): string {
+  return `${group}:${layer}:${head}`;
+}
+
+/** Cache key of the [H, Tk] rows of one query token in a layer of a group. */
+export function rowsKey(group: number, layer: number, token: number): string {
+  return `${group}:${layer}:q${token}`;
+}
 
 export class LruCache<V extends { byteLength: number }> {
   private readonly entries = new Map<string, V>();

@@ -1,13 +1,18 @@
-// The run's header: model, kind, backend, layers × heads, token count, time and source, then any
-// notes (such as truncation) and the model's top next-token predictions.
+// The run's header: model, kind, backend, layers × heads, token counts (source and target for
+// encoder–decoder runs), time and source, then any notes (such as truncation) and the model's top
+// next-token predictions.
 
 import type { SessionInfo } from '../src/shared/protocol';
 import { formatElapsed, formatPercent, visibleText } from './displayText';
 import { el } from './dom';
+import { kvHeadsOf } from './groups';
 
 export function renderHeader(session: SessionInfo): HTMLElement {
-  const { model, dims } = session;
-  const [layers, heads, tokens] = dims;
+  const { model, groups } = session;
+  const [layers, heads] = groups[0].dims;
+  const tokens = session.tokens.length;
+  const targetTokens = session.target?.tokens.length;
+  const kvHeads = kvHeadsOf(groups[0]);
   const fact = (label: string, value: string, className = 'fact') =>
     el('li', className, { title: label }, el('span', 'visually-hidden', undefined, `${label}: `), value);
   const facts = el(
@@ -15,11 +20,12 @@ export function renderHeader(session: SessionInfo): HTMLElement {
     'facts',
     { 'aria-label': 'Run details' },
     fact('Model kind', model.kind),
-    fact('Backend', model.backend),
+    fact('Backend', model.attentionSource ? `${model.backend} · attention from ${model.attentionSource}` : model.backend),
     fact('Layers × heads', `${layers} layers × ${heads} heads`),
-    fact('Tokens', `${tokens} token${tokens === 1 ? '' : 's'}`),
+    ...(kvHeads !== undefined ? [fact('K/V heads', `${kvHeads} K/V heads (grouped-query)`)] : []),
+    fact('Tokens', targetTokens === undefined ? plural(tokens, 'token') : `${plural(tokens, 'source token')} → ${plural(targetTokens, 'target token')}`),
     fact('Elapsed', formatElapsed(session.elapsedMs)),
-    fact('Attention', session.causal ? 'causal' : 'bidirectional'),
+    fact('Attention', groups.length > 1 ? `${groups.length} attention groups` : groups[0].causal ? 'causal' : 'bidirectional'),
   );
   const header = el(
     'header',
@@ -33,6 +39,10 @@ export function renderHeader(session: SessionInfo): HTMLElement {
   }
   if (session.predictions.length > 0) header.append(renderPredictions(session.predictions));
   return header;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function renderPredictions(predictions: SessionInfo['predictions']): HTMLElement {

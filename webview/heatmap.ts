@@ -1,14 +1,26 @@
-// The attention heatmap of one (layer, head): rows are query tokens, columns key tokens. Three
-// canvases (matrix, row labels, column labels) sized in device pixels for crisp cells at any
-// devicePixelRatio; a DOM tooltip reads "query → key: weight" under the pointer.
+// The attention heatmap of one (group, layer, head): rows are query tokens, columns key tokens, so
+// a cross-attention map is Tq × Tk (target rows, source columns). Three canvases (matrix, row
+// labels, column labels) sized in device pixels for crisp square cells at any devicePixelRatio; a
+// DOM tooltip reads "query → key: weight" under the pointer.
 
+import type { TokenSequence } from '../src/core/types';
 import type { ColorScale } from '../src/shared/protocol';
 import { packRgb } from './colorMath';
 import { formatWeight, truncateLabel } from './displayText';
 import { el } from './dom';
 import { drawColumnLabels, drawRowLabels, measureLabels, type AxisLabels } from './heatmapLabels';
-import { cellSpan, matrixGeometry, paintMatrix, tokenAtPixel, type MatrixGeometry, type MatrixPalette } from './heatmapPaint';
+import { cellSpan, matrixGeometry, paintMatrix, tokenAtPixel, type AxisGeometry, type MatrixGeometry, type MatrixPalette } from './heatmapPaint';
 import type { Theme } from './theme';
+
+/** What the two axes show: the query tokens (rows) and the key tokens (columns), already made visible. */
+export interface HeatmapAxes {
+  queries: string[];
+  keys: string[];
+  querySequence: TokenSequence;
+  keySequence: TokenSequence;
+  /** Whether keys after each query are masked (square maps only). */
+  causal: boolean;
+}
 
 export interface HeatmapEvents {
   /** A cell was clicked: pin its query token. */
@@ -21,6 +33,8 @@ const LABEL_CHARS = 14;
 const ROW_GUTTER_MAX_CSS = 120;
 const COLUMN_GUTTER_MAX_CSS = 96;
 const LABEL_MEASURE_PX = 12;
+/** The corner above the row labels names both axes ("K/V: source →"): the row gutter is never narrower. */
+const CORNER_MIN_CSS = 92;
 
 export class Heatmap {
   readonly element: HTMLElement;
@@ -32,9 +46,16 @@ export class Heatmap {
   private readonly rowMarker: HTMLElement;
   private readonly cellMarker: HTMLElement;
 
-  private texts: string[] = [];
-  private labels: string[] = [];
+  private readonly axisKey: HTMLElement;
+  private readonly axisQuery: HTMLElement;
+  private readonly axesSummary: HTMLElement;
+  private queryTexts: string[] = [];
+  private keyTexts: string[] = [];
+  private queryLabels: string[] = [];
+  private keyLabels: string[] = [];
   private causal = false;
+  private querySequence: TokenSequence = 'source';
+  private keySequence: TokenSequence = 'source';
   private data: Float32Array | null = null;
   private dataKey = '';
   private scale: ColorScale = 'sqrt';
@@ -52,21 +73,18 @@ export class Heatmap {
     private theme: Theme,
     private readonly events: HeatmapEvents,
   ) {
-    this.matrix = el('canvas', 'heatmap-matrix', { role: 'img', 'aria-label': 'Attention heatmap' });
+    this.axesSummary = el('p', 'visually-hidden heatmap-axes', { id: 'heatmap-axes' });
+    this.matrix = el('canvas', 'heatmap-matrix', { role: 'img', 'aria-label': 'Attention heatmap', 'aria-describedby': 'heatmap-axes' });
     this.rowLabels = el('canvas', 'heatmap-row-labels', { 'aria-hidden': 'true' });
     this.columnLabels = el('canvas', 'heatmap-column-labels', { 'aria-hidden': 'true' });
     this.tooltip = el('div', 'heatmap-tooltip', { role: 'tooltip', hidden: true });
     this.rowMarker = el('div', 'row-marker', { 'aria-hidden': 'true', hidden: true });
     this.cellMarker = el('div', 'cell-marker', { 'aria-hidden': 'true', hidden: true });
     this.matrixWrap = el('div', 'heatmap-matrix-wrap', undefined, this.matrix, this.rowMarker, this.cellMarker, this.tooltip);
-    const corner = el(
-      'div',
-      'heatmap-corner',
-      { 'aria-hidden': 'true' },
-      el('span', 'axis-key', undefined, 'key →'),
-      el('span', 'axis-query', undefined, 'query ↓'),
-    );
-    this.element = el('div', 'heatmap-grid', undefined, corner, this.columnLabels, this.rowLabels, this.matrixWrap);
+    this.axisKey = el('span', 'axis-key', undefined, 'key →');
+    this.axisQuery = el('span', 'axis-query', undefined, 'query ↓');
+    const corner = el('div', 'heatmap-corner', { 'aria-hidden': 'true' }, this.axisKey, this.axisQuery);
+    this.element = el('div', 'heatmap-grid', undefined, corner, this.columnLabels, this.rowLabels, this.matrixWrap, this.axesSummary);
 
     this.matrix.addEventListener('mousemove', (event) => this.schedulePointer(event.offsetX, event.offsetY));
     this.matrix.addEventListener('mouseleave', () => this.schedulePointer(-1, -1));
@@ -76,11 +94,22 @@ export class Heatmap {
     });
   }
 
-  /** A new run: token texts (already made visible) and whether the future is masked. */
-  setTokens(texts: string[], causal: boolean): void {
-    this.texts = texts;
-    this.labels = texts.map((text) => truncateLabel(text, LABEL_CHARS));
-    this.causal = causal;
+  /** A new run or another group: the tokens along each axis and whether the future is masked. */
+  setAxes(axes: HeatmapAxes): void {
+    this.queryTexts = axes.queries;
+    this.keyTexts = axes.keys;
+    this.queryLabels = axes.queries.map((text) => truncateLabel(text, LABEL_CHARS));
+    this.keyLabels = axes.keys.map((text) => truncateLabel(text, LABEL_CHARS));
+    this.causal = axes.causal;
+    this.querySequence = axes.querySequence;
+    this.keySequence = axes.keySequence;
+    this.axisKey.textContent = `K/V: ${axes.keySequence} →`;
+    this.axisQuery.textContent = `Q: ${axes.querySequence} ↓`;
+    this.axesSummary.textContent =
+      `Rows: ${axes.queries.length} ${axes.querySequence} tokens (queries): ${axes.queries.join(' ')}. ` +
+      `Columns: ${axes.keys.length} ${axes.keySequence} tokens (keys): ${axes.keys.join(' ')}.`;
+    this.element.dataset.rows = String(axes.queries.length);
+    this.element.dataset.columns = String(axes.keys.length);
     this.data = null;
     this.dataKey = '';
     this.active = null;
@@ -88,11 +117,11 @@ export class Heatmap {
     this.layout();
   }
 
-  /** Shows [T, T] weights (or an empty matrix while they load); `key` names the view for data-painted. */
+  /** Shows [Tq, Tk] weights (or an empty matrix while they load); `key` names the view for data-painted. */
   setData(data: Float32Array | null, key: string, description: string): void {
     this.data = data;
     this.dataKey = data ? key : '';
-    this.matrix.setAttribute('aria-label', `Attention heatmap, ${description}, ${this.texts.length} by ${this.texts.length} tokens`);
+    this.matrix.setAttribute('aria-label', `Attention heatmap, ${description}, ${this.queryTexts.length} query by ${this.keyTexts.length} key tokens`);
     this.paintMatrix();
     this.refreshTooltip();
   }
@@ -129,20 +158,22 @@ export class Heatmap {
   }
 
   private layout(): void {
-    const T = this.texts.length;
+    const Tq = this.queryTexts.length;
+    const Tk = this.keyTexts.length;
     this.dpr = window.devicePixelRatio || 1;
-    if (T === 0 || this.availableCss <= 0) return;
-    this.rowGutterCss = measureLabels(this.labels, this.theme.labelFontFamily, LABEL_MEASURE_PX, ROW_GUTTER_MAX_CSS);
-    this.columnGutterCss = measureLabels(this.labels, this.theme.labelFontFamily, LABEL_MEASURE_PX, COLUMN_GUTTER_MAX_CSS);
-    const matrixCss = Math.min(MAX_MATRIX_CSS, this.availableCss - this.rowGutterCss);
+    if (Tq === 0 || Tk === 0 || this.availableCss <= 0) return;
+    this.rowGutterCss = Math.max(CORNER_MIN_CSS, measureLabels(this.queryLabels, this.theme.labelFontFamily, LABEL_MEASURE_PX, ROW_GUTTER_MAX_CSS));
+    this.columnGutterCss = measureLabels(this.keyLabels, this.theme.labelFontFamily, LABEL_MEASURE_PX, COLUMN_GUTTER_MAX_CSS);
+    const widthCss = Math.min(MAX_MATRIX_CSS, this.availableCss - this.rowGutterCss);
     const gapPx = Math.max(1, Math.round(this.dpr));
-    this.geometry = matrixGeometry(T, matrixCss * this.dpr, MAX_CELL_CSS * this.dpr, gapPx);
-    const sideCss = this.geometry.pixels / this.dpr;
+    this.geometry = matrixGeometry(Tq, Tk, widthCss * this.dpr, MAX_MATRIX_CSS * this.dpr, MAX_CELL_CSS * this.dpr, gapPx);
+    const { rows, columns } = this.geometry;
     this.element.style.setProperty('--row-gutter', `${this.rowGutterCss}px`);
     this.element.style.setProperty('--column-gutter', `${this.columnGutterCss}px`);
-    this.element.style.setProperty('--matrix-size', `${sideCss}px`);
-    this.matrix.width = this.geometry.pixels;
-    this.matrix.height = this.geometry.pixels;
+    this.element.style.setProperty('--matrix-width', `${columns.pixels / this.dpr}px`);
+    this.element.style.setProperty('--matrix-height', `${rows.pixels / this.dpr}px`);
+    this.matrix.width = columns.pixels;
+    this.matrix.height = rows.pixels;
     this.image = null;
     this.paintMatrix();
     this.paintLabels();
@@ -166,7 +197,9 @@ export class Heatmap {
     if (!geometry) return;
     const context = this.matrix.getContext('2d');
     if (!context) return;
-    if (!this.image || this.image.width !== geometry.pixels) this.image = context.createImageData(geometry.pixels, geometry.pixels);
+    const width = geometry.columns.pixels;
+    const height = geometry.rows.pixels;
+    if (!this.image || this.image.width !== width || this.image.height !== height) this.image = context.createImageData(width, height);
     const pixels = new Uint32Array(this.image.data.buffer);
     paintMatrix(pixels, this.data, geometry, this.causal, this.scale, this.palette());
     context.putImageData(this.image, 0, 0);
@@ -177,9 +210,25 @@ export class Heatmap {
   private paintLabels(): void {
     const geometry = this.geometry;
     if (!geometry) return;
-    const axis = (gutterCss: number): AxisLabels => ({ labels: this.labels, geometry, dpr: this.dpr, theme: this.theme, active: this.active, gutterCss });
-    drawRowLabels(this.rowLabels, axis(this.rowGutterCss));
-    drawColumnLabels(this.columnLabels, axis(this.columnGutterCss));
+    // One font size on both axes, from the smaller cells (pooled axes have fractional cells).
+    const fontGeometry = cellSpan(geometry.rows, 0).size <= cellSpan(geometry.columns, 0).size ? geometry.rows : geometry.columns;
+    const axis = (labels: string[], along: AxisGeometry, gutterCss: number, active: number | null): AxisLabels => ({
+      labels,
+      geometry: along,
+      fontGeometry,
+      dpr: this.dpr,
+      theme: this.theme,
+      active,
+      gutterCss,
+    });
+    drawRowLabels(this.rowLabels, axis(this.queryLabels, geometry.rows, this.rowGutterCss, this.active));
+    // The active token is a query: it marks a row; the columns are keys and have none.
+    drawColumnLabels(this.columnLabels, axis(this.keyLabels, geometry.columns, this.columnGutterCss, this.sameSequence() ? this.active : null));
+  }
+
+  /** True when rows and columns are the same tokens (self-attention). */
+  private sameSequence(): boolean {
+    return this.querySequence === this.keySequence;
   }
 
   private placeRowMarker(): void {
@@ -188,7 +237,7 @@ export class Heatmap {
       this.rowMarker.hidden = true;
       return;
     }
-    const { start, size } = cellSpan(geometry, this.active);
+    const { start, size } = cellSpan(geometry.rows, this.active);
     this.rowMarker.hidden = false;
     this.rowMarker.style.top = `${start / this.dpr}px`;
     this.rowMarker.style.height = `${Math.max(1, size / this.dpr)}px`;
@@ -197,8 +246,8 @@ export class Heatmap {
   private cellAtCss(xCss: number, yCss: number): { query: number; key: number } | undefined {
     const geometry = this.geometry;
     if (!geometry) return undefined;
-    const query = tokenAtPixel(geometry, yCss * this.dpr);
-    const key = tokenAtPixel(geometry, xCss * this.dpr);
+    const query = tokenAtPixel(geometry.rows, yCss * this.dpr);
+    const key = tokenAtPixel(geometry.columns, xCss * this.dpr);
     return query < 0 || key < 0 ? undefined : { query, key };
   }
 
@@ -221,21 +270,20 @@ export class Heatmap {
       return;
     }
     const { query, key } = cell;
-    const T = this.texts.length;
+    const Tk = this.keyTexts.length;
     const masked = this.causal && key > query;
     const source = this.data;
-    const weightText = masked ? 'masked (a future token)' : source ? formatWeight(source[query * T + key]) : 'loading…';
-    this.tooltip.textContent = `“${this.texts[query]}” #${query} → “${this.texts[key]}” #${key}: ${weightText}`;
+    const weightText = masked ? 'masked (a future token)' : source ? formatWeight(source[query * Tk + key]) : 'loading…';
+    this.tooltip.textContent = `“${this.queryTexts[query]}” #${query} → “${this.keyTexts[key]}” #${key}: ${weightText}`;
     this.tooltip.hidden = false;
-    const sideCss = geometry.pixels / this.dpr;
-    const flipX = this.pointer.x > sideCss * 0.6;
-    const flipY = this.pointer.y > sideCss * 0.75;
+    const flipX = this.pointer.x > (geometry.columns.pixels / this.dpr) * 0.6;
+    const flipY = this.pointer.y > (geometry.rows.pixels / this.dpr) * 0.75;
     this.tooltip.classList.toggle('flip-x', flipX);
     this.tooltip.classList.toggle('flip-y', flipY);
     this.tooltip.style.left = `${this.pointer.x}px`;
     this.tooltip.style.top = `${this.pointer.y}px`;
-    const column = cellSpan(geometry, key);
-    const row = cellSpan(geometry, query);
+    const column = cellSpan(geometry.columns, key);
+    const row = cellSpan(geometry.rows, query);
     this.cellMarker.hidden = false;
     this.cellMarker.style.left = `${column.start / this.dpr}px`;
     this.cellMarker.style.top = `${row.start / this.dpr}px`;

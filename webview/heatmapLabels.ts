@@ -1,14 +1,19 @@
 // Token labels along the heatmap's axes, drawn on their own canvases so a head switch (which only
-// repaints the matrix) never redraws them. Long inputs label every k-th token; the active token is
-// always labelled, in the accent colour.
+// repaints the matrix) never redraws them: query tokens beside the rows, key tokens above the
+// columns (two different sequences for cross-attention). Long inputs label every k-th token; the
+// active token is always labelled, in the accent colour.
 
 import { cssRgb } from './colorMath';
-import { cellSpan, type MatrixGeometry } from './heatmapPaint';
+import { cellSpan, type AxisGeometry } from './heatmapPaint';
 import type { Theme } from './theme';
 
 export interface AxisLabels {
+  /** One per token of the axis (query tokens for rows, key tokens for columns). */
   labels: string[];
-  geometry: MatrixGeometry;
+  /** The axis the labels run along. */
+  geometry: AxisGeometry;
+  /** The cell size of the other axis too: labels use one font size on both axes. */
+  fontGeometry: AxisGeometry;
   dpr: number;
   theme: Theme;
   active: number | null;
@@ -20,12 +25,12 @@ export interface AxisLabels {
 const MIN_LABEL_SPACING_CSS = 14;
 const PADDING_CSS = 6;
 
-export function labelStride(geometry: MatrixGeometry, dpr: number): number {
+export function labelStride(geometry: AxisGeometry, dpr: number): number {
   const cellCss = cellSpan(geometry, 0).size / dpr;
   return Math.max(1, Math.ceil(MIN_LABEL_SPACING_CSS / cellCss));
 }
 
-export function labelFontPx(geometry: MatrixGeometry, dpr: number): number {
+export function labelFontPx(geometry: AxisGeometry, dpr: number): number {
   const cellCss = cellSpan(geometry, 0).size / dpr;
   return Math.round(Math.min(12, Math.max(10, cellCss * 0.55)));
 }
@@ -79,7 +84,7 @@ function prepare(canvas: HTMLCanvasElement, width: number, height: number): Canv
 }
 
 function setFont(context: CanvasRenderingContext2D, axis: AxisLabels, active: boolean): void {
-  const px = labelFontPx(axis.geometry, axis.dpr) * axis.dpr;
+  const px = labelFontPx(axis.fontGeometry, axis.dpr) * axis.dpr;
   context.font = `${active ? '600 ' : ''}${px}px ${axis.theme.labelFontFamily}`;
   context.fillStyle = cssRgb(active ? axis.theme.accent : axis.theme.muted);
 }
@@ -89,7 +94,7 @@ function forEachLabel(axis: AxisLabels, draw: (index: number, centerDevicePx: nu
   const stride = labelStride(axis.geometry, axis.dpr);
   const active = axis.active;
   // Labels of the first and last tiny cells would be cut in half by the canvas edge: keep them inside.
-  const half = labelFontPx(axis.geometry, axis.dpr) * axis.dpr * 0.5;
+  const half = labelFontPx(axis.fontGeometry, axis.dpr) * axis.dpr * 0.5;
   const center = (index: number) => {
     const { start, size } = cellSpan(axis.geometry, index);
     return Math.min(Math.max(start + size / 2, half), axis.geometry.pixels - half);

@@ -1,5 +1,5 @@
 // Panel-wide keys: ←/→ move the focused token, [ ] step through the heads (mean included),
-// { } through the layers, Escape unpins. Widgets with their own arrow keys (the side panel's
+// { } through the layers, g / G through the attention groups (encoder–decoder runs), Escape unpins. Widgets with their own arrow keys (the side panel's
 // listbox) stop those events before they get here.
 
 export interface KeyboardActions {
@@ -8,6 +8,7 @@ export interface KeyboardActions {
   jumpToken(to: 'first' | 'last'): void;
   stepHead(delta: number): void;
   stepLayer(delta: number): void;
+  stepGroup(delta: number): void;
   unpin(): void;
 }
 
@@ -40,6 +41,12 @@ export function installKeyboard(root: Document, actions: KeyboardActions): void 
         break;
       case '}':
         actions.stepLayer(1);
+        break;
+      case 'g':
+        actions.stepGroup(1);
+        break;
+      case 'G':
+        actions.stepGroup(-1);
         break;
       case 'Escape':
         actions.unpin();

@@ -1,18 +1,23 @@
-// The side panel: every layer with a "mean of heads" entry and each head (with its colour swatch,
-// the colour its links use). One listbox, one Tab stop (roving tabindex): arrows move within it,
-// selection follows focus, a click picks directly.
+// The side panel: the attention groups (see groupPicker.ts), then every layer of the current group
+// with a "mean of heads" entry and each head (with its colour swatch, the colour its links use, and
+// under grouped-query attention the K/V head it reads). One listbox, one Tab stop (roving
+// tabindex): arrows move within it, selection follows focus, a click picks directly.
 
-import { MEAN_HEAD } from '../src/shared/protocol';
+import { MEAN_HEAD, type GroupInfo } from '../src/shared/protocol';
 import { closestIndex, el } from './dom';
+import { GroupPicker } from './groupPicker';
+import { kvGroupOf, kvHeadsOf } from './groups';
 import { headColorCss, type Theme } from './theme';
 
 export interface SidePanelEvents {
   onSelect(layer: number, head: number): void;
+  onSelectGroup(group: number): void;
 }
 
 export class SidePanel {
   readonly element: HTMLElement;
   private readonly listbox: HTMLElement;
+  private readonly groupPicker: GroupPicker;
   /** options[layer][head + 1]; index 0 is the mean. */
   private options: HTMLElement[][] = [];
   private layers = 0;
@@ -21,10 +26,12 @@ export class SidePanel {
 
   constructor(private readonly events: SidePanelEvents) {
     this.listbox = el('div', 'head-grid', { role: 'listbox', 'aria-label': 'Layers and heads', id: 'head-grid' });
+    this.groupPicker = new GroupPicker({ onSelect: (group) => this.events.onSelectGroup(group) });
     this.element = el(
       'nav',
       'side-panel',
-      { 'aria-label': 'Layers and heads' },
+      { 'aria-label': 'Attention groups, layers and heads' },
+      this.groupPicker.element,
       el('h2', 'panel-title', undefined, 'Layers & heads'),
       el('p', 'panel-hint', undefined, 'μ is the mean of a layer’s heads.'),
       this.listbox,
@@ -36,7 +43,21 @@ export class SidePanel {
     this.listbox.addEventListener('keydown', (event) => this.onKey(event));
   }
 
-  setDims(layers: number, heads: number, theme: Theme): void {
+  /** A new run: its attention groups. */
+  setGroups(groups: GroupInfo[]): void {
+    this.groupPicker.setGroups(groups);
+  }
+
+  /** Shows the heads of this group (index into the session's groups); the selection is set after. */
+  setGroup(index: number, group: GroupInfo, theme: Theme): void {
+    this.groupPicker.setSelected(index);
+    const [layers, heads] = group.dims;
+    this.setDims(layers, heads, theme, kvHeadsOf(group));
+  }
+
+  private setDims(layers: number, heads: number, theme: Theme, kvHeads: number | undefined): void {
+    // Rebuilding drops the focused option; the new selected one takes the focus back.
+    const hadFocus = this.listbox.contains(document.activeElement);
     this.layers = layers;
     this.heads = heads;
     this.options = [];
@@ -47,17 +68,30 @@ export class SidePanel {
       row.push(mean);
       for (let head = 0; head < heads; head++) {
         const swatch = el('span', 'swatch', { 'aria-hidden': 'true' });
-        row.push(
-          el('div', 'head-option', { role: 'option', 'data-layer': layer, 'data-head': head, tabindex: -1, 'aria-selected': 'false', 'aria-label': `Layer ${layer}, head ${head}`, title: `Layer ${layer} · head ${head}` }, swatch, el('span', 'head-number', undefined, String(head))),
+        const kv = kvHeads === undefined ? undefined : kvGroupOf(head, heads, kvHeads);
+        const kvText = kv === undefined ? '' : `, K/V head ${kv}`;
+        const option = el(
+          'div',
+          kv !== undefined && head > 0 && kvGroupOf(head - 1, heads, kvHeads!) !== kv ? 'head-option kv-start' : 'head-option',
+          { role: 'option', 'data-layer': layer, 'data-head': head, tabindex: -1, 'aria-selected': 'false', 'aria-label': `Layer ${layer}, head ${head}${kvText}`, title: `Layer ${layer} · head ${head}${kv === undefined ? '' : ` · reads K/V head ${kv} of ${kvHeads}`}` },
+          swatch,
+          el('span', 'head-number', undefined, String(head)),
         );
+        if (kv !== undefined) {
+          option.dataset.kv = String(kv);
+          option.append(el('span', 'kv-tag', { 'aria-hidden': 'true' }, `kv ${kv}`));
+        }
+        row.push(option);
       }
       this.options.push(row);
       groups.push(el('div', 'layer-row', { role: 'group', 'aria-label': `Layer ${layer}` }, el('span', 'layer-label', { 'aria-hidden': 'true' }, `L${layer}`), ...row));
     }
     this.listbox.replaceChildren(...groups);
     this.listbox.style.setProperty('--heads', String(heads));
+    this.listbox.classList.toggle('gqa', kvHeads !== undefined);
     this.setTheme(theme);
     this.setSelected(this.selected.layer, this.selected.head);
+    if (hadFocus) this.option(this.selected.layer, this.selected.head)?.focus();
   }
 
   setTheme(theme: Theme): void {

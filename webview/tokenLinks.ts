@@ -1,9 +1,13 @@
-// bertviz-style links over the token strip: curves from the active (query) token to the tokens it
-// attends to, one colour per head, opacity proportional to the weight. Drawn in an SVG that sits
-// behind the chips inside the strip's scrolling content, so it scrolls with them.
+// bertviz-style links: the current group's query tokens in a left column, its key tokens in a
+// right column (the same tokens twice for self-attention; target and source for cross-attention),
+// and a line from query to key whose opacity follows the weight. With no active token every
+// query's strongest links of the shown view are drawn; with one, only its links, one colour per
+// head. Mouse-only (hover a query to preview it, click to pin): the token strips and the heatmap
+// carry the same information for the keyboard and screen readers, so this view is aria-hidden.
 
-import { svg } from './dom';
-import type { ChipBox, TokenStrip } from './tokenStrip';
+import type { TokenSequence } from '../src/core/types';
+import type { WeightedToken } from '../src/shared/protocol';
+import { closestIndex, el, svg } from './dom';
 
 /** Weights below this are not drawn: invisible at any opacity, and they would cost paths. */
 const MIN_WEIGHT = 0.01;
@@ -11,45 +15,184 @@ const MIN_WEIGHT = 0.01;
 const MAX_LINKS_PER_HEAD = 32;
 /** Links fainter than this, relative to the strongest drawn, are left out. */
 const MIN_OPACITY = 0.04;
-const MAX_ARC_CSS = 26;
+/** Overview (no active token): links at least this heavy, at most a few per query. */
+const OVERVIEW_MIN_WEIGHT = 0.05;
+const OVERVIEW_LINKS_PER_QUERY = 6;
+/** Long inputs draw fewer overview links per query, so the SVG stays a few thousand paths. */
+const OVERVIEW_LINKS_LONG = 2;
+const OVERVIEW_LONG_TOKENS = 128;
 
 export interface LinkSet {
   query: number;
-  /** [H, T]: rows[h * T + s] is the weight with which `query` attends to key s in head h. */
+  /** [H, Tk]: rows[h * Tk + s] is the weight with which `query` attends to key s in head h. */
   rows: Float32Array;
   heads: number;
-  tokens: number;
+  /** Tk, the number of key tokens. */
+  keys: number;
   /** The heads to draw (all of them for the mean view, one otherwise). */
   shownHeads: number[];
   colorOf(head: number): string;
 }
 
-export class TokenLinks {
-  readonly element: SVGSVGElement;
+export interface TokenLinksEvents {
+  /** The pointer entered a query token (left column), or left the view (null). */
+  onHover(token: number | null): void;
+  /** A query token was clicked: pin it, or unpin it when it is pinned. */
+  onToggle(token: number): void;
+}
 
-  constructor(private readonly strip: TokenStrip) {
-    this.element = svg('svg', { class: 'token-links', 'aria-hidden': 'true', width: 0, height: 0 });
-    strip.flow.prepend(this.element);
+interface Point {
+  x: number;
+  y: number;
+}
+
+export class TokenLinks {
+  readonly element: HTMLElement;
+  private readonly board: HTMLElement;
+  private readonly queryColumn: HTMLElement;
+  private readonly keyColumn: HTMLElement;
+  private readonly queryHeading: HTMLElement;
+  private readonly keyHeading: HTMLElement;
+  private readonly lines: SVGSVGElement;
+  private queryItems: HTMLElement[] = [];
+  private keyItems: HTMLElement[] = [];
+  private attended: WeightedToken[] = [];
+  private active: number | null = null;
+  private hovered: number | null = null;
+
+  constructor(private readonly events: TokenLinksEvents) {
+    this.queryHeading = el('span', 'links-heading queries');
+    this.keyHeading = el('span', 'links-heading keys');
+    this.queryColumn = el('div', 'links-column queries');
+    this.keyColumn = el('div', 'links-column keys');
+    this.lines = svg('svg', { class: 'token-links', width: 0, height: 0 });
+    this.board = el('div', 'links-board', undefined, this.queryColumn, el('div', 'links-gap'), this.keyColumn, this.lines);
+    this.element = el(
+      'div',
+      'links-view',
+      { 'aria-hidden': 'true' },
+      el('div', 'links-headings', undefined, this.queryHeading, el('span', 'links-gap'), this.keyHeading),
+      el('div', 'links-scroll', undefined, this.board),
+    );
+    this.queryColumn.addEventListener('mouseover', (event) => {
+      const token = closestIndex(event.target, '.link-token', 'index');
+      if (token !== undefined && token !== this.hovered) {
+        this.hovered = token;
+        this.events.onHover(token);
+      }
+    });
+    this.queryColumn.addEventListener('mouseleave', () => {
+      if (this.hovered === null) return;
+      this.hovered = null;
+      this.events.onHover(null);
+    });
+    this.queryColumn.addEventListener('click', (event) => {
+      const token = closestIndex(event.target, '.link-token', 'index');
+      if (token !== undefined) this.events.onToggle(token);
+    });
+  }
+
+  /** A new run or another group: the query tokens (left) and key tokens (right), already made visible. */
+  setTokens(queries: string[], keys: string[], querySequence: TokenSequence, keySequence: TokenSequence): void {
+    this.queryHeading.textContent = `Q: ${querySequence}`;
+    this.keyHeading.textContent = `K/V: ${keySequence}`;
+    this.queryItems = queries.map((text, index) => el('div', 'link-token', { 'data-index': index, title: `#${index} ${text}` }, text));
+    this.keyItems = keys.map((text, index) => el('div', 'link-token', { 'data-index': index, title: `#${index} ${text}` }, text));
+    this.queryColumn.replaceChildren(...this.queryItems);
+    this.keyColumn.replaceChildren(...this.keyItems);
+    this.attended = [];
+    this.active = null;
+    this.hovered = null;
+    this.board.classList.remove('has-active');
+    this.clear();
+  }
+
+  /** Marks the active query token; scrolls it into view when asked (keyboard and editor moves). */
+  setActive(token: number | null, reveal: boolean): void {
+    if (this.active !== null) this.queryItems[this.active]?.classList.remove('active');
+    this.active = token;
+    this.board.classList.toggle('has-active', token !== null);
+    if (token === null) return;
+    const item = this.queryItems[token];
+    item?.classList.add('active');
+    if (item && reveal) revealIn(this.board.parentElement!, item);
+  }
+
+  /** Lights up the active token's top-k keys in the right column, strength following the weight. */
+  setAttended(attended: WeightedToken[]): void {
+    for (const { token } of this.attended) {
+      const item = this.keyItems[token];
+      if (!item) continue;
+      item.classList.remove('attended');
+      item.style.removeProperty('--weight');
+    }
+    this.attended = attended;
+    const strongest = attended.reduce((max, item) => Math.max(max, item.weight), 0) || 1;
+    for (const { token, weight } of attended) {
+      const item = this.keyItems[token];
+      if (!item) continue;
+      item.classList.add('attended');
+      item.style.setProperty('--weight', (weight / strongest).toFixed(3));
+    }
   }
 
   clear(): void {
-    this.element.replaceChildren();
+    this.lines.replaceChildren();
+    this.lines.removeAttribute('data-mode');
   }
 
-  draw(links: LinkSet): void {
-    const { query, rows, heads, tokens: T, shownHeads } = links;
-    const from = this.strip.chipBox(query);
-    if (!from || rows.length !== heads * T) {
+  /**
+   * No active token: every query's strongest links in the shown view, in one colour.
+   * matrix is [Tq, Tk] (one head, or the mean of the layer's heads).
+   */
+  drawOverview(matrix: Float32Array, color: string): void {
+    const Tq = this.queryItems.length;
+    const Tk = this.keyItems.length;
+    if (matrix.length !== Tq * Tk || Tq === 0) {
       this.clear();
       return;
     }
-    // Strongest keys per head, then one opacity scale over everything drawn: opacity ∝ weight.
+    const perQuery = Tq > OVERVIEW_LONG_TOKENS ? OVERVIEW_LINKS_LONG : OVERVIEW_LINKS_PER_QUERY;
+    const geometry = this.measure();
+    const paths: SVGPathElement[] = [];
+    const strongestKeys = new Int32Array(perQuery);
+    for (let t = 0; t < Tq; t++) {
+      const rowOffset = t * Tk;
+      const found = topKeys(matrix, rowOffset, Tk, OVERVIEW_MIN_WEIGHT, strongestKeys);
+      for (let i = 0; i < found; i++) {
+        const s = strongestKeys[i];
+        const weight = matrix[rowOffset + s];
+        paths.push(
+          svg('path', {
+            d: linkPath(geometry.from(t), geometry.to(s), 0),
+            stroke: color,
+            'stroke-opacity': Math.min(1, weight).toFixed(3),
+            'stroke-width': 1.5,
+            fill: 'none',
+            'data-query': t,
+            'data-key': s,
+            'data-weight': weight,
+          }),
+        );
+      }
+    }
+    this.lines.dataset.mode = 'overview';
+    this.lines.replaceChildren(...paths);
+  }
+
+  /** The active token's links: for each shown head its strongest keys, opacity ∝ weight over all drawn. */
+  draw(links: LinkSet): void {
+    const { query, rows, heads, keys: Tk, shownHeads } = links;
+    if (rows.length !== heads * Tk || !this.queryItems[query] || Tk !== this.keyItems.length) {
+      this.clear();
+      return;
+    }
     const chosen: { head: number; key: number; weight: number }[] = [];
     let strongest = 0;
     for (const head of shownHeads) {
-      const offset = head * T;
+      const offset = head * Tk;
       const keys: number[] = [];
-      for (let s = 0; s < T; s++) if (s !== query && rows[offset + s] >= MIN_WEIGHT) keys.push(s);
+      for (let s = 0; s < Tk; s++) if (rows[offset + s] >= MIN_WEIGHT) keys.push(s);
       keys.sort((a, b) => rows[offset + b] - rows[offset + a]);
       for (const key of keys.slice(0, MAX_LINKS_PER_HEAD)) {
         const weight = rows[offset + key];
@@ -57,49 +200,84 @@ export class TokenLinks {
         strongest = Math.max(strongest, weight);
       }
     }
-    const flow = this.strip.flow;
-    this.element.setAttribute('width', String(flow.scrollWidth));
-    this.element.setAttribute('height', String(flow.scrollHeight));
-    const spread = Math.min(from.width * 0.6, shownHeads.length * 2.5);
+    const geometry = this.measure();
+    const from = geometry.from(query);
+    // Heads fan out a little at both ends so overlapping links of different heads stay visible.
+    const spread = Math.min(geometry.rowHeight * 0.6, shownHeads.length * 1.5);
     const paths: SVGPathElement[] = [];
     // Faint links first so the strong ones are painted on top.
     chosen.sort((a, b) => a.weight - b.weight);
     for (const { head, key, weight } of chosen) {
       const opacity = weight / strongest;
       if (opacity < MIN_OPACITY) continue;
-      const to = this.strip.chipBox(key);
-      if (!to) continue;
       const lane = shownHeads.length > 1 ? (shownHeads.indexOf(head) / (shownHeads.length - 1) - 0.5) * spread : 0;
       paths.push(
         svg('path', {
-          d: linkPath(from, to, lane),
+          d: linkPath(from, geometry.to(key), lane),
           stroke: links.colorOf(head),
           'stroke-opacity': opacity.toFixed(3),
           'stroke-width': 2,
           fill: 'none',
           'stroke-linecap': 'round',
           'data-head': head,
+          'data-query': query,
           'data-key': key,
           'data-weight': weight,
         }),
       );
     }
-    this.element.replaceChildren(...paths);
+    this.lines.dataset.mode = 'token';
+    this.lines.replaceChildren(...paths);
+  }
+
+  /** Where links start (right edge of a query) and end (left edge of a key), in the board's coordinates. */
+  private measure(): { from(query: number): Point; to(key: number): Point; rowHeight: number } {
+    this.lines.setAttribute('width', String(this.board.scrollWidth));
+    this.lines.setAttribute('height', String(this.board.scrollHeight));
+    const left = this.queryColumn.offsetLeft + this.queryColumn.offsetWidth;
+    const right = this.keyColumn.offsetLeft;
+    const center = (item: HTMLElement | undefined) => (item ? item.offsetTop + item.offsetHeight / 2 : 0);
+    return {
+      from: (query) => ({ x: left, y: center(this.queryItems[query]) }),
+      to: (key) => ({ x: right, y: center(this.keyItems[key]) }),
+      rowHeight: this.queryItems[0]?.offsetHeight ?? 16,
+    };
   }
 }
 
-/** A curve from the query chip to the key chip: an arch on the same line, an S across lines. */
-function linkPath(from: ChipBox, to: ChipBox, lane: number): string {
-  const x1 = from.left + from.width / 2 + lane;
-  const x2 = to.left + to.width / 2 + lane;
-  if (Math.abs(from.top - to.top) < 4) {
-    const y = Math.min(from.top, to.top);
-    const lift = Math.min(MAX_ARC_CSS, 8 + Math.abs(x2 - x1) * 0.2);
-    return `M${x1.toFixed(1)} ${y} C${x1.toFixed(1)} ${y - lift} ${x2.toFixed(1)} ${y - lift} ${x2.toFixed(1)} ${y}`;
+/**
+ * The indices of row [offset, offset + Tk) with weight >= minWeight, heaviest first, at most
+ * out.length of them, written to out; returns how many. Insertion into a tiny sorted buffer, no allocation.
+ */
+function topKeys(weights: Float32Array, offset: number, Tk: number, minWeight: number, out: Int32Array): number {
+  let count = 0;
+  for (let s = 0; s < Tk; s++) {
+    const weight = weights[offset + s];
+    if (weight < minWeight) continue;
+    if (count === out.length && weight <= weights[offset + out[count - 1]]) continue;
+    let at = count < out.length ? count++ : count - 1;
+    while (at > 0 && weights[offset + out[at - 1]] < weight) {
+      out[at] = out[at - 1];
+      at--;
+    }
+    out[at] = s;
   }
-  const upwards = to.top < from.top;
-  const y1 = upwards ? from.top : from.top + from.height;
-  const y2 = upwards ? to.top + to.height : to.top;
-  const middle = (y1 + y2) / 2;
-  return `M${x1.toFixed(1)} ${y1} C${x1.toFixed(1)} ${middle} ${x2.toFixed(1)} ${middle} ${x2.toFixed(1)} ${y2}`;
+  return count;
+}
+
+/** A curve from the right edge of a query to the left edge of a key, level at both ends. */
+function linkPath(from: Point, to: Point, lane: number): string {
+  const y1 = from.y + lane;
+  const y2 = to.y + lane;
+  const middle = (from.x + to.x) / 2;
+  return `M${from.x.toFixed(1)} ${y1.toFixed(1)} C${middle.toFixed(1)} ${y1.toFixed(1)} ${middle.toFixed(1)} ${y2.toFixed(1)} ${to.x.toFixed(1)} ${y2.toFixed(1)}`;
+}
+
+/** Scrolls only `viewport` (never the page) so that `item` is inside it. */
+function revealIn(viewport: HTMLElement, item: HTMLElement): void {
+  const top = item.offsetTop;
+  const bottom = top + item.offsetHeight;
+  const margin = 8;
+  if (top - margin < viewport.scrollTop) viewport.scrollTop = Math.max(0, top - margin);
+  else if (bottom + margin > viewport.scrollTop + viewport.clientHeight) viewport.scrollTop = bottom + margin - viewport.clientHeight;
 }

@@ -1,8 +1,10 @@
-// The tokens in reading order as chips, whitespace made visible and a real line break after every
-// newline. One chip is the keyboard stop (roving tabindex); the active token's top-k attended
-// tokens get a background whose strength follows their weight and a percentage badge.
+// One token sequence (the inspected source text, or an encoder–decoder's target) in reading order as
+// chips, whitespace made visible and a real line break after every newline. One chip is the
+// keyboard stop (roving tabindex). The active query token is marked on the strip of the current
+// group's query sequence; its top-k attended tokens, on the strip of the key sequence, get a
+// background whose strength follows their weight and a percentage badge.
 
-import type { TokenSpan } from '../src/core/types';
+import type { TokenSequence, TokenSpan } from '../src/core/types';
 import type { WeightedToken } from '../src/shared/protocol';
 import { endsLine, formatPercent, tokenDisplay } from './displayText';
 import { closestIndex, el } from './dom';
@@ -14,13 +16,6 @@ export interface TokenStripEvents {
   onFocusChip(token: number): void;
   /** Click, Enter or Space on a chip: pin it, or unpin it when it is pinned. */
   onToggle(token: number): void;
-}
-
-export interface ChipBox {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
 }
 
 export class TokenStrip {
@@ -35,9 +30,12 @@ export class TokenStrip {
   private cursor = 0;
   private hovered: number | null = null;
 
-  constructor(private readonly events: TokenStripEvents) {
-    this.flow = el('div', 'token-flow', { role: 'listbox', 'aria-label': 'Tokens', 'aria-orientation': 'horizontal' });
-    this.element = el('div', 'token-scroll', undefined, this.flow);
+  constructor(
+    readonly sequence: TokenSequence,
+    private readonly events: TokenStripEvents,
+  ) {
+    this.flow = el('div', 'token-flow', { role: 'listbox', 'aria-label': sequence === 'source' ? 'Tokens' : 'Target tokens', 'aria-orientation': 'horizontal', 'data-sequence': sequence });
+    this.element = el('div', 'token-scroll', { 'data-sequence': sequence }, this.flow);
     this.flow.addEventListener('mouseover', (event) => {
       const token = closestIndex(event.target, '.token', 'index');
       if (token !== undefined && token !== this.hovered) {
@@ -79,7 +77,7 @@ export class TokenStrip {
       const chip = el(
         'div',
         token.label !== undefined ? 'token special' : token.text.length === 0 ? 'token empty' : token.text.trim() === '' ? 'token whitespace' : 'token',
-        { role: 'option', id: `token-${index}`, 'data-index': index, tabindex: index === 0 ? 0 : -1, 'aria-selected': 'false', title: `#${index} · id ${token.id} · ${describeText(tokens, index)}` },
+        { role: 'option', id: `${this.sequence}-token-${index}`, 'data-index': index, tabindex: index === 0 ? 0 : -1, 'aria-selected': 'false', title: `#${index} · id ${token.id} · ${describeText(tokens, index)}` },
         el('span', 'token-text', undefined, shown),
         el('span', 'token-weight', { 'aria-hidden': 'true' }),
       );
@@ -89,9 +87,16 @@ export class TokenStrip {
       fragment.append(chip);
       if (endsLine(token.text)) fragment.append(el('span', 'line-break', { 'aria-hidden': 'true' }));
     });
-    // Keep the links overlay (first child, if any) and replace everything else.
-    const overlay = this.flow.querySelector(':scope > svg');
-    this.flow.replaceChildren(...(overlay ? [overlay] : []), fragment);
+    this.flow.replaceChildren(fragment);
+  }
+
+  /**
+   * What this sequence is to the current group: it gives the queries (hover and keys pick a token
+   * here), the keys (attended tokens light up here), both, or neither.
+   */
+  setRole(role: 'queries' | 'keys' | 'both' | 'unused', description: string): void {
+    this.flow.dataset.role = role;
+    this.flow.setAttribute('aria-description', description);
   }
 
   get count(): number {
@@ -172,12 +177,6 @@ export class TokenStrip {
     return this.flow.contains(document.activeElement);
   }
 
-  /** A chip's box in the flow's coordinates (the links overlay's coordinates). */
-  chipBox(token: number): ChipBox | undefined {
-    const chip = this.chips[token];
-    if (!chip) return undefined;
-    return { left: chip.offsetLeft, top: chip.offsetTop, width: chip.offsetWidth, height: chip.offsetHeight };
-  }
 }
 
 /** The chip's tooltip text; an empty token says which character's bytes it carries. */

@@ -14,6 +14,8 @@ declare function acquireVsCodeApi(): VsCodeApi;
 /** The small UI state kept across reloads of the webview (VS Code's setState/getState). */
 export interface PersistedState {
   sessionId: number;
+  /** Index into the session's attention groups. */
+  group: number;
   layer: number;
   head: number;
   pinnedToken: number | null;
@@ -44,5 +46,7 @@ function asPersistedState(raw: unknown): PersistedState | undefined {
   const isInt = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value);
   if (!isInt(state.sessionId) || !isInt(state.layer) || !isInt(state.head)) return undefined;
   const pinnedToken = isInt(state.pinnedToken) ? state.pinnedToken : null;
-  return { sessionId: state.sessionId, layer: state.layer, head: state.head, pinnedToken };
+  // State saved before groups existed has none: the first group is the one it showed.
+  const group = isInt(state.group) ? state.group : 0;
+  return { sessionId: state.sessionId, group, layer: state.layer, head: state.head, pinnedToken };
 }

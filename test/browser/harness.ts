@@ -256,12 +256,12 @@ export class FakeHost {
     const fixture = this.fixture;
     if (!fixture) return;
     if (message.type === 'requestHead' && message.sessionId === fixture.session.sessionId) {
-      const data = headMatrix(fixture, message.layer, message.head);
-      await this.post({ type: 'headAttention', sessionId: message.sessionId, layer: message.layer, head: message.head, data: data.buffer as ArrayBuffer });
+      const data = headMatrix(fixture, message.layer, message.head, message.group);
+      await this.post({ type: 'headAttention', sessionId: message.sessionId, group: message.group, layer: message.layer, head: message.head, data: data.buffer as ArrayBuffer });
     }
     if (message.type === 'requestTokenRows' && message.sessionId === fixture.session.sessionId) {
-      const rows = tokenRowsOf(fixture, message.layer, message.token);
-      await this.post({ type: 'tokenRows', sessionId: message.sessionId, layer: message.layer, token: message.token, data: rows.buffer as ArrayBuffer });
+      const rows = tokenRowsOf(fixture, message.layer, message.token, message.group);
+      await this.post({ type: 'tokenRows', sessionId: message.sessionId, group: message.group, layer: message.layer, token: message.token, data: rows.buffer as ArrayBuffer });
     }
   }
 

@@ -1,28 +1,34 @@
 // The panel in a real headless Chromium, under the same strict CSP VS Code serves it with. The
 // test plays the extension host with real protocol messages and a deterministic attention tensor,
-// then checks what a user would see and what the host would hear.
+// then checks what a user would see and what the host would hear. These runs have one attention
+// group (decoder- or encoder-only models); encoderDecoder.test.ts covers three.
 // Needs dist/webview.js: run `node esbuild.js` (or the esbuild line in the report) first.
 
 import * as assert from 'node:assert/strict';
-import * as fs from 'fs';
 import * as path from 'path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { MEAN_HEAD, type WebviewToHost } from '../../src/shared/protocol';
-import { launchChromium } from '../support/chromium';
+import { MEAN_HEAD } from '../../src/shared/protocol';
 import { buildFixture, expectedTopK, headMatrix, seededRandom, tokenize, tokenRowsOf, type Fixture } from './attentionFixture';
-import { applyThemeInPage, DARK_THEME, FakeHost, HIGH_CONTRAST_THEME, LIGHT_THEME, servePanel, type ServedPanel, type ThemeEmulation } from './harness';
+import { applyThemeInPage, DARK_THEME, HIGH_CONTRAST_THEME, LIGHT_THEME } from './harness';
+import {
+  argmax,
+  attendedChips,
+  cellColors,
+  colorKey as key,
+  distance,
+  drawnLinks,
+  frames,
+  hexToRgb,
+  is,
+  isNeutral,
+  legendZeroColor,
+  matrixHash,
+  painted,
+  SCREENSHOTS,
+  usePanelBrowser,
+} from './panelSupport';
 
-const ROOT = process.cwd();
-const SCREENSHOTS = path.join(ROOT, 'test-results');
 const TEXT = 'The quick brown fox\njumps over\tthe lazy dog.\nIt was not amused, said the cat, and left.';
 const SESSION_ID = 7;
-
-type Rgb = [number, number, number];
-type Message<K extends WebviewToHost['type']> = Extract<WebviewToHost, { type: K }>;
-
-function is<K extends WebviewToHost['type']>(type: K, fields: Partial<Message<K>> = {}): (m: WebviewToHost) => m is Message<K> {
-  return (m): m is Message<K> => m.type === type && Object.entries(fields).every(([key, value]) => (m as Record<string, unknown>)[key] === value);
-}
 
 function fixture(overrides: { causal?: boolean; sessionId?: number; text?: string; layers?: number; heads?: number } = {}): Fixture {
   return buildFixture({
@@ -52,135 +58,14 @@ function longText(count: number): string {
 
 describe('webview panel in headless Chromium', function () {
   this.timeout(60000);
-  let browser: Browser;
-  let served: ServedPanel;
-  const open: { context: BrowserContext; host: FakeHost }[] = [];
-
-  before(async () => {
-    const script = path.join(ROOT, 'dist', 'webview.js');
-    assert.ok(fs.existsSync(script), `${script} is missing: build it first (node esbuild.js)`);
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    served = await servePanel(ROOT);
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await served?.close();
-  });
-
-  afterEach(async () => {
-    for (const { context, host } of open.splice(0)) {
-      const problems = await host.allProblems();
-      await context.close();
-      assert.deepEqual(problems, [], 'no console errors, page errors, CSP violations or webviewError');
-    }
-  });
-
-  async function openPanel(options: { fixture: Fixture; theme?: ThemeEmulation; dpr?: number; state?: unknown; view?: [number, number] }): Promise<{ page: Page; host: FakeHost }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: options.dpr ?? 1 });
-    const page = await context.newPage();
-    const host = await FakeHost.attach(page, { fixture: options.fixture, theme: options.theme ?? DARK_THEME, sessionOnReady: true, state: options.state });
-    open.push({ context, host });
-    await page.goto(served.url);
-    await host.waitFor(is('ready'), 'ready');
-    const [layer, head] = options.view ?? [0, MEAN_HEAD];
-    await painted(page, layer, head);
-    return { page, host };
-  }
-
-  /** Waits until the heatmap shows (layer, head), then for the frames a theme change may schedule. */
-  async function painted(page: Page, layer: number, head: number): Promise<void> {
-    await page.waitForSelector(`canvas.heatmap-matrix[data-painted="${layer}:${head}"]`, { timeout: 5000, state: 'attached' });
-    await frames(page);
-  }
-
-  async function frames(page: Page, count = 2): Promise<void> {
-    await page.evaluate(
-      (n) => new Promise<void>((resolve) => {
-        const step = (left: number) => (left === 0 ? resolve() : requestAnimationFrame(() => step(left - 1)));
-        step(n);
-      }),
-      count,
-    );
-  }
-
-  /** FNV-1a over the matrix canvas's pixels. */
-  async function matrixHash(page: Page): Promise<string> {
-    return page.evaluate(() => {
-      const canvas = document.querySelector<HTMLCanvasElement>('canvas.heatmap-matrix')!;
-      const copy = document.createElement('canvas');
-      copy.width = canvas.width;
-      copy.height = canvas.height;
-      const context = copy.getContext('2d', { willReadFrequently: true })!;
-      context.drawImage(canvas, 0, 0);
-      const bytes = context.getImageData(0, 0, copy.width, copy.height).data;
-      let hash = 0x811c9dc5;
-      for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
-      return `${copy.width}x${copy.height}:${(hash >>> 0).toString(16)}`;
-    });
-  }
-
-  /** The colour at the centre of cell (query t, key s), for each cell asked. */
-  async function cellColors(page: Page, T: number, cells: [number, number][]): Promise<Rgb[]> {
-    return page.evaluate(
-      ({ T, cells }) => {
-        const canvas = document.querySelector<HTMLCanvasElement>('canvas.heatmap-matrix')!;
-        const copy = document.createElement('canvas');
-        copy.width = canvas.width;
-        copy.height = canvas.height;
-        const context = copy.getContext('2d', { willReadFrequently: true })!;
-        context.drawImage(canvas, 0, 0);
-        const data = context.getImageData(0, 0, copy.width, copy.height).data;
-        const cell = canvas.width / T;
-        return cells.map(([t, s]) => {
-          const x = Math.floor((s + 0.5) * cell);
-          const y = Math.floor((t + 0.5) * cell);
-          const i = (y * canvas.width + x) * 4;
-          return [data[i], data[i + 1], data[i + 2]] as [number, number, number];
-        });
-      },
-      { T, cells },
-    );
-  }
-
-  async function legendZeroColor(page: Page): Promise<Rgb> {
-    return page.evaluate(() => {
-      const bar = document.querySelector<HTMLCanvasElement>('canvas.legend-bar')!;
-      const copy = document.createElement('canvas');
-      copy.width = bar.width;
-      copy.height = bar.height;
-      const context = copy.getContext('2d', { willReadFrequently: true })!;
-      context.drawImage(bar, 0, 0);
-      const [r, g, b] = context.getImageData(0, 0, 1, 1).data;
-      return [r, g, b] as [number, number, number];
-    });
-  }
-
-  async function attendedChips(page: Page): Promise<{ index: number; rank: number; weight: number; badge: string }[]> {
-    return page.$$eval('.token.attended', (chips) =>
-      chips
-        .map((chip) => ({
-          index: Number((chip as HTMLElement).dataset.index),
-          rank: Number((chip as HTMLElement).dataset.rank),
-          weight: Number((chip as HTMLElement).dataset.weight),
-          badge: chip.querySelector('.token-weight')?.textContent ?? '',
-        }))
-        .sort((a, b) => a.rank - b.rank),
-    );
-  }
-
-  const distance = (a: Rgb, b: Rgb) => Math.max(Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1]), Math.abs(a[2] - b[2]));
-  const isNeutral = (c: Rgb) => distance(c, [c[0], c[0], c[0]]) <= 4;
-  const key = (c: Rgb) => c.join(',');
-  const hexToRgb = (hex: string): Rgb => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as Rgb;
+  const openPanel = usePanelBrowser();
 
   it('says ready before anything else, then lays out the session: header, tokens with visible whitespace', async () => {
     const data = fixture();
     const { page, host } = await openPanel({ fixture: data });
     assert.equal(host.received[0].type, 'ready', 'the first message is ready');
     const firstRequest = host.received.find(is('requestHead'));
-    assert.deepEqual(firstRequest, { type: 'requestHead', sessionId: SESSION_ID, layer: 0, head: MEAN_HEAD });
+    assert.deepEqual(firstRequest, { type: 'requestHead', sessionId: SESSION_ID, group: 0, layer: 0, head: MEAN_HEAD });
 
     const header = await page.textContent('.run-header');
     for (const expected of ['tiny-gpt2', 'decoder', 'builtin', '2 layers × 6 heads', '25 tokens', '42 ms', 'causal', 'sample/prose.md:3:1–5:20', 'Inspected the first 25 of 31 tokens', '·the', '23%', '↵']) {
@@ -198,6 +83,15 @@ describe('webview panel in headless Chromium', function () {
     assert.ok(newline && next && next.y > newline.y + newline.height, 'the token after a newline starts a new line');
     assert.equal(await page.getAttribute('.token-flow', 'role'), 'listbox');
     assert.equal(await page.locator('.head-grid [role="option"]').count(), 2 * 7);
+
+    // One group: no selector and no second sequence, but the group is named with its sources.
+    assert.equal(await page.isVisible('.group-options'), false, 'a single group has no selector');
+    assert.equal(await page.locator('.group-option:visible').count(), 0);
+    assert.equal((await page.textContent('.group-summary'))?.trim(), 'Masked self-attention · Q, K, V: source');
+    assert.equal(await page.isVisible('.sequence-block[data-sequence="target"]'), false, 'no target without a decoder');
+    assert.equal(await page.isVisible('.sequence-block[data-sequence="source"] .sequence-title'), false, 'no "Source" heading for the only sequence');
+    assert.equal(await page.isVisible('.group-hint'), false, 'the g key is not offered');
+    assert.equal(await page.isVisible('.group-kv'), false, 'no grouped-query note without kvHeads');
   });
 
   it('repaints the heatmap for another head picked in the side panel or with [ and ], fetching each head once', async () => {
@@ -222,8 +116,7 @@ describe('webview panel in headless Chromium', function () {
     for (const t of [3, 9, 17, 24]) {
       const cells: [number, number][] = Array.from({ length: t + 1 }, (_, s) => [t, s]);
       const colors = await cellColors(page, T, cells);
-      const row = head2.subarray(t * T, t * T + t + 1);
-      const strongest = row.indexOf(Math.max(...row));
+      const strongest = argmax(head2.subarray(t * T, t * T + t + 1));
       const brightest = colors.map((c) => distance(c, zero)).reduce((best, d, s, all) => (d > all[best] ? s : best), 0);
       assert.equal(brightest, strongest, `row ${t}: strongest key ${strongest} is painted strongest`);
     }
@@ -325,21 +218,41 @@ describe('webview panel in headless Chromium', function () {
     assert.equal(await page.locator('.token.attended').count(), 0);
   });
 
-  it('draws token links from the focused token: a colour per head for the mean, one head otherwise, opacity ∝ weight', async () => {
+  it('draws bertviz-style links, queries left and keys right: every query\'s strongest keys, then a colour per head for the focused token', async () => {
     const data = fixture();
     const [, H, T] = data.session.dims;
     const { page, host } = await openPanel({ fixture: data });
+    assert.equal(await page.locator('.links-column.queries .link-token').count(), T, 'a query column of T tokens');
+    assert.equal(await page.locator('.links-column.keys .link-token').count(), T, 'a key column of T tokens');
+    assert.deepEqual(await page.$$eval('.links-column.keys .link-token', (items) => items.map((item) => item.textContent)), data.session.tokens.map((token) => shown(token.text)));
+
+    // No token focused: every query's strongest key in the mean view has a line, opacity = weight.
+    const mean = headMatrix(data, 0, MEAN_HEAD);
+    const overview = await drawnLinks(page, 'overview');
+    for (let t = 0; t < T; t++) {
+      const s = argmax(mean.subarray(t * T, t * T + T));
+      const line = overview.find((link) => link.query === t && link.key === s);
+      assert.ok(line, `query ${t} links to its strongest key ${s}`);
+      assert.ok(Math.abs(line.opacity - Math.min(1, mean[t * T + s])) < 0.002);
+    }
+    for (const link of overview) assert.ok(link.key <= link.query, 'causal: no line to a future key');
+    // Lines run from the query column's right edge to the key column's left edge.
+    const [queryBox, keyBox] = await Promise.all([page.locator('.links-column.queries').boundingBox(), page.locator('.links-column.keys').boundingBox()]);
+    const boardBox = (await page.locator('.links-board').boundingBox())!;
+    const start = /^M([\d.]+) [\d.]+ C.* ([\d.]+) [\d.]+$/.exec(overview[0].d)!;
+    assert.ok(Math.abs(Number(start[1]) - (queryBox!.x + queryBox!.width - boardBox.x)) < 1.5, 'starts at the query column');
+    assert.ok(Math.abs(Number(start[2]) - (keyBox!.x - boardBox.x)) < 1.5, 'ends at the key column');
+
     const query = 20;
     const since = host.mark();
     await page.hover(`.token[data-index="${query}"]`);
-    await host.waitFor(is('requestTokenRows', { layer: 0, token: query }), 'requestTokenRows', since);
-    await page.waitForSelector('svg.token-links path', { state: 'attached' });
+    await host.waitFor(is('requestTokenRows', { group: 0, layer: 0, token: query }), 'requestTokenRows', since);
     const rows = tokenRowsOf(data, 0, query);
-    const readPaths = () =>
-      page.$$eval('svg.token-links path', (paths) =>
-        paths.map((p) => ({ head: Number(p.getAttribute('data-head')), key: Number(p.getAttribute('data-key')), weight: Number(p.getAttribute('data-weight')), opacity: Number(p.getAttribute('stroke-opacity')), stroke: p.getAttribute('stroke') ?? '', d: p.getAttribute('d') ?? '' })),
-      );
-    const paths = await readPaths();
+    const readPaths = () => drawnLinks(page, 'token');
+    const paths = await drawnLinks(page, 'token', query);
+    assert.equal(await page.locator('.links-column.queries .link-token.active').getAttribute('data-index'), String(query), 'the focused query is marked in the left column');
+    const attendedKeys = await page.$$eval('.links-column.keys .link-token.attended', (items) => items.map((item) => Number((item as HTMLElement).dataset.index)));
+    assert.deepEqual(attendedKeys.sort((a, b) => a - b), expectedTopK(mean.subarray(query * T, query * T + T), 5).map((e) => e.token).sort((a, b) => a - b), 'its top-5 keys light up on the right');
     const strokeOfHead = new Map<number, Set<string>>();
     for (const p of paths) {
       if (!strokeOfHead.has(p.head)) strokeOfHead.set(p.head, new Set());
@@ -356,16 +269,14 @@ describe('webview panel in headless Chromium', function () {
     }
     const strongest = Math.max(...paths.map((p) => p.weight));
     for (const p of paths) {
-      assert.ok(p.key !== query && p.head >= 0 && p.head < H);
+      assert.ok(p.query === query && p.key <= query && p.head >= 0 && p.head < H);
       assert.ok(Math.abs(p.weight - rows[p.head * T + p.key]) < 1e-6, 'a link carries its weight');
       assert.ok(Math.abs(p.opacity - p.weight / strongest) < 0.002, `opacity ${p.opacity} ∝ weight ${p.weight}`);
       assert.match(p.d, /^M[\d.]+ [\d.]+ C/);
     }
-    // Every head's strongest key (other than the query itself) has a link.
+    // Every head's strongest key (itself included: it is a token of the key column) has a link.
     for (let h = 0; h < H; h++) {
-      const row = Array.from(rows.subarray(h * T, h * T + T));
-      row[query] = -1;
-      const top = row.indexOf(Math.max(...row));
+      const top = argmax(rows.subarray(h * T, h * T + T));
       assert.ok(paths.some((p) => p.head === h && p.key === top), `head ${h} links to its strongest key ${top}`);
     }
 
@@ -384,7 +295,7 @@ describe('webview panel in headless Chromium', function () {
     assert.equal(await page.locator('.token.pinned').count(), 1);
     assert.equal(await page.getAttribute('.token[data-index="5"]', 'aria-selected'), 'true');
     assert.equal(await page.isVisible('button.unpin'), true);
-    assert.deepEqual(await page.evaluate(() => (window as unknown as { __vscodeState: unknown }).__vscodeState), { sessionId: SESSION_ID, layer: 0, head: MEAN_HEAD, pinnedToken: 5 });
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { __vscodeState: unknown }).__vscodeState), { sessionId: SESSION_ID, group: 0, layer: 0, head: MEAN_HEAD, pinnedToken: 5 });
 
     since = host.mark();
     await page.hover('.token[data-index="11"]');
@@ -453,8 +364,8 @@ describe('webview panel in headless Chromium', function () {
     const T = data.session.dims[2];
     const uniform = new Float32Array(T * T).fill(1 / T);
     await host.post({ type: 'focusToken', sessionId: SESSION_ID - 1, token: 2 });
-    await host.post({ type: 'headAttention', sessionId: SESSION_ID - 1, layer: 0, head: MEAN_HEAD, data: uniform.buffer });
-    await host.post({ type: 'tokenRows', sessionId: SESSION_ID - 1, layer: 0, token: 20, data: new Float32Array(6 * T).fill(1 / T).buffer });
+    await host.post({ type: 'headAttention', sessionId: SESSION_ID - 1, group: 0, layer: 0, head: MEAN_HEAD, data: uniform.buffer });
+    await host.post({ type: 'tokenRows', sessionId: SESSION_ID - 1, group: 0, layer: 0, token: 20, data: new Float32Array(6 * T).fill(1 / T).buffer });
     await frames(page, 3);
     assert.equal(await matrixHash(page), before, 'a stale head is not painted');
     assert.ok(await page.locator('.token[data-index="20"]').evaluate((chip) => chip.classList.contains('active')), 'a stale focusToken is ignored');
@@ -551,7 +462,7 @@ describe('webview panel in headless Chromium', function () {
     const since = host.mark();
     await page.hover('.token[data-index="20"]');
     await host.waitFor(is('requestTokenRows', { token: 20 }), 'rows for the links', since);
-    await page.waitForSelector('svg.token-links path', { state: 'attached' });
+    await drawnLinks(page, 'token');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'webview-dark.png'), fullPage: true });
     await page.locator('.tokens-section').screenshot({ path: path.join(SCREENSHOTS, 'webview-dark-tokens.png') });
     const darkMask = await cellColors(page, T, [[0, 5]]);
@@ -568,7 +479,7 @@ describe('webview panel in headless Chromium', function () {
       assert.ok(isNeutral(mask) && distance(mask, background) >= 10 && key(mask) !== key(darkMask[0]), `${name}: a grey hatch of the new theme (${mask})`);
       const swatch = await page.$eval('.head-option[data-layer="0"][data-head="0"] .swatch', (s) => getComputedStyle(s).backgroundColor);
       assert.equal(swatch, `rgb(${hexToRgb(theme.variables['--vscode-charts-blue']).join(', ')})`, `${name}: head colours come from the theme's charts colours`);
-      const stroke = await page.$eval('svg.token-links path[data-head="0"]', (p) => p.getAttribute('stroke'));
+      const stroke = await page.$eval('svg.token-links[data-mode="token"] path[data-head="0"]', (p) => p.getAttribute('stroke'));
       assert.equal(stroke, swatch, `${name}: the links are recoloured`);
       await page.screenshot({ path: path.join(SCREENSHOTS, `webview-${name}.png`), fullPage: true });
     }
@@ -603,6 +514,8 @@ describe('webview panel in headless Chromium', function () {
     for (let i = 40; i < 52; i++) await page.hover(`.token[data-index="${i}"]`);
     await host.waitFor(is('tokenFocus', { token: 51 }), 'tokenFocus for the last hovered chip', since, 3000);
 
+    // The pointer leaves the strip first: scrolling to the focused token would slide another chip under it.
+    await page.mouse.move(5, 5);
     since = host.mark();
     await host.post({ type: 'focusToken', sessionId: SESSION_ID, token: 430 });
     await host.waitFor(is('tokenFocus', { token: 430 }), 'tokenFocus 430', since);
@@ -612,7 +525,14 @@ describe('webview panel in headless Chromium', function () {
       return chip.top >= viewport.top && chip.bottom <= viewport.bottom;
     });
     assert.ok(inView, 'the focused token is scrolled into view');
-    await page.waitForSelector('svg.token-links path', { state: 'attached' });
+    const lines = await drawnLinks(page, 'token', 430);
+    assert.ok(lines.every((line) => line.query === 430), 'the links follow the focused token');
+    const linkInView = await page.evaluate(() => {
+      const item = document.querySelector('.links-column.queries .link-token[data-index="430"]')!.getBoundingClientRect();
+      const viewport = document.querySelector('.links-scroll')!.getBoundingClientRect();
+      return item.top >= viewport.top && item.bottom <= viewport.bottom;
+    });
+    assert.ok(linkInView, 'the link columns scroll to the focused token too');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'webview-512.png'), fullPage: true });
 
     // A narrow panel has fewer pixels than tokens: blocks of cells are pooled (by their maximum),
@@ -639,14 +559,14 @@ describe('webview panel in headless Chromium', function () {
 
   it('restores the layer, head and pin VS Code kept with setState for this session', async () => {
     const { page, host } = await openPanel({ fixture: fixture(), state: { sessionId: SESSION_ID, layer: 1, head: 3, pinnedToken: 4 }, view: [1, 3] });
-    assert.deepEqual(host.received.find(is('requestHead')), { type: 'requestHead', sessionId: SESSION_ID, layer: 1, head: 3 });
+    assert.deepEqual(host.received.find(is('requestHead')), { type: 'requestHead', sessionId: SESSION_ID, group: 0, layer: 1, head: 3 });
     assert.equal(await page.getAttribute('.head-option[data-layer="1"][data-head="3"]', 'aria-selected'), 'true');
     assert.ok(await page.locator('.token[data-index="4"]').evaluate((chip) => chip.classList.contains('pinned')));
     await host.waitFor(is('tokenFocus', { token: 4, layer: 1, head: 3 }), 'the restored pin is reported');
 
     // State saved for another session is not applied to this one.
     const other = await openPanel({ fixture: fixture(), state: { sessionId: SESSION_ID - 1, layer: 1, head: 3, pinnedToken: 4 } });
-    assert.deepEqual(other.host.received.find(is('requestHead')), { type: 'requestHead', sessionId: SESSION_ID, layer: 0, head: MEAN_HEAD });
+    assert.deepEqual(other.host.received.find(is('requestHead')), { type: 'requestHead', sessionId: SESSION_ID, group: 0, layer: 0, head: MEAN_HEAD });
     assert.equal(await other.page.locator('.token.pinned').count(), 0);
   });
 
@@ -655,17 +575,17 @@ describe('webview panel in headless Chromium', function () {
     const T = data.session.dims[2];
     const { page, host } = await openPanel({ fixture: data });
     let since = host.mark();
-    await host.post({ type: 'headAttention', sessionId: SESSION_ID, layer: 0, head: 1, data: new Float32Array(T * T - 1).buffer });
+    await host.post({ type: 'headAttention', sessionId: SESSION_ID, group: 0, layer: 0, head: 1, data: new Float32Array(T * T - 1).buffer });
     const error = await host.waitFor(is('webviewError'), 'webviewError for a short head', since);
     assert.match(error.message, new RegExp(`expected ${T * T * 4} \\(\\[${T}, ${T}\\] float32\\)`));
     assert.match((await page.textContent('.error-banner')) ?? '', /layer 0, head 1/);
-    assert.equal(await page.isVisible('canvas.heatmap-matrix[data-painted="0:-1"]'), true, 'the view stays');
+    assert.equal(await page.isVisible('canvas.heatmap-matrix[data-painted="0:0:-1"]'), true, 'the view stays');
 
     since = host.mark();
-    const broken = { ...data.session, sessionId: SESSION_ID + 1, dims: [2, 6, T + 1, T + 1] as [number, number, number, number] };
+    const broken = { ...data.session, sessionId: SESSION_ID + 1, groups: [{ ...data.session.groups[0], dims: [2, 6, T + 1, T + 1] as [number, number, number, number] }] };
     await host.post({ type: 'session', session: broken });
     const refused = await host.waitFor(is('webviewError'), 'webviewError for an inconsistent session', since);
-    assert.match(refused.message, new RegExp(`lists ${T} tokens but dims say ${T + 1}`));
+    assert.match(refused.message, new RegExp(`lists ${T} source tokens but dims say Tq = ${T + 1}`));
     assert.equal(host.received.slice(since).filter(is('requestHead')).length, 0, 'nothing is requested for a refused session');
 
     since = host.mark();
@@ -675,7 +595,7 @@ describe('webview panel in headless Chromium', function () {
     const uncaught = await host.waitFor(is('webviewError'), 'webviewError for an uncaught error', since);
     assert.match(uncaught.message, /boom in a timer/);
     for (let wait = 0; wait < 50 && !host.problems.pageErrors.some((e) => e.includes('boom')); wait++) await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(host.expectProblems(/expected \d+ \(|lists \d+ tokens|boom in a timer/), 4);
+    assert.equal(host.expectProblems(/expected \d+ \(|lists \d+ source tokens|boom in a timer/), 4);
   });
 
   it('draws crisp cells at devicePixelRatio 2', async () => {

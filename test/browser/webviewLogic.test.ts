@@ -1,18 +1,23 @@
 // The panel's DOM-free logic, in plain Node: how weights become pixels (including pooling for long
-// inputs), colour scales, visible whitespace, head/layer stepping, the byte-budgeted cache and the
-// session checks. The browser test covers the same code as a user sees it; this pins the details.
+// inputs and rectangular cross-attention maps), colour scales, visible whitespace, head/layer/group
+// stepping, grouped-query labels, the byte-budgeted cache and the session checks. The browser test
+// covers the same code as a user sees it; this pins the details.
 
 import * as assert from 'node:assert/strict';
 import { MEAN_HEAD, type SessionInfo } from '../../src/shared/protocol';
-import { LruCache } from '../../webview/cache';
+import { headKey, LruCache, rowsKey } from '../../webview/cache';
 import { rampIndex, scaleWeight } from '../../webview/colorScale';
 import { endsLine, formatPercent, truncateLabel, visibleText } from '../../webview/displayText';
-import { cellSpan, matrixGeometry, paintMatrix, tokenAtPixel, type MatrixPalette } from '../../webview/heatmapPaint';
+import { clampView, describeGroup, describeKvSharing, groupSources, kvGroupOf, stepGroup } from '../../webview/groups';
+import { axisGeometry, cellSpan, matrixGeometry, paintMatrix, tokenAtPixel, type AxisGeometry, type MatrixGeometry, type MatrixPalette } from '../../webview/heatmapPaint';
 import { sessionProblem, stepHead, stepLayer } from '../../webview/state';
-import { buildFixture } from './attentionFixture';
+import { buildEncoderDecoderFixture, buildFixture } from './attentionFixture';
 
 // A palette whose "colours" are readable numbers: ramp[i] = 1000 + i, mask 1 and 2, gap 3.
 const PALETTE: MatrixPalette = { ramp: Uint32Array.from({ length: 256 }, (_, i) => 1000 + i), maskBase: 1, maskLine: 2, gap: 3, hatchPeriod: 4, hatchWidth: 1 };
+
+/** A square matrix whose two axes are the same. */
+const square = (axis: AxisGeometry): MatrixGeometry => ({ rows: axis, columns: axis });
 
 describe('webview logic', () => {
   it('makes whitespace visible and breaks lines after newlines', () => {
@@ -61,8 +66,8 @@ describe('webview logic', () => {
   it('paints one colour per cell, a grid gap for large cells, and hatches only the masked future', () => {
     // T = 3, causal: [[1, 0, 0], [0.5, 0.5, 0], [0.2, 0.3, 0.5]]
     const weights = Float32Array.from([1, 0, 0, 0.5, 0.5, 0, 0.2, 0.3, 0.5]);
-    const geometry = matrixGeometry(3, 6, 2, 1);
-    assert.deepEqual(geometry, { tokens: 3, pixels: 6, cellPx: 2, gapPx: 0 });
+    const geometry = matrixGeometry(3, 3, 6, 100, 2, 1);
+    assert.deepEqual(geometry, square({ tokens: 3, pixels: 6, cellPx: 2, gapPx: 0 }));
     const out = new Uint32Array(36);
     paintMatrix(out, weights, geometry, true, 'linear', PALETTE);
     const at = (x: number, y: number) => out[y * 6 + x];
@@ -74,9 +79,9 @@ describe('webview logic', () => {
     for (const [x, y] of [[2, 0], [5, 0], [4, 3], [5, 2]]) assert.ok([PALETTE.maskBase, PALETTE.maskLine].includes(at(x, y)), `(${x}, ${y}) is masked`);
     for (let y = 0; y < 6; y++) for (let x = 0; x < 6; x++) if (Math.floor(x / 2) <= Math.floor(y / 2)) assert.ok(at(x, y) >= 1000, `(${x}, ${y}) is a weight`);
 
-    const big = matrixGeometry(3, 90, 30, 1);
-    assert.equal(big.cellPx, 30);
-    assert.equal(big.gapPx, 1);
+    const big = matrixGeometry(3, 3, 90, 90, 30, 1);
+    assert.equal(big.columns.cellPx, 30);
+    assert.equal(big.rows.gapPx, 1);
     const bigOut = new Uint32Array(90 * 90);
     paintMatrix(bigOut, weights, big, false, 'linear', PALETTE);
     assert.equal(bigOut[29], PALETTE.gap, 'the last pixel column of a cell is the gap');
@@ -89,23 +94,84 @@ describe('webview logic', () => {
     const weights = new Float32Array(T * T);
     weights[5 * T + 0] = 0.8; // a single strong link in the bottom-left block
     weights[1 * T + 1] = 0.4;
-    assert.deepEqual(matrixGeometry(T, 3, 10, 1), { tokens: 6, pixels: 12, cellPx: 2, gapPx: 0 }, 'never smaller than 16 px');
-    assert.deepEqual(matrixGeometry(40, 20, 10, 1), { tokens: 40, pixels: 20, cellPx: 0, gapPx: 0 }, '40 tokens on 20 px are pooled');
-    const small = { tokens: T, pixels: 3, cellPx: 0, gapPx: 0 };
+    assert.deepEqual(axisGeometry(T, 3, 10, 1), { tokens: 6, pixels: 12, cellPx: 2, gapPx: 0 }, 'never smaller than 16 px');
+    assert.deepEqual(axisGeometry(40, 20, 10, 1), { tokens: 40, pixels: 20, cellPx: 0, gapPx: 0 }, '40 tokens on 20 px are pooled');
+    assert.deepEqual(matrixGeometry(40, 40, 20, 960, 10, 1), square({ tokens: 40, pixels: 20, cellPx: 0, gapPx: 0 }), 'a square matrix pools both axes alike');
+    const axis = { tokens: T, pixels: 3, cellPx: 0, gapPx: 0 };
+    const small = square(axis);
     const out = new Uint32Array(9);
     paintMatrix(out, weights, small, true, 'linear', PALETTE);
     assert.equal(out[2 * 3 + 0], 1000 + Math.round(0.8 * 255), 'the strong link survives the downscale');
     assert.equal(out[0], 1000 + Math.round(0.4 * 255));
     assert.ok([PALETTE.maskBase, PALETTE.maskLine].includes(out[0 * 3 + 2]), 'a block wholly in the future is masked');
     assert.ok(out[1 * 3 + 1] >= 1000, 'a block on the diagonal is not');
-    assert.equal(tokenAtPixel(small, 2), 4);
-    assert.equal(tokenAtPixel(small, 3), -1);
-    assert.deepEqual(cellSpan(small, 3), { start: 1.5, size: 0.5 });
+    assert.equal(tokenAtPixel(axis, 2), 4);
+    assert.equal(tokenAtPixel(axis, 3), -1);
+    assert.deepEqual(cellSpan(axis, 3), { start: 1.5, size: 0.5 });
     // Null weights (still loading) paint zero everywhere but keep the mask.
     paintMatrix(out, null, small, true, 'linear', PALETTE);
     assert.equal(out[0], 1000);
     assert.ok([PALETTE.maskBase, PALETTE.maskLine].includes(out[2]));
     assert.throws(() => paintMatrix(new Uint32Array(8), weights, small, true, 'linear', PALETTE), /expected 9 pixels/);
+  });
+
+  it('paints rectangular (cross-attention) maps with query rows and key columns, square cells and no mask', () => {
+    // Tq = 2 target rows, Tk = 3 source columns: [[0.1, 0.2, 0.7], [0.6, 0.3, 0.1]]
+    const weights = Float32Array.from([0.1, 0.2, 0.7, 0.6, 0.3, 0.1]);
+    const geometry = matrixGeometry(2, 3, 9, 100, 3, 1);
+    assert.deepEqual(geometry.rows, { tokens: 2, pixels: 6, cellPx: 3, gapPx: 0 });
+    assert.deepEqual(geometry.columns, { tokens: 3, pixels: 9, cellPx: 3, gapPx: 0 });
+    const out = new Uint32Array(6 * 9);
+    paintMatrix(out, weights, geometry, false, 'linear', PALETTE);
+    const at = (x: number, y: number) => out[y * 9 + x];
+    const ramp = (w: number) => 1000 + Math.round(w * 255);
+    for (let t = 0; t < 2; t++) {
+      for (let s = 0; s < 3; s++) {
+        for (const [dx, dy] of [[0, 0], [2, 2]]) assert.equal(at(s * 3 + dx, t * 3 + dy), ramp(weights[t * 3 + s]), `query ${t} → key ${s}`);
+      }
+    }
+    assert.throws(() => paintMatrix(out, new Float32Array(9), geometry, false, 'linear', PALETTE), /expected 2×3 weights/);
+
+    // The height limits the cell too: 40 rows in 80 px leave 2 px per cell on both axes.
+    const tall = matrixGeometry(40, 5, 500, 80, 28, 1);
+    assert.equal(tall.rows.cellPx, 2);
+    assert.equal(tall.columns.pixels, 10);
+    // Too many keys for the width: both axes pooled at the same scale, a short axis keeps whole cells.
+    const wide = matrixGeometry(8, 600, 300, 960, 28, 1);
+    assert.deepEqual(wide.columns, { tokens: 600, pixels: 300, cellPx: 0, gapPx: 0 });
+    assert.deepEqual(wide.rows, { tokens: 8, pixels: 8, cellPx: 1, gapPx: 0 });
+    const keys = new Float32Array(8 * 600);
+    keys[5 * 600 + 599] = 1; // query 5's only weight, on the very last key
+    const pooled = new Uint32Array(8 * 300);
+    paintMatrix(pooled, keys, wide, false, 'linear', PALETTE);
+    assert.equal(pooled[5 * 300 + 299], 1255, 'the last pooled column of row 5 keeps the weight');
+    assert.equal(pooled[4 * 300 + 299], 1000, 'row 4 has none');
+  });
+
+  it('names groups by their Q and K/V sources and labels grouped-query heads with their K/V head', () => {
+    const { session } = buildEncoderDecoderFixture({ sessionId: 1, source: 'a b c', target: 'x y', generated: true, layers: 2, heads: 8, seed: 3, kvHeads: 2 });
+    const [encoder, decoder, cross] = session.groups;
+    assert.equal(groupSources(encoder), 'Q, K, V: source');
+    assert.equal(groupSources(decoder), 'Q, K, V: target');
+    assert.equal(groupSources(cross), 'Q: target · K/V: source');
+    assert.equal(describeGroup(cross), 'Cross-attention · Q: target · K/V: source');
+    assert.equal(describeKvSharing(cross), '8 query heads share 2 K/V heads');
+    assert.equal(describeKvSharing({ dims: [1, 8, 2, 2] }), undefined, 'no kvHeads: plain multi-head attention');
+    assert.equal(describeKvSharing({ dims: [1, 8, 2, 2], kvHeads: 8 }), undefined, 'as many K/V heads as query heads is not grouped');
+    assert.deepEqual(Array.from({ length: 8 }, (_, h) => kvGroupOf(h, 8, 2)), [0, 0, 0, 0, 1, 1, 1, 1]);
+    assert.deepEqual(Array.from({ length: 4 }, (_, h) => kvGroupOf(h, 4, 2)), [0, 0, 1, 1]);
+    assert.deepEqual(Array.from({ length: 6 }, (_, h) => kvGroupOf(h, 6, 3)), [0, 0, 1, 1, 2, 2]);
+  });
+
+  it('keeps layer and head across groups when they exist, clamps them otherwise, and cycles groups', () => {
+    assert.deepEqual(clampView(1, 3, 2, 4), { layer: 1, head: 3 });
+    assert.deepEqual(clampView(5, 7, 2, 4), { layer: 1, head: 3 });
+    assert.deepEqual(clampView(5, MEAN_HEAD, 2, 4), { layer: 1, head: MEAN_HEAD });
+    assert.equal(stepGroup(2, 3, 1), 0);
+    assert.equal(stepGroup(0, 3, -1), 2);
+    assert.notEqual(headKey(0, 1, 2), headKey(2, 1, 2), 'the same head of two groups has two cache keys');
+    assert.notEqual(rowsKey(0, 1, 2), rowsKey(2, 1, 2));
+    assert.notEqual(rowsKey(0, 1, 2), headKey(0, 1, 2), 'rows and heads never share a key');
   });
 
   it('keeps the cache within its byte budget, evicting the least recently used', () => {
@@ -121,10 +187,21 @@ describe('webview logic', () => {
 
   it('refuses inconsistent sessions with a reason', () => {
     const { session } = buildFixture({ sessionId: 1, text: 'a b c', layers: 1, heads: 2, causal: true, seed: 1 });
+    const group = session.groups[0];
+    const withGroup = (changes: object): SessionInfo => ({ ...session, groups: [{ ...group, ...changes }] }) as SessionInfo;
     assert.equal(sessionProblem(session), undefined);
-    assert.match(sessionProblem({ ...session, dims: [1, 2, 3, 4] })!, /must be square/);
-    assert.match(sessionProblem({ ...session, dims: [1, 2, 4, 4] })!, /lists 3 tokens but dims say 4/);
-    assert.match(sessionProblem({ ...session, dims: [1, 0, 3, 3] })!, /four positive integers/);
+    assert.match(sessionProblem(withGroup({ dims: [1, 2, 3, 4] }))!, /lists 3 source tokens but dims say Tk = 4/);
+    assert.match(sessionProblem(withGroup({ dims: [1, 2, 4, 4] }))!, /group 0: the session lists 3 source tokens but dims say Tq = 4/);
+    assert.match(sessionProblem(withGroup({ dims: [1, 0, 3, 3] }))!, /four positive integers/);
+    assert.match(sessionProblem(withGroup({ kvHeads: 3 }))!, /kvHeads must divide the 2 query heads/);
+    assert.match(sessionProblem(withGroup({ keys: 'target' }))!, /reads the target, but the session has none/);
+    assert.match(sessionProblem({ ...session, groups: [] })!, /no attention groups/);
     assert.match(sessionProblem({ ...session, colorScale: 'cubic' } as unknown as SessionInfo)!, /unknown colour scale/);
+
+    const encoderDecoder = buildEncoderDecoderFixture({ sessionId: 2, source: 'a b c d', target: 'x y', generated: false, layers: 1, heads: 2, seed: 4 }).session;
+    assert.equal(sessionProblem(encoderDecoder), undefined);
+    const [encoder, decoder, cross] = encoderDecoder.groups;
+    assert.match(sessionProblem({ ...encoderDecoder, groups: [encoder, decoder, { ...cross, dims: [1, 2, 3, 3] }] })!, /group 2: the session lists 4 source tokens but dims say Tk = 3/);
+    assert.match(sessionProblem({ ...encoderDecoder, groups: [encoder, decoder, { ...cross, causal: true }] })!, /causal attention must be square, got 3×4/);
   });
 });

@@ -1,0 +1,204 @@
+// What the browser tests share: one headless Chromium and one served panel per test file, a fresh
+// page (context) per panel opened, the check that nothing went wrong on it, and helpers that read
+// what the user sees (canvas pixels, highlighted chips) rather than the webview's internals.
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { MEAN_HEAD, type WebviewToHost } from '../../src/shared/protocol';
+import { launchChromium } from '../support/chromium';
+import type { Fixture } from './attentionFixture';
+import { DARK_THEME, FakeHost, servePanel, type ServedPanel, type ThemeEmulation } from './harness';
+
+export const ROOT = process.cwd();
+export const SCREENSHOTS = path.join(ROOT, 'test-results');
+
+export type Rgb = [number, number, number];
+export type Message<K extends WebviewToHost['type']> = Extract<WebviewToHost, { type: K }>;
+
+/** A predicate for host.waitFor: a message of this type whose fields equal the given ones. */
+export function is<K extends WebviewToHost['type']>(type: K, fields: Partial<Message<K>> = {}): (m: WebviewToHost) => m is Message<K> {
+  return (m): m is Message<K> => m.type === type && Object.entries(fields).every(([key, value]) => (m as Record<string, unknown>)[key] === value);
+}
+
+export interface OpenOptions {
+  fixture: Fixture;
+  theme?: ThemeEmulation;
+  dpr?: number;
+  state?: unknown;
+  /** [layer, head] or [layer, head, group] the panel is expected to paint first. */
+  view?: [number, number] | [number, number, number];
+  viewport?: { width: number; height: number };
+}
+
+/**
+ * Registers before/after hooks on the calling describe() and returns openPanel. Every panel opened
+ * in a test is closed after it, and the test fails if the page logged an error or warning, broke
+ * the CSP or posted webviewError (unless the test removed those with host.expectProblems).
+ */
+export function usePanelBrowser(): (options: OpenOptions) => Promise<{ page: Page; host: FakeHost }> {
+  let browser: Browser;
+  let served: ServedPanel;
+  const open: { context: BrowserContext; host: FakeHost }[] = [];
+
+  before(async () => {
+    const script = path.join(ROOT, 'dist', 'webview.js');
+    assert.ok(fs.existsSync(script), `${script} is missing: build it first (node esbuild.js)`);
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    served = await servePanel(ROOT);
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await served?.close();
+  });
+
+  afterEach(async () => {
+    for (const { context, host } of open.splice(0)) {
+      const problems = await host.allProblems();
+      await context.close();
+      assert.deepEqual(problems, [], 'no console errors, page errors, CSP violations or webviewError');
+    }
+  });
+
+  return async (options) => {
+    const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 }, deviceScaleFactor: options.dpr ?? 1 });
+    const page = await context.newPage();
+    const host = await FakeHost.attach(page, { fixture: options.fixture, theme: options.theme ?? DARK_THEME, sessionOnReady: true, state: options.state });
+    open.push({ context, host });
+    await page.goto(served.url);
+    await host.waitFor(is('ready'), 'ready');
+    const [layer, head, group] = options.view ?? [0, MEAN_HEAD, 0];
+    await painted(page, layer, head, group ?? 0);
+    return { page, host };
+  };
+}
+
+/** Waits until the heatmap shows (group, layer, head), then for the frames a theme change may schedule. */
+export async function painted(page: Page, layer: number, head: number, group = 0): Promise<void> {
+  await page.waitForSelector(`canvas.heatmap-matrix[data-painted="${group}:${layer}:${head}"]`, { timeout: 5000, state: 'attached' });
+  await frames(page);
+}
+
+export async function frames(page: Page, count = 2): Promise<void> {
+  await page.evaluate(
+    (n) => new Promise<void>((resolve) => {
+      const step = (left: number) => (left === 0 ? resolve() : requestAnimationFrame(() => step(left - 1)));
+      step(n);
+    }),
+    count,
+  );
+}
+
+/** FNV-1a over the matrix canvas's pixels. */
+export async function matrixHash(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('canvas.heatmap-matrix')!;
+    const copy = document.createElement('canvas');
+    copy.width = canvas.width;
+    copy.height = canvas.height;
+    const context = copy.getContext('2d', { willReadFrequently: true })!;
+    context.drawImage(canvas, 0, 0);
+    const bytes = context.getImageData(0, 0, copy.width, copy.height).data;
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+    return `${copy.width}x${copy.height}:${(hash >>> 0).toString(16)}`;
+  });
+}
+
+/** The colour at the centre of cell (query t, key s) of a Tq × Tk matrix, for each cell asked. */
+export async function cellColors(page: Page, shape: number | [number, number], cells: [number, number][]): Promise<Rgb[]> {
+  const [Tq, Tk] = typeof shape === 'number' ? [shape, shape] : shape;
+  return page.evaluate(
+    ({ Tq, Tk, cells }) => {
+      const canvas = document.querySelector<HTMLCanvasElement>('canvas.heatmap-matrix')!;
+      const copy = document.createElement('canvas');
+      copy.width = canvas.width;
+      copy.height = canvas.height;
+      const context = copy.getContext('2d', { willReadFrequently: true })!;
+      context.drawImage(canvas, 0, 0);
+      const data = context.getImageData(0, 0, copy.width, copy.height).data;
+      const cellWidth = canvas.width / Tk;
+      const cellHeight = canvas.height / Tq;
+      return cells.map(([t, s]) => {
+        const x = Math.floor((s + 0.5) * cellWidth);
+        const y = Math.floor((t + 0.5) * cellHeight);
+        const i = (y * canvas.width + x) * 4;
+        return [data[i], data[i + 1], data[i + 2]] as [number, number, number];
+      });
+    },
+    { Tq, Tk, cells },
+  );
+}
+
+export async function legendZeroColor(page: Page): Promise<Rgb> {
+  return page.evaluate(() => {
+    const bar = document.querySelector<HTMLCanvasElement>('canvas.legend-bar')!;
+    const copy = document.createElement('canvas');
+    copy.width = bar.width;
+    copy.height = bar.height;
+    const context = copy.getContext('2d', { willReadFrequently: true })!;
+    context.drawImage(bar, 0, 0);
+    const [r, g, b] = context.getImageData(0, 0, 1, 1).data;
+    return [r, g, b] as [number, number, number];
+  });
+}
+
+/** Highlighted (attended) chips under `scope`, strongest first. */
+export async function attendedChips(page: Page, scope = ''): Promise<{ index: number; rank: number; weight: number; badge: string }[]> {
+  return page.$$eval(`${scope} .token.attended`.trim(), (chips) =>
+    chips
+      .map((chip) => ({
+        index: Number((chip as HTMLElement).dataset.index),
+        rank: Number((chip as HTMLElement).dataset.rank),
+        weight: Number((chip as HTMLElement).dataset.weight),
+        badge: chip.querySelector('.token-weight')?.textContent ?? '',
+      }))
+      .sort((a, b) => a.rank - b.rank),
+  );
+}
+
+export interface DrawnLink {
+  head: number;
+  query: number;
+  key: number;
+  weight: number;
+  opacity: number;
+  stroke: string;
+  d: string;
+}
+
+/**
+ * The lines of the bertviz-style link columns, in the given mode ('token': the active token's;
+ * 'overview': every query's), once some are drawn (for query `query`, when given: lines are
+ * redrawn on the next frame, so the previous token's may still be there for a moment).
+ */
+export async function drawnLinks(page: Page, mode: 'token' | 'overview', query?: number): Promise<DrawnLink[]> {
+  const wanted = query === undefined ? '' : `[data-query="${query}"]`;
+  await page.waitForSelector(`svg.token-links[data-mode="${mode}"] path${wanted}`, { state: 'attached', timeout: 5000 });
+  return page.$$eval(`svg.token-links[data-mode="${mode}"] path`, (paths) =>
+    paths.map((p) => ({
+      head: Number(p.getAttribute('data-head') ?? -1),
+      query: Number(p.getAttribute('data-query')),
+      key: Number(p.getAttribute('data-key')),
+      weight: Number(p.getAttribute('data-weight')),
+      opacity: Number(p.getAttribute('stroke-opacity')),
+      stroke: p.getAttribute('stroke') ?? '',
+      d: p.getAttribute('d') ?? '',
+    })),
+  );
+}
+
+export const distance = (a: Rgb, b: Rgb) => Math.max(Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1]), Math.abs(a[2] - b[2]));
+export const isNeutral = (c: Rgb) => distance(c, [c[0], c[0], c[0]]) <= 4;
+export const colorKey = (c: Rgb) => c.join(',');
+export const hexToRgb = (hex: string): Rgb => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as Rgb;
+
+/** The index of the largest value (first on ties). */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}

@@ -1,0 +1,64 @@
+// What the panel says about an attention group: where its queries and keys come from, how its
+// heads share K/V (grouped-query attention), and which (layer, head) of it to show after a switch.
+
+import { describeSources } from '../src/core/attentionGroups';
+import type { TokenSequence } from '../src/core/types';
+import { MEAN_HEAD, type GroupInfo } from '../src/shared/protocol';
+
+/** The names the panel shows for the two token sequences. */
+export const SEQUENCE_TITLES: Record<TokenSequence, string> = { source: 'Source', target: 'Target' };
+
+/** "Q, K, V: source" when queries and keys are one sequence, else "Q: target · K/V: source". */
+export function groupSources(group: Pick<GroupInfo, 'queries' | 'keys'>): string {
+  return group.queries === group.keys ? `Q, K, V: ${group.queries}` : describeSources(group);
+}
+
+/** "Masked self-attention · Q, K, V: source". */
+export function describeGroup(group: Pick<GroupInfo, 'label' | 'queries' | 'keys'>): string {
+  return `${group.label} · ${groupSources(group)}`;
+}
+
+/**
+ * The K/V head query head `head` reads under grouped-query attention: floor(h / (H / kvHeads)),
+ * the same rule as kvGroupOf in src/core/onnx/attentionFinder.ts (not imported: that module
+ * would pull the ONNX graph code into the webview bundle).
+ */
+export function kvGroupOf(head: number, heads: number, kvHeads: number): number {
+  return Math.floor(head / (heads / kvHeads));
+}
+
+/** The group's K/V head count when it uses grouped-query attention (fewer K/V than query heads). */
+export function kvHeadsOf(group: Pick<GroupInfo, 'dims' | 'kvHeads'>): number | undefined {
+  const kvHeads = group.kvHeads;
+  return kvHeads !== undefined && kvHeads < group.dims[1] ? kvHeads : undefined;
+}
+
+/** "8 query heads share 2 K/V heads", or undefined without grouped-query attention. */
+export function describeKvSharing(group: Pick<GroupInfo, 'dims' | 'kvHeads'>): string | undefined {
+  const kvHeads = kvHeadsOf(group);
+  if (kvHeads === undefined) return undefined;
+  const heads = group.dims[1];
+  return `${heads} query heads share ${kvHeads} K/V head${kvHeads === 1 ? '' : 's'}`;
+}
+
+/** Why a group's kvHeads cannot be right for H query heads, or undefined when it is fine (or absent). */
+export function kvHeadsProblem(kvHeads: unknown, heads: number): string | undefined {
+  if (kvHeads === undefined) return undefined;
+  if (typeof kvHeads !== 'number' || !Number.isInteger(kvHeads) || kvHeads < 1 || kvHeads > heads || heads % kvHeads !== 0) {
+    return `kvHeads must divide the ${heads} query heads, got ${JSON.stringify(kvHeads)}`;
+  }
+  return undefined;
+}
+
+/** The (layer, head) to show in a group of `layers` × `heads`: the same when it exists, else clamped. */
+export function clampView(layer: number, head: number, layers: number, heads: number): { layer: number; head: number } {
+  return {
+    layer: Math.max(0, Math.min(layers - 1, layer)),
+    head: head === MEAN_HEAD ? MEAN_HEAD : Math.max(0, Math.min(heads - 1, head)),
+  };
+}
+
+/** Steps through groups 0..G-1, wrapping at both ends. */
+export function stepGroup(group: number, groups: number, delta: number): number {
+  return (((group + delta) % groups) + groups) % groups;
+}
