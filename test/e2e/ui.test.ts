@@ -2,7 +2,8 @@
 // install the VSIX that `npm run package` built, open sample/seed-sentences.txt, select a
 // sentence with the keyboard, run "Attention Inspector: Show Attention" from the command palette,
 // then look inside the panel's webview: token chips, a painted heatmap, hover links that also
-// paint the editor, and a head switch that repaints. Screenshots land in test-results/.
+// paint the editor, and a head switch that repaints; then Choose Model… the bundled encoder–decoder
+// and look at its cross-attention. Screenshots land in test-results/.
 //
 // It builds nothing: run `npm run package` first (scripts/test.js does), so what is tested is
 // exactly what users install.
@@ -19,6 +20,8 @@ const EXTENSION_ID = 'attention-inspector.attention-inspector';
 const COMMAND_TITLE = 'Attention Inspector: Show Attention';
 const SAMPLE_FILE = 'seed-sentences.txt';
 const SENTENCE = 'A fluffy blue creature roamed the verdant forest.';
+const DATES_FILE = 'dates.txt';
+const DATE = 'March 5, 2021';
 
 // Generous: two shared cores, a cold code-server, a first extension activation and a first run.
 const WORKBENCH_TIMEOUT_MS = 120_000;
@@ -384,6 +387,60 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     // The whole heatmap (the panel scrolls), for a person to look at, without a hover marker on it.
     await page.mouse.move(1, 1);
     await webview.locator(PANEL.heatmapGrid).screenshot({ path: path.join(resultsDir, 'e2e-4-heatmap.png') });
+    assert.deepEqual(consoleProblems, [], 'no CSP violations or extension errors in the browser console');
+  });
+
+  it('Choose Model… picks the bundled encoder–decoder; its cross-attention shows target rows over source columns', async function () {
+    const quickInput = page.locator('.quick-input-widget');
+    await page.keyboard.press('F1');
+    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.type('Attention Inspector: Choose Model');
+    await quickInput.locator('.monaco-list-row[aria-label*="Attention Inspector: Choose Model"]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.press('Enter');
+    await quickInput.locator('.monaco-list-row[aria-label*="Bundled: dates"]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.type('Bundled: dates');
+    await page.keyboard.press('Enter');
+    await quickInput.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
+
+    // Open sample/dates.txt and select its first line, "March 5, 2021".
+    await page.keyboard.press('Control+P');
+    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.type(DATES_FILE);
+    await quickInput.locator(`.monaco-list-row[aria-label*="${DATES_FILE}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.press('Enter');
+    const editor = page.locator(`.editor-instance .monaco-editor[data-uri$="${DATES_FILE}"]`);
+    await editor.locator('.view-lines', { hasText: DATE }).waitFor({ timeout: STEP_TIMEOUT_MS });
+    await editor.locator('.view-line', { hasText: DATE }).first().click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('Shift+End');
+
+    await page.keyboard.press('F1');
+    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.type(COMMAND_TITLE);
+    await quickInput.locator(`.monaco-list-row[aria-label*="${COMMAND_TITLE}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.press('Enter');
+
+    // Three labelled groups, and the model's own output as the target.
+    const options = webview.locator('.group-option');
+    await waitUntil('three attention groups in the panel', async () => ((await options.count()) === 3 ? true : undefined), PANEL_TIMEOUT_MS);
+    const target = await waitUntil('the greedy target in the target field', async () => {
+      const value = await webview.locator('textarea.target-field').inputValue();
+      return value !== '' ? value : undefined;
+    });
+    assert.equal(target, '2021-03-05', 'the demo model turns the date into ISO form');
+
+    const cross = options.filter({ hasText: 'Cross-attention' });
+    await cross.click();
+    await waitUntil('cross-attention to be the shown group', async () => ((await cross.getAttribute('aria-pressed')) === 'true' ? true : undefined));
+    const canvas = webview.locator(PANEL.heatmap).first();
+    const pixels = await waitUntil('a painted cross-attention heatmap', async () => {
+      const read = await readCanvas(canvas);
+      return read.painted > 0 ? read : undefined;
+    });
+    // 11 target rows (start token + "2021-03-05") over 8 source columns ("March 5, 2021" + </s>): taller than wide.
+    assert.ok(pixels.height > pixels.width, `cross-attention map is ${pixels.width} × ${pixels.height}`);
+    await page.mouse.move(1, 1);
+    await page.screenshot({ path: path.join(resultsDir, 'e2e-5-cross-attention.png') });
     assert.deepEqual(consoleProblems, [], 'no CSP violations or extension errors in the browser console');
   });
 });
