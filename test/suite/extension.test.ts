@@ -467,7 +467,8 @@ describe('Attention Inspector in a real extension host', function () {
     const head = await waitFor('cross-attention head data', () =>
       posted().find((message): message is Extract<HostToWebview, { type: 'headAttention' }> => message.type === 'headAttention' && message.sessionId === session.sessionId && message.group === 2),
     );
-    assert.equal(head.data.byteLength, Tq * Tk * 4);
+    // The panel's log keeps payload sizes, not bytes.
+    assert.equal((head as unknown as { data: number }).data, Tq * Tk * 4, 'a cross-attention head travels as [Tq, Tk] float32 bytes');
 
     // Hovering a target token in the cross group lights up the source tokens it reads, in the editor.
     const march = session.tokens.findIndex((token) => token.text === 'March');
