@@ -394,4 +394,20 @@ describe('webview panel: encoder–decoder and grouped-query attention', functio
     assert.equal(host.received.slice(since).filter(is('viewChanged')).length, 0);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'webview-gqa-light.png'), fullPage: true });
   });
+
+  it('in a narrow panel, the stacked side panel never covers the token strips, however far the page scrolls', async () => {
+    const { page } = await openPanel({ fixture: encoderDecoder(), viewport: { width: 420, height: 500 } });
+    await page.waitForSelector(`${target} .token`);
+    for (const scroll of [0, 150, 300, 600]) {
+      await page.evaluate((y) => window.scrollTo(0, y), scroll);
+      const overlap = await page.evaluate(() => {
+        const side = document.querySelector('.side-panel')!.getBoundingClientRect();
+        return [...document.querySelectorAll('.token-flow')].some((strip) => {
+          const box = strip.getBoundingClientRect();
+          return box.height > 0 && box.top < side.bottom && box.bottom > side.top && box.left < side.right && box.right > side.left;
+        });
+      });
+      assert.equal(overlap, false, `a token strip lies under the side panel at scroll ${scroll}`);
+    }
+  });
 });
