@@ -402,7 +402,7 @@ describe('webview panel: encoder–decoder and grouped-query attention', functio
       await page.evaluate((y) => window.scrollTo(0, y), scroll);
       const overlap = await page.evaluate(() => {
         const side = document.querySelector('.side-panel')!.getBoundingClientRect();
-        return [...document.querySelectorAll('.token-flow')].some((strip) => {
+        return Array.from(document.querySelectorAll('.token-flow')).some((strip) => {
           const box = strip.getBoundingClientRect();
           return box.height > 0 && box.top < side.bottom && box.bottom > side.top && box.left < side.right && box.right > side.left;
         });

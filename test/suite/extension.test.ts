@@ -442,6 +442,28 @@ describe('Attention Inspector in a real extension host', function () {
     assert.ok(recovered.session, 'a good model setting works right after the failure');
     assertTokensRebuild(recovered.session, 'return a + b;');
   });
+  it('shows a GPT-2 exported without attention outputs as masked and a BERT encoder as bidirectional, found by graph surgery', async function () {
+    const fixtures = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'test', 'fixtures', 'onnx');
+    const document = await openSample('prose.md');
+    await setSetting('backend', 'auto');
+
+    await setSetting('model', path.join(fixtures, 'gpt2-plain'));
+    // The fixture's context is 64 byte-level tokens: a short selection.
+    const decoder = await showAttention(document, selectionOf(document, 'Each token is'));
+    assert.deepEqual(decoder.errors, []);
+    assert.ok(decoder.session);
+    assert.deepEqual([decoder.session.model.backend, decoder.session.model.attentionSource, decoder.session.model.kind], ['onnx', 'graph surgery', 'decoder']);
+    assert.deepEqual([decoder.session.causal, decoder.session.groups[0].label], [true, 'Masked self-attention']);
+    assertTokensRebuild(decoder.session, 'Each token is');
+
+    await setSetting('model', path.join(fixtures, 'bert-tiny'));
+    const encoder = await showAttention(document, selectionOf(document, 'Each token is'));
+    assert.deepEqual(encoder.errors, []);
+    assert.ok(encoder.session);
+    assert.deepEqual([encoder.session.model.kind, encoder.session.causal, encoder.session.groups[0].label], ['encoder', false, 'Self-attention']);
+    assert.deepEqual([encoder.session.tokens[0].label, encoder.session.tokens.at(-1)!.label], ['[CLS]', '[SEP]']);
+  });
+
   it('shows an encoder–decoder model as three labelled groups over its greedy output, and re-runs with a typed target', async function () {
     const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
     await setSetting('model', path.join(extension.extensionPath, 'media', 'models', 'dates'));

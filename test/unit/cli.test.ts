@@ -83,6 +83,26 @@ describe('CLI', () => {
     assert.deepEqual([typedReport.target!.text, typedReport.target!.generated], ['2021-05-03', false]);
   });
 
+  it('--json for models without attention outputs (GPT-2 and BERT fixtures) gives the PyTorch reference attention', async () => {
+    for (const name of ['gpt2-plain', 'bert-tiny']) {
+      const dir = path.join(repoRoot(), 'test', 'fixtures', 'onnx', name);
+      const ref = JSON.parse(fs.readFileSync(path.join(dir, 'reference.json'), 'utf8')) as { text: string; input_ids: number[]; sites: { data: number[] }[] };
+      const { code, stdout, stderr } = await runCli(['run', '--text', ref.text, '--model', dir, '--json']);
+      assert.equal(code, 0, stderr);
+      const report = JSON.parse(stdout) as JsonReport;
+      assert.deepEqual(report.tokens.map((token) => token.id), ref.input_ids);
+      assert.equal(report.model.causal, name === 'gpt2-plain');
+      assert.equal(report.groups[0].kind, name === 'gpt2-plain' ? 'masked-self' : 'self');
+      const att = base64ToFloat32(report.groups[0].data);
+      const expected = ref.sites.flatMap((site) => site.data);
+      assert.equal(att.length, expected.length);
+      let worst = 0;
+      for (let i = 0; i < att.length; i++) worst = Math.max(worst, Math.abs(att[i] - expected[i]));
+      assert.ok(worst <= 1e-5, `${name}: max difference ${worst}`);
+      if (name === 'bert-tiny') assert.deepEqual([report.tokens[0].label, report.tokens.at(-1)!.label], ['[CLS]', '[SEP]']);
+    }
+  });
+
   it('prints tokens with offsets, the model shape and per-head top tokens of the last token', async () => {
     const { code, stdout } = await runCli(['run', '--text', 'A fluffy blue creature', '--model', model]);
     assert.equal(code, 0);
