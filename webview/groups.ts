@@ -18,14 +18,8 @@ export function describeGroup(group: Pick<GroupInfo, 'label' | 'queries' | 'keys
   return `${group.label} · ${groupSources(group)}`;
 }
 
-/**
- * The K/V head query head `head` reads under grouped-query attention: floor(h / (H / kvHeads)),
- * the same rule as kvGroupOf in src/core/onnx/attentionFinder.ts (not imported: that module
- * would pull the ONNX graph code into the webview bundle).
- */
-export function kvGroupOf(head: number, heads: number, kvHeads: number): number {
-  return Math.floor(head / (heads / kvHeads));
-}
+/** The K/V head a query head reads (src/core/attentionGroups.ts, which imports nothing heavy). */
+export { kvGroupOf } from '../src/core/attentionGroups';
 
 /** The group's K/V head count when it uses grouped-query attention (fewer K/V than query heads). */
 export function kvHeadsOf(group: Pick<GroupInfo, 'dims' | 'kvHeads'>): number | undefined {

@@ -47,3 +47,8 @@ const SEQUENCE_NAMES: Record<TokenSequence, string> = { source: 'source', target
 export function describeSources(group: Pick<AttentionGroup, 'queries' | 'keys'>): string {
   return `Q: ${SEQUENCE_NAMES[group.queries]} · K/V: ${SEQUENCE_NAMES[group.keys]}`;
 }
+
+/** The K/V head a query head reads in grouped-query attention: h / (H / KV), rounded down. */
+export function kvGroupOf(head: number, heads: number, kvHeads: number): number {
+  return Math.floor(head / (heads / kvHeads));
+}

@@ -361,7 +361,4 @@ export function looksCausal(probabilities: ArrayLike<number>, dims: readonly num
   return true;
 }
 
-/** The KV group a query head reads in grouped-query attention: h / (H / KV), rounded down. */
-export function kvGroupOf(head: number, heads: number, kvHeads: number): number {
-  return Math.floor(head / (heads / kvHeads));
-}
+export { kvGroupOf } from '../attentionGroups';
