@@ -1,12 +1,15 @@
 // The bundled default model folder: complete, within its size budget, loadable by both backends,
-// and its trained tokenizer meets the offset rule on random Unicode text.
+// its trained tokenizer meets the offset rule on random Unicode text, and it has the previous-token
+// head its card reports.
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { seededRandom } from '../../src/core/random';
 import { TextTokenizer } from '../../src/core/tokenizer/textTokenizer';
 import { parseGpt2Config } from '../../src/core/gpt2/config';
-import { bundledModelDir } from '../support/heldout';
+import { measureHeads } from '../../src/core/analysis/modelHeadStats';
+import { Gpt2Model } from '../../src/core/gpt2/model';
+import { bundledModelDir, heldOutSamples } from '../support/heldout';
 import { assertCoversExactly, expectedSpansFromByteCounts, randomText, ranges } from '../support/offsetOracle';
 
 describe('bundled default model', () => {
@@ -43,5 +46,22 @@ describe('bundled default model', () => {
       assert.deepEqual(ranges(spans), expectedSpansFromByteCounts(text, byteCounts), `offsets of ${JSON.stringify(text)}`);
       if (spans.length > 0) assert.equal(tokenizer.decode(spans.map((span) => span.id)), text);
     }
+  });
+
+  it('has a clear previous-token head on held-out text (TypeScript head statistics), as its card and head_stats.json say', async function () {
+    this.timeout(120000);
+    const dir = bundledModelDir();
+    const model = await Gpt2Model.fromFolder(dir);
+    const tokenizer = await TextTokenizer.fromFile(path.join(dir, 'tokenizer.json'));
+    // Held-out files the model never trained on; a few windows keep the test quick.
+    const texts = heldOutSamples().map((sample) => sample.text);
+    const report = await measureHeads(model, tokenizer, texts, { windowTokens: 128, maxWindows: 8, inductionSequences: 2, inductionLength: 20 });
+    const best = report.heads.reduce((a, b) => (b.previousToken > a.previousToken ? b : a));
+    assert.ok(best.previousToken >= 0.5, `best previous-token head L${best.layer} H${best.head}: ${best.previousToken.toFixed(3)}`);
+    const shipped = JSON.parse(fs.readFileSync(path.join(dir, 'head_stats.json'), 'utf8')) as { heads: { layer: number; head: number; previousToken: number }[] };
+    const shippedBest = shipped.heads.reduce((a, b) => (b.previousToken > a.previousToken ? b : a));
+    assert.deepEqual([shippedBest.layer, shippedBest.head], [best.layer, best.head], 'head_stats.json names the same head');
+    const card = fs.readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8');
+    assert.match(card, new RegExp(`Best previous-token head: L${best.layer} H${best.head} \\((0\\.[5-9]\\d*|1\\.0+)\\)`));
   });
 });
