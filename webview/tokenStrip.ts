@@ -132,7 +132,9 @@ export class TokenStrip {
       delete chip.dataset.rank;
       delete chip.dataset.weight;
       chip.style.removeProperty('--weight');
-      chip.querySelector('.token-weight')!.textContent = '';
+      const badge = chip.querySelector<HTMLElement>('.token-weight')!;
+      badge.textContent = '';
+      badge.style.removeProperty('--nudge');
       chip.setAttribute('aria-label', this.labels[token]);
     }
     this.attended = attended;
@@ -147,6 +149,26 @@ export class TokenStrip {
       chip.querySelector('.token-weight')!.textContent = formatPercent(weight);
       chip.setAttribute('aria-label', `${this.labels[token]}, attended ${formatPercent(weight)}`);
     });
+    this.separateBadges();
+  }
+
+  /**
+   * Weight badges sit centred above their chips, so two short neighbouring tokens would print one
+   * percentage over the other. Going left to right along each line, a badge that would overlap the
+   * one before it is nudged right just past it (at most 5 badges: a cheap layout pass).
+   */
+  private separateBadges(): void {
+    const badges = this.attended
+      .map(({ token }) => this.chips[token]?.querySelector<HTMLElement>('.token-weight'))
+      .filter((badge): badge is HTMLElement => badge !== null && badge !== undefined)
+      .map((badge) => ({ badge, box: badge.getBoundingClientRect() }))
+      .sort((a, b) => a.box.top - b.box.top || a.box.left - b.box.left);
+    let previous: { top: number; right: number } | undefined;
+    for (const { badge, box } of badges) {
+      const nudge = previous && Math.abs(previous.top - box.top) < 1 && box.left < previous.right + 2 ? previous.right + 2 - box.left : 0;
+      if (nudge > 0) badge.style.setProperty('--nudge', `${nudge}px`);
+      previous = { top: box.top, right: box.right + nudge };
+    }
   }
 
   /** Moves the keyboard stop to `token`; focuses it when asked; scrolls it into view. */

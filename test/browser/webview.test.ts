@@ -60,6 +60,28 @@ describe('webview panel in headless Chromium', function () {
   this.timeout(60000);
   const openPanel = usePanelBrowser();
 
+  it('keeps the weight badges of neighbouring short tokens apart', async () => {
+    // Seven one-letter tokens: centred badges ("23%") are wider than the chips and would overlap.
+    const data = buildFixture({ text: 'a b c d e f g', layers: 1, heads: 2, causal: true, seed: 21, sessionId: 3 });
+    const { page } = await openPanel({ fixture: data });
+    await page.hover('.token[data-index="6"]');
+    await page.waitForSelector('.token.attended .token-weight:not(:empty)');
+    const boxes = await page.$$eval('.token.attended .token-weight', (badges) =>
+      badges.map((badge) => {
+        const box = badge.getBoundingClientRect();
+        return { left: box.left, right: box.right, top: box.top, bottom: box.bottom };
+      }),
+    );
+    assert.equal(boxes.length, 5, 'five attended tokens carry a badge');
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [a, b] = [boxes[i], boxes[j]];
+        const overlap = a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        assert.equal(overlap, false, `badges ${i} and ${j} overlap: ${JSON.stringify([a, b])}`);
+      }
+    }
+  });
+
   it('says ready before anything else, then lays out the session: header, tokens with visible whitespace', async () => {
     const data = fixture();
     const { page, host } = await openPanel({ fixture: data });
