@@ -41,11 +41,9 @@ export function encoderDecoderGroup(name: 'encoder' | 'decoder' | 'cross', atten
   };
 }
 
-const SEQUENCE_NAMES: Record<TokenSequence, string> = { source: 'source', target: 'target' };
-
 /** "Q: target · K/V: source": where a group's queries and keys/values come from. */
 export function describeSources(group: Pick<AttentionGroup, 'queries' | 'keys'>): string {
-  return `Q: ${SEQUENCE_NAMES[group.queries]} · K/V: ${SEQUENCE_NAMES[group.keys]}`;
+  return `Q: ${group.queries} · K/V: ${group.keys}`;
 }
 
 /** The K/V head a query head reads in grouped-query attention: h / (H / KV), rounded down. */

@@ -7,6 +7,7 @@ import { base64ToFloat32, type JsonReport } from '../../src/cli/format';
 import { main } from '../../src/cli/main';
 import { repoRoot } from '../support/heldout';
 import { tinyModelFolder } from '../support/tinyModel';
+import { maxAbsDifference } from '../support/compare';
 
 async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -96,8 +97,7 @@ describe('CLI', () => {
       const att = base64ToFloat32(report.groups[0].data);
       const expected = ref.sites.flatMap((site) => site.data);
       assert.equal(att.length, expected.length);
-      let worst = 0;
-      for (let i = 0; i < att.length; i++) worst = Math.max(worst, Math.abs(att[i] - expected[i]));
+      const worst = maxAbsDifference(att, expected);
       assert.ok(worst <= 1e-5, `${name}: max difference ${worst}`);
       if (name === 'bert-tiny') assert.deepEqual([report.tokens[0].label, report.tokens.at(-1)!.label], ['[CLS]', '[SEP]']);
     }

@@ -13,6 +13,7 @@ import { inspectModelFolder } from '../../src/core/modelFolder';
 import { TextTokenizer } from '../../src/core/tokenizer/textTokenizer';
 import type { AttentionResult } from '../../src/core/types';
 import { bundledModelDir, repoRoot } from '../support/heldout';
+import { maxAbsDifference } from '../support/compare';
 
 const root = repoRoot();
 const exportDir = path.join(root, 'tools', 'export');
@@ -72,9 +73,7 @@ const readReference = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir,
 function maxDifference(attention: Float32Array, layers: number[][]): number {
   const expected = layers.flat();
   assert.equal(attention.length, expected.length, 'same number of weights as PyTorch');
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(attention[i] - expected[i]));
-  return worst;
+  return maxAbsDifference(attention, expected);
 }
 
 describe('export guide: hf_to_model_folder.py without its dependencies', () => {

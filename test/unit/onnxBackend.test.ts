@@ -10,6 +10,7 @@ import { OnnxBackend } from '../../src/core/backends/onnxBackend';
 import { ModelLoadError } from '../../src/core/errors';
 import { exposeModelFile } from '../../src/core/onnx/exposeAttention';
 import { repoRoot } from '../support/heldout';
+import { maxAbsDifference } from '../support/compare';
 
 const fixture = (name: string) => path.join(repoRoot(), 'test', 'fixtures', 'onnx', name);
 
@@ -27,14 +28,9 @@ function reference(name: string): Reference {
 
 /** max |a - b| between the backend's [L, H, T, T] and the reference's per-layer [H, T, T] sites. */
 function maxDifference(attention: Float32Array, sites: Reference['sites']): number {
-  let worst = 0;
-  let offset = 0;
-  for (const site of sites) {
-    for (let i = 0; i < site.data.length; i++) worst = Math.max(worst, Math.abs(attention[offset + i] - site.data[i]));
-    offset += site.data.length;
-  }
-  assert.equal(offset, attention.length, 'the reference covers every layer');
-  return worst;
+  const expected = sites.flatMap((site) => site.data);
+  assert.equal(expected.length, attention.length, 'the reference covers every layer');
+  return maxAbsDifference(attention, expected);
 }
 
 describe('ONNX backend with graph surgery', () => {
@@ -60,8 +56,7 @@ describe('ONNX backend with graph surgery', () => {
     const twin = await explicit.run(ref.text, { maxTokens: 512 });
     assert.equal(await explicit.attentionSource(), 'explicit outputs');
     assert.deepEqual(twin.dims, result.dims);
-    let worst = 0;
-    for (let i = 0; i < twin.attention.length; i++) worst = Math.max(worst, Math.abs(twin.attention[i] - result.attention[i]));
+    const worst = maxAbsDifference(result.attention, twin.attention);
     assert.ok(worst <= 1e-6, `surgery and explicit outputs differ by ${worst}`);
   });
 

@@ -14,6 +14,7 @@ import { type GraphInput, graphInputs, planInputs, toOrtFeeds } from '../../src/
 import { DataType, type ModelProto, type NodeProto, decodeModel, encodeModel, readModelFile } from '../../src/core/onnx/onnxModel';
 import { seededRandom } from '../../src/core/random';
 import { TextTokenizer } from '../../src/core/tokenizer/textTokenizer';
+import { maxAbsDifference } from '../support/compare';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
@@ -49,12 +50,6 @@ async function runExposed(exposed: ExposedModel, ref: Reference): Promise<Infere
   }
 }
 
-/** Largest |a - b| between batch 0 of an output and a reference map. */
-function maxDifference(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  return worst;
-}
 
 /** Batch 0 of a site's tensor as [H, T, S]: [1, H, T, S] and BART's [1*H, T, S] share that layout. */
 function headMaps(tensor: Tensor): { dims: number[]; data: Float32Array } {
@@ -77,7 +72,7 @@ describe('ONNX graph surgery: attention equals PyTorch', () => {
         assert.equal(site.kvHeads, expected.kvHeads);
         const { dims, data } = headMaps(results[site.output] as Tensor);
         assert.deepEqual(dims, expected.dims);
-        const difference = maxDifference(data, expected.data);
+        const difference = maxAbsDifference(data, expected.data);
         assert.ok(difference < 1e-5, `site ${i} (${site.output}) differs by ${difference}`);
         assert.equal(looksCausal(data, dims), expected.causal, `site ${i} causality seen in the weights`);
       });
@@ -97,7 +92,7 @@ describe('ONNX graph surgery: attention equals PyTorch', () => {
     plain.sites.forEach((site, layer) => {
       const exposedData = (results[site.output] as Tensor).data as Float32Array;
       const explicitData = (stacked.data as Float32Array).subarray(layer * H * T * T, (layer + 1) * H * T * T);
-      assert.ok(maxDifference(exposedData, explicitData) <= 1e-6, `layer ${layer}`);
+      assert.ok(maxAbsDifference(exposedData, explicitData) <= 1e-6, `layer ${layer}`);
     });
   });
 
@@ -241,7 +236,7 @@ describe('ONNX external data', () => {
       const exposed = await exposeFixture('external-data', { externalData: mode });
       assert.equal(exposed.externalData, mode);
       const results = await runExposed(exposed, ref);
-      assert.ok(maxDifference((results[exposed.sites[0].output] as Tensor).data as Float32Array, ref.sites[0].data) < 1e-5, mode);
+      assert.ok(maxAbsDifference((results[exposed.sites[0].output] as Tensor).data as Float32Array, ref.sites[0].data) < 1e-5, mode);
     }
   });
 
