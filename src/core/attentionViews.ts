@@ -2,7 +2,7 @@
 // decorations and the CLI ask for. Slices are copies where they leave the process (postMessage,
 // JSON) and subarray views where they do not.
 
-import type { WeightedToken } from '../shared/protocol';
+import type { WeightedToken } from './types';
 
 export type AttentionDims = readonly [layers: number, heads: number, queries: number, keys: number];
 

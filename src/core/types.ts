@@ -109,6 +109,12 @@ export interface AttentionResult {
   elapsedMs: number;
 }
 
+/** One key token with its attention weight (a row's top-k; the panel's attended list). */
+export interface WeightedToken {
+  token: number;
+  weight: number;
+}
+
 export interface Prediction {
   id: number;
   /** Readable token text. */

@@ -2,7 +2,7 @@
 // Each direction is a discriminated union on `type`; attention travels as ArrayBuffers of
 // little-endian float32, one head (or one token's rows) at a time, and only when the webview asks.
 
-import type { AttentionGroup, ModelInfo, TokenSpan } from '../core/types';
+import type { AttentionGroup, ModelInfo, TokenSpan, WeightedToken } from '../core/types';
 
 /** Head index that stands for the mean over all heads of a layer. */
 export const MEAN_HEAD = -1;
@@ -38,46 +38,141 @@ export interface SessionInfo {
 }
 
 // ---------------------------------------------------------------- host -> webview
+// One interface per message; the unions are built from them, and the tag tables below are checked
+// against the unions (`satisfies`), so adding a message without registering its tag fails to compile.
 
-export type HostToWebview =
-  /** A new run is being computed (the panel shows a busy state, keeps the old view until replaced). */
-  | { type: 'busy'; message: string }
-  /** A run finished: lay out tokens and request the heads to draw. */
-  | { type: 'session'; session: SessionInfo }
-  /** Reply to requestHead: data is [Tq, Tk] float32 for (group, layer, head); head may be MEAN_HEAD. */
-  | { type: 'headAttention'; sessionId: number; group: number; layer: number; head: number; data: ArrayBuffer }
-  /** Reply to requestTokenRows: data is [H, Tk] float32, the attention rows of query `token` in every head of `layer` of `group`. */
-  | { type: 'tokenRows'; sessionId: number; group: number; layer: number; token: number; data: ArrayBuffer }
-  /** The editor cursor moved onto source token `token` of the inspected range. */
-  | { type: 'focusToken'; sessionId: number; token: number }
-  /** The colour scale setting changed. */
-  | { type: 'settings'; colorScale: ColorScale }
-  /** A run failed or was refused; the previous view, if any, stays. */
-  | { type: 'error'; message: string };
+/** A new run is being computed (the panel shows a busy state, keeps the old view until replaced). */
+export interface BusyMessage {
+  type: 'busy';
+  message: string;
+}
+
+/** A run finished: lay out tokens and request the heads to draw. */
+export interface SessionMessage {
+  type: 'session';
+  session: SessionInfo;
+}
+
+/** Reply to requestHead: data is [Tq, Tk] float32 for (group, layer, head); head may be MEAN_HEAD. */
+export interface HeadAttentionMessage {
+  type: 'headAttention';
+  sessionId: number;
+  group: number;
+  layer: number;
+  head: number;
+  data: ArrayBuffer;
+}
+
+/** Reply to requestTokenRows: data is [H, Tk] float32, the attention rows of query `token` in every head of `layer` of `group`. */
+export interface TokenRowsMessage {
+  type: 'tokenRows';
+  sessionId: number;
+  group: number;
+  layer: number;
+  token: number;
+  data: ArrayBuffer;
+}
+
+/** The editor cursor moved onto source token `token` of the inspected range. */
+export interface FocusTokenMessage {
+  type: 'focusToken';
+  sessionId: number;
+  token: number;
+}
+
+/** The colour scale setting changed. */
+export interface SettingsMessage {
+  type: 'settings';
+  colorScale: ColorScale;
+}
+
+/** A run failed or was refused; the previous view, if any, stays. */
+export interface ErrorMessage {
+  type: 'error';
+  message: string;
+}
+
+export type HostToWebview = BusyMessage | SessionMessage | HeadAttentionMessage | TokenRowsMessage | FocusTokenMessage | SettingsMessage | ErrorMessage;
 
 // ---------------------------------------------------------------- webview -> host
 
-export interface WeightedToken {
+export type { WeightedToken };
+
+/** The webview's script has loaded and listens; the host posts nothing before this. */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+/** Asks for one head (or MEAN_HEAD) of a layer of a group; answered by HeadAttentionMessage. */
+export interface RequestHeadMessage {
+  type: 'requestHead';
+  sessionId: number;
+  group: number;
+  layer: number;
+  head: number;
+}
+
+/** Asks for the rows of query `token` in every head of a layer of a group; answered by TokenRowsMessage. */
+export interface RequestTokenRowsMessage {
+  type: 'requestTokenRows';
+  sessionId: number;
+  group: number;
+  layer: number;
   token: number;
-  weight: number;
+}
+
+/**
+ * The hovered, focused or pinned query token changed (token null: none); attended lists its top-k
+ * keys. Indices are into the group's query and key sequences (GroupInfo.queries / keys).
+ */
+export interface TokenFocusMessage {
+  type: 'tokenFocus';
+  sessionId: number;
+  group: number;
+  token: number | null;
+  layer: number;
+  head: number;
+  attended: WeightedToken[];
+}
+
+/** The user picked another group, layer or head in the side panel. */
+export interface ViewChangedMessage {
+  type: 'viewChanged';
+  sessionId: number;
+  group: number;
+  layer: number;
+  head: number;
+}
+
+/** Encoder–decoder models: run again with this target text (null: the model's own greedy output). */
+export interface SetTargetMessage {
+  type: 'setTarget';
+  sessionId: number;
+  text: string | null;
+}
+
+/** Something went wrong inside the webview; the host logs it. */
+export interface WebviewErrorMessage {
+  type: 'webviewError';
+  message: string;
 }
 
 export type WebviewToHost =
-  /** The webview's script has loaded and listens; the host posts nothing before this. */
-  | { type: 'ready' }
-  | { type: 'requestHead'; sessionId: number; group: number; layer: number; head: number }
-  | { type: 'requestTokenRows'; sessionId: number; group: number; layer: number; token: number }
-  /**
-   * The hovered, focused or pinned query token changed (token null: none); attended lists its top-k
-   * keys. Indices are into the group's query and key sequences (GroupInfo.queries / keys).
-   */
-  | { type: 'tokenFocus'; sessionId: number; group: number; token: number | null; layer: number; head: number; attended: WeightedToken[] }
-  /** The user picked another group, layer or head in the side panel. */
-  | { type: 'viewChanged'; sessionId: number; group: number; layer: number; head: number }
-  /** Encoder–decoder models: run again with this target text (null: the model's own greedy output). */
-  | { type: 'setTarget'; sessionId: number; text: string | null }
-  /** Something went wrong inside the webview; the host logs it. */
-  | { type: 'webviewError'; message: string };
+  | ReadyMessage
+  | RequestHeadMessage
+  | RequestTokenRowsMessage
+  | TokenFocusMessage
+  | ViewChangedMessage
+  | SetTargetMessage
+  | WebviewErrorMessage;
+
+/** The webview's requests and the host message that answers each. */
+export interface ReplyOf {
+  requestHead: HeadAttentionMessage;
+  requestTokenRows: TokenRowsMessage;
+}
+export type HostRequest = Extract<WebviewToHost, { type: keyof ReplyOf }>;
+export type HostReply = ReplyOf[keyof ReplyOf];
 
 // ---------------------------------------------------------------- helpers shared by both sides
 
@@ -86,8 +181,31 @@ export function assertNever(value: never): never {
   throw new Error(`Unexpected message: ${JSON.stringify(value)}`);
 }
 
-const HOST_TYPES: ReadonlySet<string> = new Set(['busy', 'session', 'headAttention', 'tokenRows', 'focusToken', 'settings', 'error']);
-const WEBVIEW_TYPES: ReadonlySet<string> = new Set(['ready', 'requestHead', 'requestTokenRows', 'tokenFocus', 'viewChanged', 'setTarget', 'webviewError']);
+/** Every host -> webview tag; `satisfies` makes a missing or unknown tag a compile error. */
+export const HOST_TYPES = {
+  busy: true,
+  session: true,
+  headAttention: true,
+  tokenRows: true,
+  focusToken: true,
+  settings: true,
+  error: true,
+} as const satisfies Record<HostToWebview['type'], true>;
+
+/** Every webview -> host tag; `satisfies` makes a missing or unknown tag a compile error. */
+export const WEBVIEW_TYPES = {
+  ready: true,
+  requestHead: true,
+  requestTokenRows: true,
+  tokenFocus: true,
+  viewChanged: true,
+  setTarget: true,
+  webviewError: true,
+} as const satisfies Record<WebviewToHost['type'], true>;
+
+function hasTag<T extends object>(table: T, type: unknown): type is keyof T {
+  return typeof type === 'string' && Object.prototype.hasOwnProperty.call(table, type);
+}
 
 /** Longest target text the host accepts from the panel (characters). */
 export const MAX_TARGET_CHARS = 2000;
@@ -100,7 +218,7 @@ function isInteger(value: unknown): value is number {
 export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const message = raw as Record<string, unknown>;
-  if (typeof message.type !== 'string' || !WEBVIEW_TYPES.has(message.type)) return undefined;
+  if (!hasTag(WEBVIEW_TYPES, message.type)) return undefined;
   switch (message.type) {
     case 'ready':
       return { type: 'ready' };
@@ -136,7 +254,7 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
 
 /** Light check for messages arriving in the webview (they come from our own host). */
 export function isHostMessage(raw: unknown): raw is HostToWebview {
-  return typeof raw === 'object' && raw !== null && HOST_TYPES.has((raw as { type?: unknown }).type as string);
+  return typeof raw === 'object' && raw !== null && hasTag(HOST_TYPES, (raw as { type?: unknown }).type);
 }
 
 /** Copies a Float32Array view into its own ArrayBuffer, so posting it transfers exactly those bytes. */

@@ -1,0 +1,183 @@
+// Runs the backend for one selection under a cancellable progress notification: a new run cancels
+// the one in flight, results a newer run superseded are dropped, a too-long input offers to inspect
+// its first N tokens, and a finished run is published to the panel as a session.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { BackendRegistry } from '../core/backends/backendRegistry';
+import { AttentionInspectorError, CancelledError, TooManyTokensError, describeError } from '../core/errors';
+import type { AttentionResult } from '../core/types';
+import type { HostToWebview, SessionInfo } from '../shared/protocol';
+import { readSettings } from './settings';
+
+/** Shows a question with buttons; replaced in tests, where nobody can click. */
+export type Ask = (message: string, ...choices: string[]) => Thenable<string | undefined>;
+
+export interface Selected {
+  document: vscode.TextDocument;
+  range: vscode.Range;
+  text: string;
+  notes: string[];
+  /** Encoder–decoder models: the target text typed in the panel; undefined = the model's greedy output. */
+  target?: string;
+  /** A re-run for another target of a run whose document has changed since: its offsets are stale too. */
+  staleOffsets?: boolean;
+}
+
+/** A finished run as the panel was told about it. */
+export interface Published {
+  sessionId: number;
+  result: AttentionResult;
+  /** What was run, so the panel can run it again with another target. */
+  selected: Selected;
+  session: SessionInfo;
+}
+
+export interface RunnerHost {
+  /** Opens (or reveals) the panel. */
+  show(title: string): void;
+  post(message: HostToWebview): void;
+  log(line: string): void;
+  /** A run finished and is about to be posted as a session (the previous one is replaced). */
+  published(run: Published): void;
+  showLog(): void;
+}
+
+export class InspectionRunner implements vscode.Disposable {
+  private readonly registry = new BackendRegistry();
+  private runCounter = 0;
+  private running: { id: number; cancellation: vscode.CancellationTokenSource; done: Promise<void> } | undefined;
+  ask: Ask = (message, ...choices) => vscode.window.showWarningMessage(message, ...choices);
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly host: RunnerHost,
+  ) {}
+
+  /** Runs `selected`, cancelling the run in flight; resolves when this run is done (or superseded). */
+  async inspect(selected: Selected, allowTruncation: boolean): Promise<void> {
+    this.running?.cancellation.cancel();
+    const id = ++this.runCounter;
+    const cancellation = new vscode.CancellationTokenSource();
+    const done = this.runOnce(id, selected, allowTruncation, cancellation).finally(() => {
+      cancellation.dispose();
+      if (this.running?.id === id) this.running = undefined;
+    });
+    this.running = { id, cancellation, done };
+    await done;
+  }
+
+  /** Cancels the run in flight, if any. */
+  cancel(): void {
+    this.running?.cancellation.cancel();
+  }
+
+  /** Resolves once no run is in flight (runs started meanwhile are waited for too). */
+  async whenIdle(): Promise<void> {
+    while (this.running) await this.running.done.catch(() => undefined);
+  }
+
+  private async runOnce(id: number, selected: Selected, allowTruncation: boolean, cancellation: vscode.CancellationTokenSource): Promise<void> {
+    const settings = readSettings(this.extensionUri);
+    const modelName = settings.modelLabel;
+    try {
+      const backend = this.registry.get(settings.modelDir, settings.backend);
+      this.host.show(`Attention: ${modelName}`);
+      this.host.post({ type: 'busy', message: `Running ${modelName} on ${describeRange(selected)}…` });
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Attention Inspector: running ${modelName}…`, cancellable: true },
+        (_progress, token) => {
+          const forward = token.onCancellationRequested(() => cancellation.cancel());
+          return backend
+            .run(selected.text, { maxTokens: settings.maxTokens, failIfTooLong: !allowTruncation, target: selected.target }, cancellation.token)
+            .finally(() => forward.dispose());
+        },
+      );
+      if (id !== this.runCounter) return; // superseded while running: a newer run owns the panel
+      this.publish(id, selected, result, settings.colorScale, settings.maxTokens);
+    } catch (error) {
+      if (id !== this.runCounter) return;
+      if (error instanceof CancelledError) {
+        this.host.log(`Run ${id} cancelled.`);
+        this.host.post({ type: 'error', message: 'The run was cancelled.' });
+        return;
+      }
+      if (error instanceof TooManyTokensError) {
+        await this.offerTruncation(selected, error);
+        return;
+      }
+      this.report(error);
+    }
+  }
+
+  private async offerTruncation(selected: Selected, error: TooManyTokensError): Promise<void> {
+    const inspectFirst = `Inspect the first ${error.maxTokens} tokens`;
+    const openSettings = 'Open Settings';
+    this.host.post({ type: 'error', message: error.message });
+    const choice = await this.ask(`Attention Inspector: ${error.message}`, inspectFirst, openSettings);
+    if (choice === inspectFirst) await this.inspect(selected, true);
+    else if (choice === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', 'attentionInspector.maxTokens');
+  }
+
+  private publish(id: number, selected: Selected, result: AttentionResult, colorScale: SessionInfo['colorScale'], maxTokens: number): void {
+    const T = result.tokens.length;
+    const notes = [...selected.notes];
+    if (result.truncatedFrom !== undefined) {
+      const reason = T < maxTokens ? `the model's context is ${result.model.maxPositions} tokens` : `attentionInspector.maxTokens is ${maxTokens}`;
+      notes.push(`Inspected the first ${T} of ${result.truncatedFrom} tokens (${reason}).`);
+    }
+    const session: SessionInfo = {
+      sessionId: id,
+      model: result.model,
+      text: result.text,
+      tokens: result.tokens,
+      dims: result.dims,
+      causal: result.causal,
+      groups: result.groups.map(({ attention: _weights, ...info }) => info),
+      ...(result.target ? { target: result.target } : {}),
+      colorScale,
+      source: describeRange(selected),
+      notes,
+      predictions: (result.predictions ?? []).map(({ token, probability }) => ({ token, probability })),
+      elapsedMs: result.elapsedMs,
+    };
+    this.host.published({ sessionId: id, result, selected, session });
+    this.host.post({ type: 'session', session });
+    const [L, H] = result.dims;
+    const target = result.target ? `, target ${JSON.stringify(result.target.text)} (${result.target.generated ? 'greedy output' : 'typed'}, ${result.target.tokens.length} tokens)` : '';
+    this.host.log(`Ran ${result.model.name} (${result.model.backend}, ${result.model.kind}, ${L} layers × ${H} heads) on ${T} tokens from ${session.source}${target} in ${result.elapsedMs.toFixed(0)} ms.`);
+  }
+
+  /** Logs an error, shows it in the panel and as a notification. */
+  report(error: unknown): void {
+    const known = error instanceof AttentionInspectorError;
+    const message = known ? error.message : `Something went wrong: ${describeError(error)}`;
+    this.host.log(known ? `Error: ${message}` : `Unexpected error: ${error instanceof Error ? error.stack ?? message : message}`);
+    this.host.post({ type: 'error', message });
+    void vscode.window.showErrorMessage(`Attention Inspector: ${message}`, 'Open Settings', 'Show Log').then((choice) => {
+      if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'attentionInspector');
+      if (choice === 'Show Log') this.host.showLog();
+    });
+  }
+
+  dispose(): void {
+    this.running?.cancellation.cancel();
+    this.registry.dispose();
+  }
+}
+
+/** The selection, or the cursor's line when nothing is selected; undefined when both are blank. */
+export function pickText(editor: vscode.TextEditor): Selected | undefined {
+  const { document, selection } = editor;
+  if (!selection.isEmpty) {
+    return { document, range: selection, text: document.getText(selection), notes: [] };
+  }
+  const line = document.lineAt(selection.active.line);
+  if (line.isEmptyOrWhitespace) return undefined;
+  return { document, range: line.range, text: line.text, notes: [`No text was selected: inspecting line ${line.lineNumber + 1}.`] };
+}
+
+function describeRange({ document, range }: Selected): string {
+  const name = path.basename(document.uri.path) || document.uri.toString();
+  const at = (position: vscode.Position) => `${position.line + 1}:${position.character + 1}`;
+  return `${name}:${at(range.start)}–${at(range.end)}`;
+}
