@@ -65,6 +65,13 @@ export interface AttentionGroup {
   causal: boolean;
   /** Grouped-query attention: number of K/V heads (< H); query head h reads K/V group floor(h / (H / kvHeads)). */
   kvHeads?: number;
+  /**
+   * Only when RunOptions.scores asked for them and the backend found them: the input of each
+   * attention softmax, laid out like `attention` ([L, H, Tq, Tk]): the scores after scaling, bias and
+   * masking, as the model computed them. Masked entries hold what the model feeds its softmax
+   * (-Infinity, or a large negative number such as float32's lowest, -3.4e38).
+   */
+  scores?: Float32Array;
 }
 
 /** The decoder side of an encoder–decoder run. */
@@ -134,6 +141,13 @@ export interface RunOptions {
   failIfTooLong?: boolean;
   /** Encoder–decoder models: the target text for the decoder; absent or undefined = the model's greedy output. */
   target?: string;
+  /**
+   * Also return each attention softmax's input (AttentionGroup.scores). ONNX backend only: the first
+   * such run loads a second session of the model whose graph also outputs these tensors (its weights
+   * held again, and the scores as large as the attention); runs without it use the plain session.
+   * Groups whose Softmax nodes cannot be located get no scores.
+   */
+  scores?: boolean;
 }
 
 /** One inference engine bound to one model folder. Load lazily; reuse across runs. */

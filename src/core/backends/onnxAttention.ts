@@ -100,3 +100,34 @@ function floatData(tensor: Tensor, name: string): Float32Array {
   if (!(tensor.data instanceof Float32Array)) throw new ModelLoadError(`${name} is not float32 (${tensor.type}); only float32 attention is supported.`);
   return tensor.data;
 }
+
+/**
+ * Where the softmax inputs (scores) of each attention group are, for a session whose graph exposes
+ * the sites' Softmax inputs (exposeAttention with scores: true). Sites are grouped as planGroups
+ * groups them, so the result lines up by name with the attention groups, whether those come from
+ * surgery or from explicit outputs. Empty when the graph has no sites, or sites that cannot be
+ * grouped (then scores are not shown).
+ */
+export function planScoreGroups(sites: readonly AttentionSite[]): GroupOutputs[] {
+  if (sites.length === 0) return [];
+  try {
+    return planGroups([], sites.map((site) => ({ ...site, output: site.input })));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A group's softmax inputs as one flat [L, H, Tq, Tk] tensor (reshaped like collectGroup: [1, H, Tq,
+ * Tk] or [B*H, Tq, Tk] per layer), or undefined when they cannot be matched to the group's
+ * attention (another layer count or shape, not float32, missing).
+ */
+export function collectScores(scoreGroup: GroupOutputs | undefined, results: InferenceSession.ReturnType, dims: readonly [number, number, number, number]): Float32Array | undefined {
+  if (!scoreGroup || scoreGroup.outputs.length !== dims[0] || scoreGroup.outputs.some((name) => !results[name])) return undefined;
+  try {
+    const collected = collectGroup(scoreGroup, results, dims[2], dims[3]);
+    return collected.dims.every((size, axis) => size === dims[axis]) ? collected.attention : undefined;
+  } catch {
+    return undefined;
+  }
+}

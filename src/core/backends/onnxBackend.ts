@@ -2,7 +2,10 @@
 // already hold it (`attentions` [L, B, H, T, T], or one [B, H, T, T] output per layer) or, when a
 // model has none, from graph surgery: the Softmax outputs inside its attention blocks are added as
 // graph outputs and the modified model runs from memory (src/core/onnx). Encoder–decoder models get
-// a target (typed, or the model's greedy output) and three attention groups.
+// a target (typed, or the model's greedy output) and three attention groups. With RunOptions.scores,
+// runs go through a second session whose graph also outputs each attention Softmax's input.
+import { explainWithScores, refuseVariation } from '../explain/onnxExplain';
+import type { ExplainRequest, HeadExplanation } from '../explain/types';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -15,7 +18,7 @@ import { topPredictions } from '../predictions';
 import { TextTokenizer } from '../tokenizer/textTokenizer';
 import type { AttentionBackend, AttentionGroup, AttentionResult, CancellationSignal, ModelInfo, RunOptions, TargetSequence, TokenSpan } from '../types';
 import { argmaxRow, decodingSettings, generatedTarget, typedTarget } from './decoderTarget';
-import { collectGroup, planGroups, type GroupOutputs } from './onnxAttention';
+import { collectGroup, collectScores, planGroups, planScoreGroups, type GroupOutputs } from './onnxAttention';
 import { fitTokens } from './truncation';
 
 type Ort = typeof import('onnxruntime-node');
@@ -35,9 +38,20 @@ interface Loaded {
   modelPath: string;
 }
 
+/**
+ * A second session, made on the first run that asks for scores: the same model with each attention
+ * Softmax's input also exposed. Runs without scores keep using the plain session, unchanged.
+ */
+interface ScoresSession {
+  session: InferenceSession;
+  /** Where each attention group's softmax inputs are, by group name (see planScoreGroups). */
+  groups: GroupOutputs[];
+}
+
 export class OnnxBackend implements AttentionBackend {
   readonly name = 'onnx' as const;
   private loading: Promise<Loaded> | undefined;
+  private scoring: Promise<ScoresSession | undefined> | undefined;
 
   constructor(private readonly dir: string, private readonly modelName: string = path.basename(dir)) {}
 
@@ -93,6 +107,25 @@ export class OnnxBackend implements AttentionBackend {
     };
   }
 
+  /** The session that also returns the softmax inputs; undefined when surgery finds no attention Softmax. */
+  private loadScores(loaded: Loaded): Promise<ScoresSession | undefined> {
+    if (!this.scoring) {
+      this.scoring = (async () => {
+        const exposed = await exposeModelFile(loaded.modelPath, { scores: true });
+        const groups = planScoreGroups(exposed.sites);
+        if (groups.length === 0) return undefined;
+        try {
+          const session = await loaded.ort.InferenceSession.create(exposed.bytes, { ...exposed.sessionOptions, graphOptimizationLevel: 'all' });
+          return { session, groups };
+        } catch (error) {
+          throw new ModelLoadError(`onnxruntime could not load ${loaded.modelPath} with its attention scores exposed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      })();
+      this.scoring.catch(() => (this.scoring = undefined));
+    }
+    return this.scoring;
+  }
+
   async describe(): Promise<ModelInfo> {
     const { config, encoderDecoder, source } = await this.load();
     const int = (...keys: string[]) => {
@@ -112,7 +145,12 @@ export class OnnxBackend implements AttentionBackend {
     };
   }
 
+  explain(text: string, request: ExplainRequest, options: RunOptions, cancellation?: CancellationSignal): Promise<{ result: AttentionResult; explanation: HeadExplanation }> {
+    return explainWithScores(this, text, request, options, cancellation);
+  }
+
   async run(text: string, options: RunOptions, cancellation?: CancellationSignal): Promise<AttentionResult> {
+    refuseVariation(options);
     const started = performance.now();
     const loaded = await this.load();
     const described = await this.describe();
@@ -120,9 +158,17 @@ export class OnnxBackend implements AttentionBackend {
     const { tokens, truncatedFrom } = fitTokens(loaded.tokenizer.encode(text), options, described.maxPositions);
     const ids = tokens.map((token) => token.id);
     const common = { text, tokens, truncatedFrom };
+    const scoring = options.scores ? await this.loadScores(loaded) : undefined;
+    throwIfCancelled(cancellation);
+    const session = scoring?.session ?? loaded.session;
+    /** The group's softmax inputs, when asked for and found: { scores } to spread into the group. */
+    const scoresOf = (name: GroupOutputs['name'], results: InferenceSession.ReturnType, dims: [number, number, number, number]) => {
+      const scores = scoring ? collectScores(scoring.groups.find((candidate) => candidate.name === name), results, dims) : undefined;
+      return scores ? { scores } : {};
+    };
 
     if (!loaded.encoderDecoder) {
-      const results = await loaded.session.run(toOrtFeeds(loaded.ort, planInputs(loaded.inputs, ids)));
+      const results = await session.run(toOrtFeeds(loaded.ort, planInputs(loaded.inputs, ids)));
       throwIfCancelled(cancellation);
       const T = tokens.length;
       const { attention, dims } = collectGroup(loaded.groups[0], results, T, T);
@@ -135,20 +181,21 @@ export class OnnxBackend implements AttentionBackend {
         dims,
         attention,
         causal,
-        groups: [selfGroup(attention, dims, causal, loaded.groups[0].kvHeads)],
+        groups: [{ ...selfGroup(attention, dims, causal, loaded.groups[0].kvHeads), ...scoresOf('self', results, dims) }],
         lastLogits,
         predictions: lastLogits && causal ? topPredictions(lastLogits, 5, (id) => loaded.tokenizer.displayToken(id)) : undefined,
         elapsedMs: performance.now() - started,
       };
     }
 
-    const { target, results } = await this.decode(loaded, ids, options, cancellation);
+    const { target, results } = await this.decode(loaded, session, ids, options, cancellation);
     const S = tokens.length;
     const Tt = target.tokens.length;
     const groups: AttentionGroup[] = loaded.groups.map((group) => {
       const [Tq, Tk] = group.name === 'encoder' ? [S, S] : group.name === 'decoder' ? [Tt, Tt] : [Tt, S];
       const { attention, dims } = collectGroup(group, results, Tq, Tk);
-      return encoderDecoderGroup(group.name as 'encoder' | 'decoder' | 'cross', attention, dims, group.name === 'cross' ? false : looksCausal(attention, dims, 0), group.kvHeads);
+      const built = encoderDecoderGroup(group.name as 'encoder' | 'decoder' | 'cross', attention, dims, group.name === 'cross' ? false : looksCausal(attention, dims, 0), group.kvHeads);
+      return { ...built, ...scoresOf(group.name, results, dims) };
     });
     const encoder = groups[0];
     const lastLogits = lastLogitsOf(loaded, results, Tt);
@@ -171,10 +218,10 @@ export class OnnxBackend implements AttentionBackend {
    * no cache: these are small models) until an end token or the length limit. Returns the outputs
    * of the run whose decoder input is the whole target.
    */
-  private async decode(loaded: Loaded, sourceIds: readonly number[], options: RunOptions, cancellation?: CancellationSignal): Promise<{ target: TargetSequence; results: InferenceSession.ReturnType }> {
+  private async decode(loaded: Loaded, session: InferenceSession, sourceIds: readonly number[], options: RunOptions, cancellation?: CancellationSignal): Promise<{ target: TargetSequence; results: InferenceSession.ReturnType }> {
     const settings = decodingSettings(loaded.config, loaded.modelPath, options.maxTokens ?? 512);
     const runWith = async (decoderIds: readonly number[]) => {
-      const results = await loaded.session.run(toOrtFeeds(loaded.ort, planInputs(loaded.inputs, sourceIds, { decoderIds })));
+      const results = await session.run(toOrtFeeds(loaded.ort, planInputs(loaded.inputs, sourceIds, { decoderIds })));
       throwIfCancelled(cancellation);
       return results;
     };
@@ -202,8 +249,11 @@ export class OnnxBackend implements AttentionBackend {
 
   dispose(): void {
     const loading = this.loading;
+    const scoring = this.scoring;
     this.loading = undefined;
+    this.scoring = undefined;
     void loading?.then((loaded) => loaded.session.release()).catch(() => undefined);
+    void scoring?.then((scores) => scores?.session.release()).catch(() => undefined);
   }
 }
 

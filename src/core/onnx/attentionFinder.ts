@@ -14,6 +14,8 @@ export type AttentionKind = 'encoder-self' | 'decoder-self' | 'cross';
 export interface AttentionSite {
   /** The Softmax output tensor: [B, H, T, S], or [B*H, T, S] in BART-style graphs (same memory for B = 1). */
   output: string;
+  /** The Softmax input tensor: the scaled, biased and masked scores (same shape as `output`). */
+  input: string;
   /** 0-based, counted separately for each kind in graph order. */
   layerIndex: number;
   kind: AttentionKind;
@@ -88,6 +90,7 @@ function countNestedSoftmax(nodes: NodeProto[]): number {
 interface Candidate {
   node: NodeProto;
   output: string;
+  input: string;
   query: string;
   key: string;
   value: string;
@@ -113,7 +116,7 @@ function examineSoftmax(index: GraphIndex, node: NodeProto, defaultAxis: number)
   const heads = headsFromReshape(index, query);
   const keyHeads = headsFromReshape(index, key);
   return {
-    node, output, query, key, value, heads, keyHeads,
+    node, output, input, query, key, value, heads, keyHeads,
     causalMask: causalMaskEvidence(index, scores.maskOperands),
   };
 }
@@ -311,6 +314,7 @@ function classify(index: GraphIndex, candidates: Candidate[]): AttentionSite[] {
     const { heads, keyHeads } = candidate;
     const site: AttentionSite = {
       output: candidate.output,
+      input: candidate.input,
       layerIndex: counters[kind]++,
       kind,
       causal: kind === 'decoder-self',

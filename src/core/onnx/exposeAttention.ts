@@ -23,11 +23,17 @@ export interface ExposeOptions {
   inlineLimitBytes?: number;
   /** Name of the model in error messages. */
   source?: string;
+  /**
+   * Also add each site's Softmax input (the scaled, biased and masked scores) as a graph output.
+   * Off by default: these tensors are as large as the probabilities, and keeping them as outputs
+   * stops onnxruntime from fusing the ops that compute them.
+   */
+  scores?: boolean;
 }
 
 export interface ExposedModel {
   /**
-   * The model with every site's output added as a graph output: give it to
+   * The model with every site's output (and with ExposeOptions.scores, its Softmax input) added as a graph output: give it to
    * InferenceSession.create(bytes, sessionOptions). Usually the original bytes plus an appended graph
    * patch, which onnxruntime (C++ protobuf) merges as the protobuf spec says; protobufjs's decoder
    * does not merge repeated message fields, so do not decodeModel() these bytes.
@@ -73,7 +79,8 @@ export async function exposeAttention(modelBytes: Uint8Array, options: ExposeOpt
   }
   const { explicit, sites, softmaxInSubgraphs } = findAttention(model);
   const known = new Set((model.graph?.output ?? []).map((output) => output.name));
-  const added = sites.filter((site) => !known.has(site.output)).map((site) => ({ name: site.output }));
+  const exposedNames = sites.flatMap((site) => (options.scores ? [site.output, site.input] : [site.output]));
+  const added = [...new Set(exposedNames)].filter((name) => !known.has(name)).map((name) => ({ name }));
   const bytes = mode === 'inline'
     ? encodeModel(withOutputs(model, added))
     : concat(modelBytes, added.length > 0 ? encodeGraphOutputsPatch(added) : new Uint8Array(0));
