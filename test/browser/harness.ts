@@ -1,7 +1,7 @@
 // Serves the real panel page (renderWebviewHtml with its strict CSP, dist/webview.js and
 // media/webview.css) from 127.0.0.1, stands in for VS Code's acquireVsCodeApi, and plays the
 // extension host: every message the webview posts is validated with the host's own parser, and
-// requests for attention are answered from a test fixture with real protocol messages.
+// requests for attention are answered from a test fixture by the host's own replies (src/shared/replies.ts).
 
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -11,7 +11,8 @@ import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { parseWebviewMessage, type HostToWebview, type WebviewToHost } from '../../src/shared/protocol';
 import { makeNonce, renderWebviewHtml } from '../../src/shared/webviewHtml';
-import { headMatrix, tokenRowsOf, type Fixture } from './attentionFixture';
+import { answerRequest, isHostRequest } from '../../src/shared/replies';
+import type { Fixture } from './attentionFixture';
 
 export interface ServedPanel {
   url: string;
@@ -252,17 +253,13 @@ export class FakeHost {
     for (const listener of this.listeners) listener();
   }
 
+  /** Answers requests with the extension's own replies (src/shared/replies.ts), over the fixture's attention. */
   private async reply(message: WebviewToHost): Promise<void> {
     const fixture = this.fixture;
-    if (!fixture) return;
-    if (message.type === 'requestHead' && message.sessionId === fixture.session.sessionId) {
-      const data = headMatrix(fixture, message.layer, message.head, message.group);
-      await this.post({ type: 'headAttention', sessionId: message.sessionId, group: message.group, layer: message.layer, head: message.head, data: data.buffer as ArrayBuffer });
-    }
-    if (message.type === 'requestTokenRows' && message.sessionId === fixture.session.sessionId) {
-      const rows = tokenRowsOf(fixture, message.layer, message.token, message.group);
-      await this.post({ type: 'tokenRows', sessionId: message.sessionId, group: message.group, layer: message.layer, token: message.token, data: rows.buffer as ArrayBuffer });
-    }
+    if (!fixture || !isHostRequest(message)) return;
+    const source = { sessionId: fixture.session.sessionId, groups: fixture.session.groups.map((group, index) => ({ dims: group.dims, attention: fixture.attention[index] })) };
+    const reply = answerRequest(message, source);
+    if (reply) await this.post(reply);
   }
 
   /** Posts a host message into the page; attention payloads travel as base64 and become ArrayBuffers there. */

@@ -19,7 +19,7 @@ export type Message<K extends WebviewToHost['type']> = Extract<WebviewToHost, { 
 
 /** A predicate for host.waitFor: a message of this type whose fields equal the given ones. */
 export function is<K extends WebviewToHost['type']>(type: K, fields: Partial<Message<K>> = {}): (m: WebviewToHost) => m is Message<K> {
-  return (m): m is Message<K> => m.type === type && Object.entries(fields).every(([key, value]) => (m as Record<string, unknown>)[key] === value);
+  return (m): m is Message<K> => m.type === type && Object.entries(fields).every(([key, value]) => (m as unknown as Record<string, unknown>)[key] === value);
 }
 
 export interface OpenOptions {
