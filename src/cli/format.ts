@@ -3,7 +3,7 @@ import * as os from 'os';
 import { topAttended } from '../core/attentionViews';
 import type { HeadStatsReport } from '../core/analysis/modelHeadStats';
 import { describeSources } from '../core/attentionGroups';
-import type { AttentionGroup, AttentionResult, TokenSpan } from '../core/types';
+import type { AttentionGroup, AttentionResult, ModelInfo, TokenSpan } from '../core/types';
 
 type JsonToken = { id: number; text: string; start: number; end: number; label?: string };
 
@@ -54,14 +54,18 @@ export function base64ToFloat32(data: string): Float32Array {
   return values;
 }
 
-function jsonTokens(tokens: readonly TokenSpan[]): JsonToken[] {
+export function jsonTokens(tokens: readonly TokenSpan[]): JsonToken[] {
   return tokens.map(({ id, text, start, end, label }) => ({ id, text, start, end, ...(label !== undefined ? { label } : {}) }));
 }
 
+/** The model object of `run --json` (and `explain --json`). */
+export function jsonModel(model: ModelInfo, causal: boolean): JsonReport['model'] {
+  return { name: model.name, layers: model.layers, heads: model.heads, causal, kind: model.kind, backend: model.backend, dModel: model.dModel, vocabSize: model.vocabSize };
+}
+
 export function toJsonReport(result: AttentionResult): JsonReport {
-  const { model } = result;
   return {
-    model: { name: model.name, layers: result.dims[0], heads: result.dims[1], causal: result.causal, kind: model.kind, backend: model.backend, dModel: model.dModel, vocabSize: model.vocabSize },
+    model: jsonModel(result.model, result.causal),
     tokens: jsonTokens(result.tokens),
     attention: { dims: result.dims, dtype: 'float32', data: float32ToBase64(result.attention) },
     groups: result.groups.map((group) => ({

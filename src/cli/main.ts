@@ -1,5 +1,7 @@
-// attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--target STR] [--json]
+// attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--target STR] [variation] [--json]
+// attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [--group G] [--model DIR] [--backend ...] [variation] [--json]
 // attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
+//   variation: [--no-positions] [--swap I,J] [--ablate L:H[,L:H...]]
 // The same core as the extension; errors go to stderr with a non-zero exit code.
 import * as fs from 'fs';
 import * as path from 'path';
@@ -7,26 +9,44 @@ import { parseArgs } from 'util';
 import { BackendRegistry } from '../core/backends/backendRegistry';
 import { AttentionInspectorError, describeError } from '../core/errors';
 import type { BackendChoice } from '../core/types';
+import type { HeadRef, RunVariation } from '../core/explain/types';
+import { describeVariation } from '../core/explain/variation';
+import { bundledModelDir, bundledModelName, BUNDLED_PREFIX } from '../core/bundledModels';
+import { toExplainJson, toExplainText } from './explainFormat';
 import { formatHeadStats, toJsonReport, toTextReport } from './format';
 import { headStatsForFolder } from './headStatsCommand';
 
 const USAGE = `Usage: attention-inspector run (--text STR | --file PATH) [options]
+       attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [options]
        attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
 
-run    runs a transformer on the text and prints its tokens, shape and attention.
-stats  measures what every head does on held-out text (built-in backend): mean attention to the
-       previous token, to the first token and to itself, row entropy, and an induction score on
-       random tokens repeated twice.
+run      runs a transformer on the text and prints its tokens, shape and attention.
+explain  one head for one query token, step by step: q, k, v, the scores q·k, ÷√d_k, the mask,
+         softmax, the weighted sum of v, every head's write through W_O, the residual stream and
+         the logit lens (the built-in backend shows every step; ONNX models show the softmax
+         input and the weights, and name the steps they cannot show).
+stats    measures what every head does on held-out text (built-in backend): mean attention to the
+         previous token, to the first token and to itself, row entropy, and an induction score on
+         random tokens repeated twice.
 
 Options:
   --text STR          text to inspect
   --file PATH         read the text from a file (UTF-8)
-  --model DIR         model folder (default: the bundled model)
+  --model DIR         model folder, or bundled:NAME (default, dates, worked-example);
+                      default: the bundled default model
   --backend NAME      auto | builtin | onnx (default: auto)
   --max-tokens N      inspect at most N tokens (default: 512)
   --target STR        encoder–decoder models: the target text the decoder reads
                       (default: the model's own greedy output)
   --window N          stats: tokens per held-out window (default: 128)
+  --layer L, --head H, --query I
+                      explain: the head (0-based) and the query token index
+  --group G           explain: attention group index (encoder–decoder models: 0 encoder,
+                      1 decoder, 2 cross; default 0)
+  --no-positions      run without position information (built-in backend): the model sees
+                      the tokens as an unordered bag
+  --swap I,J          exchange tokens I and J before running (built-in backend)
+  --ablate L:H,...    switch heads off: their write is zero (built-in backend)
   --json              print one JSON object: model, tokens, attention (base64 float32 [L,H,T,T]),
                       groups (each with kind, Q and K/V sources, dims [L,H,Tq,Tk] and data)
                       and, for encoder–decoder models, the target tokens
@@ -54,6 +74,13 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         'max-tokens': { type: 'string', default: '512' },
         target: { type: 'string' },
         window: { type: 'string', default: '128' },
+        layer: { type: 'string' },
+        head: { type: 'string' },
+        query: { type: 'string' },
+        group: { type: 'string', default: '0' },
+        'no-positions': { type: 'boolean', default: false },
+        swap: { type: 'string' },
+        ablate: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -72,22 +99,36 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
       if (values.file === undefined) throw new UsageError('stats needs --file with held-out text');
       const window = Number(values.window);
       if (!Number.isInteger(window) || window < 2) throw new UsageError(`--window must be an integer of at least 2, not "${values.window}"`);
-      const report = await headStatsForFolder(values.model ?? defaultModelDir(), readTextFile(values.file), window);
+      const report = await headStatsForFolder(resolveModel(values.model), readTextFile(values.file), window);
       out(values.json ? JSON.stringify(report, null, 2) : formatHeadStats(report));
       return 0;
     }
-    if (positionals[0] !== 'run' || positionals.length > 1) throw new UsageError(positionals.length === 0 ? 'missing command "run"' : `unknown command "${positionals.join(' ')}"`);
+    const command = positionals[0];
+    if ((command !== 'run' && command !== 'explain') || positionals.length > 1) throw new UsageError(positionals.length === 0 ? 'missing command "run"' : `unknown command "${positionals.join(' ')}"`);
     if ((values.text === undefined) === (values.file === undefined)) throw new UsageError('give exactly one of --text or --file');
     const backend = values.backend as string;
     if (!['auto', 'builtin', 'onnx'].includes(backend)) throw new UsageError(`--backend must be auto, builtin or onnx, not "${backend}"`);
     const maxTokens = Number(values['max-tokens']);
     if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new UsageError(`--max-tokens must be a positive integer, not "${values['max-tokens']}"`);
+    const variation = parseVariation(values['no-positions'] === true, values.swap, values.ablate);
+    const explainRequest =
+      command === 'explain'
+        ? { group: index(values.group, '--group'), layer: index(values.layer, '--layer'), head: index(values.head, '--head'), query: index(values.query, '--query') }
+        : undefined;
     const text = values.text ?? readTextFile(values.file as string);
 
     const registry = new BackendRegistry();
     try {
-      const result = await registry.get(values.model ?? defaultModelDir(), backend as BackendChoice).run(text, { maxTokens, target: values.target });
-      out(values.json ? JSON.stringify(toJsonReport(result)) : toTextReport(result));
+      const backendForModel = registry.get(resolveModel(values.model), backend as BackendChoice, explainRequest !== undefined || variation !== undefined);
+      const options = { maxTokens, target: values.target, variation };
+      if (explainRequest) {
+        const { explanation } = await backendForModel.explain(text, explainRequest, options);
+        out(values.json ? JSON.stringify(toExplainJson(explanation)) : toExplainText(explanation));
+      } else {
+        const result = await backendForModel.run(text, options);
+        const varied = describeVariation(variation);
+        out(values.json ? JSON.stringify({ ...toJsonReport(result), ...(varied ? { variation } : {}) }) : (varied ? `Variation: ${varied}\n` : '') + toTextReport(result));
+      }
     } finally {
       registry.dispose();
     }
@@ -101,6 +142,44 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
     if (!(error instanceof AttentionInspectorError) && error instanceof Error && error.stack) err(error.stack);
     return 1;
   }
+}
+
+/** --model: a folder, or bundled:NAME for a model shipped in media/models. */
+function resolveModel(model: string | undefined): string {
+  if (model === undefined) return defaultModelDir();
+  if (model.startsWith(BUNDLED_PREFIX)) {
+    const name = bundledModelName(model);
+    if (name === undefined) throw new UsageError(`unknown bundled model "${model}" (bundled: default, dates, worked-example)`);
+    return bundledModelDir(path.resolve(__dirname, '..'), name);
+  }
+  return model;
+}
+
+/** A non-negative integer option (required). */
+function index(value: string | undefined, name: string): number {
+  if (value === undefined) throw new UsageError(`explain needs ${name}`);
+  if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a non-negative integer, not "${value}"`);
+  return Number(value);
+}
+
+function parseVariation(noPositions: boolean, swap: string | undefined, ablate: string | undefined): RunVariation | undefined {
+  const variation: RunVariation = {};
+  if (noPositions) variation.positions = false;
+  if (swap !== undefined) {
+    const match = /^(\d+),(\d+)$/.exec(swap);
+    if (!match || match[1] === match[2]) throw new UsageError(`--swap must be two different token indices I,J, not "${swap}"`);
+    variation.swap = [Number(match[1]), Number(match[2])];
+  }
+  if (ablate !== undefined) {
+    const heads: HeadRef[] = [];
+    for (const part of ablate.split(',')) {
+      const match = /^(\d+):(\d+)$/.exec(part.trim());
+      if (!match) throw new UsageError(`--ablate takes LAYER:HEAD pairs separated by commas (e.g. 0:1,2:3), not "${ablate}"`);
+      heads.push({ layer: Number(match[1]), head: Number(match[2]) });
+    }
+    variation.ablate = heads;
+  }
+  return describeVariation(variation) === '' ? undefined : variation;
 }
 
 function readTextFile(file: string): string {

@@ -55,7 +55,12 @@ function readModelName(dir: string): string {
  * Picks the backend for a folder. `auto` prefers onnxruntime-node when model.onnx is present,
  * because it is faster on long inputs; otherwise the built-in block.
  */
-export function chooseBackend(folder: ModelFolder, choice: BackendChoice): BackendName {
+/**
+ * Which backend runs a folder. `preferBuiltin` (for the step view, `explain` and varied runs) makes
+ * "auto" pick the built-in block when the folder has its files: only it can show q, k, v, W_O and
+ * the residual stream, and run without positions or with heads switched off.
+ */
+export function chooseBackend(folder: ModelFolder, choice: BackendChoice, preferBuiltin = false): BackendName {
   if (!folder.hasTokenizer) throw new ModelLoadError(`No tokenizer.json in ${folder.dir}.`);
   const builtinReady = folder.hasConfig && folder.hasSafetensors;
   switch (choice) {
@@ -68,6 +73,7 @@ export function chooseBackend(folder: ModelFolder, choice: BackendChoice): Backe
       if (!folder.hasOnnx) throw new ModelLoadError(`The ONNX backend needs model.onnx, and ${folder.dir} has none. Set attentionInspector.backend to "builtin" or "auto".`);
       return 'onnx';
     case 'auto':
+      if (preferBuiltin && builtinReady) return 'builtin';
       if (folder.hasOnnx) return 'onnx';
       if (builtinReady) return 'builtin';
       throw new ModelLoadError(`${folder.dir} holds no model: it needs model.onnx, or config.json with model.safetensors.`);

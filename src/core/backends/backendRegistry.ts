@@ -31,10 +31,13 @@ export class BackendRegistry {
 
   constructor(private readonly factory: BackendFactory = defaultBackendFactory) {}
 
-  /** The backend for a folder, loading nothing yet; throws ModelLoadError for unusable folders. */
-  get(dir: string, choice: BackendChoice): AttentionBackend {
+  /**
+   * The backend for a folder, loading nothing yet; throws ModelLoadError for unusable folders.
+   * `preferBuiltin`: see chooseBackend (the step view, explain, and runs with a variation).
+   */
+  get(dir: string, choice: BackendChoice, preferBuiltin = false): AttentionBackend {
     const folder = inspectModelFolder(dir);
-    const name = chooseBackend(folder, choice);
+    const name = chooseBackend(folder, choice, preferBuiltin);
     const key = `${name}\u0000${folder.dir}`;
     let backend = this.backends.get(key);
     if (!backend) {

@@ -4,6 +4,10 @@ import { Gpt2Model } from '../gpt2/model';
 import { TextTokenizer } from '../tokenizer/textTokenizer';
 import { throwIfCancelled } from '../errors';
 import type { AttentionBackend, AttentionResult, CancellationSignal, ModelInfo, RunOptions } from '../types';
+import type { ExplainRequest, HeadExplanation } from '../explain/types';
+import { explainFromTrace } from '../explain/traceExplain';
+import { swapTokens } from '../explain/variation';
+import { InputError } from '../errors';
 import { fitTokens } from './truncation';
 import { selfGroup } from '../attentionGroups';
 import { topPredictions } from '../predictions';
@@ -31,7 +35,7 @@ export class BuiltinBackend implements AttentionBackend {
         const config = model.config;
         const info: ModelInfo = {
           name: this.modelName,
-          kind: 'decoder',
+          kind: config.causal ? 'decoder' : 'encoder',
           layers: config.nLayer,
           heads: config.nHead,
           dModel: config.nEmbd,
@@ -51,26 +55,53 @@ export class BuiltinBackend implements AttentionBackend {
   }
 
   async run(text: string, options: RunOptions, cancellation?: CancellationSignal): Promise<AttentionResult> {
+    return (await this.runModel(text, options, undefined, cancellation)).result;
+  }
+
+  async explain(text: string, request: ExplainRequest, options: RunOptions, cancellation?: CancellationSignal): Promise<{ result: AttentionResult; explanation: HeadExplanation }> {
+    if ((request.group ?? 0) !== 0) throw new InputError(`Group ${request.group} does not exist: this model has one attention group (0).`);
+    const { result, trace, tokenizer } = await this.runModel(text, options, request, cancellation);
+    if (!trace) throw new Error('the model returned no trace');
+    const explanation = explainFromTrace(result, trace, (id) => tokenizer.displayToken(id));
+    explanation.positions = options.variation?.positions !== false;
+    explanation.ablated = [...(options.variation?.ablate ?? [])];
+    return { result, explanation };
+  }
+
+  /** One forward pass, under the run's variation, traced when `request` names a head and query. */
+  private async runModel(text: string, options: RunOptions, request: ExplainRequest | undefined, cancellation?: CancellationSignal) {
     const started = performance.now();
     const { tokenizer, model, info } = await this.load();
     throwIfCancelled(cancellation);
-    const { tokens, truncatedFrom } = fitTokens(tokenizer.encode(text), options, info.maxPositions);
-    const output = await model.forward(tokens.map((token) => token.id), { cancellation });
+    const fitted = fitTokens(tokenizer.encode(text), options, info.maxPositions);
+    const variation = options.variation ?? {};
+    const tokens = swapTokens(fitted.tokens, variation.swap);
+    const output = await model.forward(
+      tokens.map((token) => token.id),
+      {
+        cancellation,
+        usePositionEmbeddings: variation.positions !== false,
+        ablate: variation.ablate,
+        trace: request && { layer: request.layer, head: request.head, query: request.query },
+      },
+    );
     const T = tokens.length;
+    const causal = model.config.causal;
     const dims: [number, number, number, number] = [info.layers, info.heads, T, T];
-    return {
+    const result: AttentionResult = {
       model: info,
       text,
       tokens,
       dims,
       attention: output.attention,
-      causal: true,
-      groups: [selfGroup(output.attention, dims, true)],
+      causal,
+      groups: [selfGroup(output.attention, dims, causal)],
       lastLogits: output.lastLogits,
       predictions: topPredictions(output.lastLogits, 5, (id) => tokenizer.displayToken(id)),
-      truncatedFrom,
+      truncatedFrom: fitted.truncatedFrom,
       elapsedMs: performance.now() - started,
     };
+    return { result, trace: output.trace, tokenizer };
   }
 
   dispose(): void {

@@ -23,6 +23,17 @@ export interface Gpt2Config {
   scaleAttnByInverseLayerIdx: boolean;
   /** tie_word_embeddings: the LM head reuses wte (true for GPT-2). */
   tieWordEmbeddings: boolean;
+  /**
+   * Attention Inspector's extension "causal" (default true, as in GPT-2): false lets every token
+   * attend to every other, as in an encoder (the bundled worked example).
+   */
+  causal: boolean;
+  /**
+   * Attention Inspector's extension "layer_norm" (default true): false makes ln_1, ln_2 and ln_f the
+   * identity, so a d_model = 1 teaching model keeps its inputs [1], [2], [3] (LayerNorm of a single
+   * number is always its bias). The layer-norm tensors are then not read.
+   */
+  layerNorm: boolean;
 }
 
 /** Parses a config.json object. `source` names the file in error messages. */
@@ -91,5 +102,7 @@ export function parseGpt2Config(json: unknown, source = 'config.json'): Gpt2Conf
     scaleAttnWeights: flag('scale_attn_weights', true),
     scaleAttnByInverseLayerIdx: flag('scale_attn_by_inverse_layer_idx', false),
     tieWordEmbeddings: flag('tie_word_embeddings', true),
+    causal: flag('causal', true),
+    layerNorm: flag('layer_norm', true),
   };
 }

@@ -6,6 +6,11 @@
 //               x += mlp.c_proj(act(mlp.c_fc(ln_2(x))))
 //   hidden = ln_f(x);  logits = hidden[T-1] · wteᵀ
 //
+// Two extensions for teaching models, both off in GPT-2 (config.ts, weights.ts): "causal": false
+// and "layer_norm": false, and an optional relative position bias added to the scaled scores.
+// A run can switch heads off (their write is zero) and can record, for one (layer, head, query),
+// every intermediate of that head and the residual stream of the query token (Gpt2Trace).
+//
 // The pass is async only to stay polite: it yields a macrotask between layers, heads and slices of
 // the big matrix products, so the extension host keeps serving events and a run can be cancelled.
 
@@ -13,8 +18,10 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { InputError, ModelLoadError, throwIfCancelled } from '../errors';
 import type { CancellationSignal } from '../types';
+import type { HeadRef, ResidualNorms } from '../explain/types';
 import { applyActivation } from '../math/activations';
 import { attentionProbabilities, weightedValues } from '../math/attention';
+import { norm } from '../math/elementwise';
 import { addInPlace, embed } from '../math/elementwise';
 import { layerNorm } from '../math/layerNorm';
 import { linearTransposed } from '../math/linear';
@@ -25,8 +32,46 @@ import { loadGpt2Weights, type Gpt2Weights } from './weights';
 
 export interface Gpt2ForwardOptions {
   cancellation?: CancellationSignal;
-  /** Default true; false leaves out wpe, so the model sees the tokens as an unordered bag (positional-encoding lesson). */
+  /**
+   * Default true; false leaves out wpe (and any relative position bias), so the model sees the
+   * tokens as an unordered bag (positional-encoding lesson).
+   */
   usePositionEmbeddings?: boolean;
+  /** Heads whose output is set to zero before W_O ("what if this head were off"). */
+  ablate?: readonly HeadRef[];
+  /** Record every step of one head for one query token (the step view). */
+  trace?: { layer: number; head: number; query: number };
+}
+
+/** The intermediates of one head for one query, taken from the pass that produced the attention. */
+export interface Gpt2Trace {
+  layer: number;
+  head: number;
+  query: number;
+  /** What q·k is multiplied by: 1/√d_head (and 1/(layer+1) when the config asks). */
+  scale: number;
+  /** [dHead] the query vector (before scaling). */
+  q: Float32Array;
+  /** [T, dHead] every token's key vector. */
+  k: Float32Array;
+  /** [T, dHead] every token's value vector. */
+  v: Float32Array;
+  /** [T] relative position bias added for this query's keys; absent when the model has none (or positions are off). */
+  bias?: Float32Array;
+  /** [T] the attention row (a copy of attention[layer, head, query, :]). */
+  weights: Float32Array;
+  /** [H, dHead] each head's output for the query: the concatenation W_O reads, head by head. */
+  headOutputs: Float32Array;
+  /** [H, D] each head's share of the attention sublayer output: headOutputs[h] · W_O[h·dHead.., :]. */
+  headWrites: Float32Array;
+  /** [D] b_O. */
+  attentionBias: Float32Array;
+  /** [D] the attention sublayer's output for the query (c_proj of the concatenation, bias included). */
+  attentionOutput: Float32Array;
+  /** Norms of the query's residual stream around every block. */
+  residual: ResidualNorms[];
+  /** [L][V] logits read from the query's residual stream after each block (ln_f + unembedding). */
+  lensLogits: Float32Array[];
 }
 
 export interface Gpt2Output {
@@ -36,6 +81,8 @@ export interface Gpt2Output {
   lastLogits: Float32Array;
   /** [T, D] the final hidden states, after ln_f. */
   hidden: Float32Array;
+  /** Present when options.trace asked for it. */
+  trace?: Gpt2Trace;
 }
 
 /** Multiply-adds per slice of a big matrix product between two yields (~10 ms in V8). */
@@ -72,16 +119,22 @@ export class Gpt2Model {
   async forward(ids: ArrayLike<number>, options: Gpt2ForwardOptions = {}): Promise<Gpt2Output> {
     const { cancellation, usePositionEmbeddings = true } = options;
     this.checkIds(ids);
+    const ablated = this.ablatedHeads(options.ablate ?? []);
+    const traced = options.trace === undefined ? undefined : this.checkTrace(options.trace, ids.length);
     throwIfCancelled(cancellation);
     const pause = async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       throwIfCancelled(cancellation);
     };
 
-    const { nLayer: L, nHead: H, nEmbd: D, nInner: I, vocabSize: V, layerNormEpsilon: eps } = this.config;
+    const { nLayer: L, nHead: H, nEmbd: D, nInner: I, vocabSize: V, nPositions: P, causal } = this.config;
     const T = ids.length;
     const dHead = D / H;
     const w = this.weights;
+    const normalize = (input: Float32Array, weight: Float32Array, bias: Float32Array, out: Float32Array, rows: number) => {
+      if (this.config.layerNorm) layerNorm(input, weight, bias, out, rows, D, this.config.layerNormEpsilon);
+      else out.set(input.subarray(0, rows * D));
+    };
 
     // Scratch for the whole pass, allocated once per call (calls may interleave at the yields).
     const x = new Float32Array(T * D); // residual stream
@@ -95,6 +148,7 @@ export class Gpt2Model {
     const projected = new Float32Array(T * D);
     const mlpHidden = new Float32Array(T * I);
     const attention = new Float32Array(L * H * T * T);
+    const trace = traced && newTrace(traced, T, H, D, dHead);
 
     embed(ids, w.tokenEmbedding, usePositionEmbeddings ? w.positionEmbedding : undefined, D, x);
 
@@ -102,34 +156,81 @@ export class Gpt2Model {
       await pause();
       const layer = w.layers[l];
       const scale = (this.config.scaleAttnWeights ? 1 / Math.sqrt(dHead) : 1) / (this.config.scaleAttnByInverseLayerIdx ? l + 1 : 1);
+      const residualBefore = trace && norm(x, trace.query * D, D);
 
-      layerNorm(x, layer.ln1Weight, layer.ln1Bias, normed, T, D, eps);
-      await linearInSlices(normed, layer.qkvWeightT, layer.qkvBias, qkv, T, D, 3 * D, pause);
+      normalize(x, layer.ln1Weight, layer.ln1Bias, normed, T); // [T, D] -> [T, D]
+      await linearInSlices(normed, layer.qkvWeightT, layer.qkvBias, qkv, T, D, 3 * D, pause); // [T, D] -> [T, 3D]
       for (let h = 0; h < H; h++) {
-        splitHead(qkv, T, D, h, dHead, scale, q, k, vT);
+        splitHead(qkv, T, D, h, dHead, scale, q, k, vT); // [T, 3D] -> q, k [T, dHead], vT [dHead, T]
         const probs = attention.subarray((l * H + h) * T * T, (l * H + h + 1) * T * T);
-        attentionProbabilities(q, k, T, dHead, 1, true, probs);
-        weightedValues(probs, vT, T, dHead, true, headOut);
-        mergeHead(headOut, T, D, h, dHead, merged);
+        const bias = usePositionEmbeddings && layer.relativePositionBias ? relativeBiasFor(layer.relativePositionBias, h, P, T) : undefined;
+        attentionProbabilities(q, k, T, dHead, 1, causal, probs, bias); // -> [T, T]
+        if (ablated.has(l * H + h)) headOut.fill(0); // the head is off: it writes nothing
+        else weightedValues(probs, vT, T, dHead, causal, headOut); // [T, T] x [T, dHead] -> [T, dHead]
+        mergeHead(headOut, T, D, h, dHead, merged); // -> merged[:, h·dHead .. (h+1)·dHead]
+        if (trace && l === trace.layer && h === trace.head) recordHead(trace, qkv, probs, bias, T, D, h, dHead, scale);
         if (h + 1 < H) await pause();
       }
-      await linearInSlices(merged, layer.attnProjWeightT, layer.attnProjBias, projected, T, D, D, pause);
-      addInPlace(x, projected);
+      await linearInSlices(merged, layer.attnProjWeightT, layer.attnProjBias, projected, T, D, D, pause); // [T, D] -> [T, D]
+      if (trace && l === trace.layer) recordWrites(trace, merged, layer.attnProjWeightT, layer.attnProjBias, projected, D, H, dHead);
+      const attentionNorm = trace && norm(projected, trace.query * D, D);
+      addInPlace(x, projected); // x = x + attn(ln_1(x))  [T, D]
+      const afterAttention = trace && norm(x, trace.query * D, D);
 
       await pause();
-      layerNorm(x, layer.ln2Weight, layer.ln2Bias, normed, T, D, eps);
-      await linearInSlices(normed, layer.mlpUpWeightT, layer.mlpUpBias, mlpHidden, T, D, I, pause);
+      normalize(x, layer.ln2Weight, layer.ln2Bias, normed, T); // [T, D] -> [T, D]
+      await linearInSlices(normed, layer.mlpUpWeightT, layer.mlpUpBias, mlpHidden, T, D, I, pause); // [T, D] -> [T, I]
       applyActivation(this.config.activationFunction, mlpHidden);
-      await linearInSlices(mlpHidden, layer.mlpDownWeightT, layer.mlpDownBias, projected, T, I, D, pause);
-      addInPlace(x, projected);
+      await linearInSlices(mlpHidden, layer.mlpDownWeightT, layer.mlpDownBias, projected, T, I, D, pause); // [T, I] -> [T, D]
+      addInPlace(x, projected); // x = x + mlp(ln_2(x))  [T, D]
+
+      if (trace) {
+        const row = trace.query * D;
+        trace.residual.push({
+          layer: l,
+          before: residualBefore as number,
+          attention: attentionNorm as number,
+          afterAttention: afterAttention as number,
+          mlp: norm(projected, row, D),
+          after: norm(x, row, D),
+        });
+        // Logit lens: the final norm and the unembedding applied to this layer's stream.
+        const lensHidden = new Float32Array(D);
+        normalize(x.subarray(row, row + D), w.finalNormWeight, w.finalNormBias, lensHidden, 1); // [1, D]
+        const lensLogits = new Float32Array(V);
+        matmulTransposedB(lensHidden, w.lmHead, lensLogits, 1, V, D); // [1, D] x [V, D]ᵀ -> [1, V]
+        trace.lensLogits.push(lensLogits);
+      }
     }
 
     const hidden = new Float32Array(T * D);
-    layerNorm(x, w.finalNormWeight, w.finalNormBias, hidden, T, D, eps);
+    normalize(x, w.finalNormWeight, w.finalNormBias, hidden, T); // [T, D] -> [T, D]
     const lastLogits = new Float32Array(V);
     matmulTransposedB(hidden.subarray((T - 1) * D), w.lmHead, lastLogits, 1, V, D); // [1, D] x [V, D]ᵀ -> [1, V]
     throwIfCancelled(cancellation);
-    return { attention, lastLogits, hidden };
+    return { attention, lastLogits, hidden, trace };
+  }
+
+  /** Validates a list of heads to switch off; returns them as flat indices l·H + h. */
+  private ablatedHeads(heads: readonly HeadRef[]): Set<number> {
+    const { nLayer, nHead } = this.config;
+    const flat = new Set<number>();
+    for (const { layer, head } of heads) {
+      if (!Number.isInteger(layer) || layer < 0 || layer >= nLayer || !Number.isInteger(head) || head < 0 || head >= nHead) {
+        throw new InputError(`Cannot switch off layer ${layer} head ${head}: this model has layers 0–${nLayer - 1} and heads 0–${nHead - 1}.`);
+      }
+      flat.add(layer * nHead + head);
+    }
+    return flat;
+  }
+
+  private checkTrace(trace: { layer: number; head: number; query: number }, T: number): { layer: number; head: number; query: number } {
+    const { nLayer, nHead } = this.config;
+    const inRange = (value: number, count: number) => Number.isInteger(value) && value >= 0 && value < count;
+    if (!inRange(trace.layer, nLayer)) throw new InputError(`Layer ${trace.layer} does not exist: this model has layers 0–${nLayer - 1}.`);
+    if (!inRange(trace.head, nHead)) throw new InputError(`Head ${trace.head} does not exist: this model has heads 0–${nHead - 1}.`);
+    if (!inRange(trace.query, T)) throw new InputError(`Query token ${trace.query} does not exist: the input has tokens 0–${T - 1}.`);
+    return trace;
   }
 
   private checkIds(ids: ArrayLike<number>): void {
@@ -170,6 +271,61 @@ function splitHead(
       q[t * dHead + c] = qkv[qStart + c] * scale;
       k[t * dHead + c] = qkv[kStart + c];
       vT[c * T + t] = qkv[vStart + c];
+    }
+  }
+}
+
+/** The relative position bias of head h for a T-token input, by offset. Shapes: table [H, 2P-1] -> [2T-1]. */
+function relativeBiasFor(table: Float32Array, h: number, P: number, T: number): Float32Array {
+  const zeroOffset = h * (2 * P - 1) + P - 1; // table index of s - t = 0
+  return table.subarray(zeroOffset - (T - 1), zeroOffset + T);
+}
+
+function newTrace(at: { layer: number; head: number; query: number }, T: number, H: number, D: number, dHead: number): Gpt2Trace {
+  return {
+    ...at,
+    scale: 1,
+    q: new Float32Array(dHead),
+    k: new Float32Array(T * dHead),
+    v: new Float32Array(T * dHead),
+    weights: new Float32Array(T),
+    headOutputs: new Float32Array(H * dHead),
+    headWrites: new Float32Array(H * D),
+    attentionBias: new Float32Array(D),
+    attentionOutput: new Float32Array(D),
+    residual: [],
+    lensLogits: [],
+  };
+}
+
+/** Copies the traced head's q, k, v (unscaled, from the fused projection), bias and attention row. */
+function recordHead(trace: Gpt2Trace, qkv: Float32Array, probs: Float32Array, bias: Float32Array | undefined, T: number, D: number, h: number, dHead: number, scale: number): void {
+  trace.scale = scale;
+  for (let t = 0; t < T; t++) {
+    const qStart = t * 3 * D + h * dHead; // qkv [T, 3D]: q | k | v
+    trace.k.set(qkv.subarray(qStart + D, qStart + D + dHead), t * dHead);
+    trace.v.set(qkv.subarray(qStart + 2 * D, qStart + 2 * D + dHead), t * dHead);
+    if (t === trace.query) trace.q.set(qkv.subarray(qStart, qStart + dHead));
+  }
+  trace.weights.set(probs.subarray(trace.query * T, (trace.query + 1) * T));
+  if (bias) trace.bias = bias.slice(T - 1 - trace.query, 2 * T - 1 - trace.query); // [T]: offsets s - query
+}
+
+/**
+ * Splits the attention sublayer's output of the query into the heads' shares: W_O reads the
+ * concatenation, so out = Σ_h headOutput_h · W_O[h·dHead .. (h+1)·dHead, :] + b_O.
+ * Shapes: merged [T, D], weightT [D, D] (out, in) -> headWrites [H, D].
+ */
+function recordWrites(trace: Gpt2Trace, merged: Float32Array, weightT: Float32Array, bias: Float32Array, projected: Float32Array, D: number, H: number, dHead: number): void {
+  const row = trace.query * D;
+  trace.headOutputs.set(merged.subarray(row, row + D));
+  trace.attentionBias.set(bias);
+  trace.attentionOutput.set(projected.subarray(row, row + D));
+  for (let h = 0; h < H; h++) {
+    for (let o = 0; o < D; o++) {
+      let sum = 0;
+      for (let c = 0; c < dHead; c++) sum += merged[row + h * dHead + c] * weightT[o * D + h * dHead + c];
+      trace.headWrites[h * D + o] = sum;
     }
   }
 }

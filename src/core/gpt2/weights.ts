@@ -32,6 +32,12 @@ export interface Gpt2LayerWeights {
   mlpUpBias: Float32Array; // [I]
   mlpDownWeightT: Float32Array; // [D, I]  (mlp.c_proj.weight [I, D] transposed)
   mlpDownBias: Float32Array; // [D]
+  /**
+   * [H, 2P-1] optional relative position bias (h.N.attn.relative_position_bias, an Attention
+   * Inspector extension in the spirit of T5's): added to head h's scaled score of query t for key s
+   * at [h, (s - t) + P - 1]. Absent in GPT-2 checkpoints.
+   */
+  relativePositionBias?: Float32Array;
 }
 
 export interface Gpt2Weights {
@@ -51,7 +57,10 @@ export function loadGpt2Weights(config: Gpt2Config, source: TensorSource): Gpt2W
   const V = config.vocabSize;
   const P = config.nPositions;
 
+  const H = config.nHead;
   const vector = (name: string, length: number) => requireTensor(source, name, [length]);
+  // Without layer norm the ln tensors are not needed; identity parameters keep the arrays total.
+  const normVector = (name: string, fill: number) => (config.layerNorm ? vector(name, D) : new Float32Array(D).fill(fill));
   const linearT = (name: string, inDim: number, outDim: number) => transpose(requireTensor(source, name, [inDim, outDim]), inDim, outDim);
 
   const tokenEmbedding = requireTensor(source, 'wte.weight', [V, D]);
@@ -59,26 +68,27 @@ export function loadGpt2Weights(config: Gpt2Config, source: TensorSource): Gpt2W
   for (let l = 0; l < config.nLayer; l++) {
     const h = `h.${l}.`;
     layers.push({
-      ln1Weight: vector(`${h}ln_1.weight`, D),
-      ln1Bias: vector(`${h}ln_1.bias`, D),
+      ln1Weight: normVector(`${h}ln_1.weight`, 1),
+      ln1Bias: normVector(`${h}ln_1.bias`, 0),
       qkvWeightT: linearT(`${h}attn.c_attn.weight`, D, 3 * D),
       qkvBias: vector(`${h}attn.c_attn.bias`, 3 * D),
       attnProjWeightT: linearT(`${h}attn.c_proj.weight`, D, D),
       attnProjBias: vector(`${h}attn.c_proj.bias`, D),
-      ln2Weight: vector(`${h}ln_2.weight`, D),
-      ln2Bias: vector(`${h}ln_2.bias`, D),
+      ln2Weight: normVector(`${h}ln_2.weight`, 1),
+      ln2Bias: normVector(`${h}ln_2.bias`, 0),
       mlpUpWeightT: linearT(`${h}mlp.c_fc.weight`, D, I),
       mlpUpBias: vector(`${h}mlp.c_fc.bias`, I),
       mlpDownWeightT: linearT(`${h}mlp.c_proj.weight`, I, D),
       mlpDownBias: vector(`${h}mlp.c_proj.bias`, D),
+      relativePositionBias: optionalTensor(source, `${h}attn.relative_position_bias`, [H, 2 * P - 1]),
     });
   }
   return {
     tokenEmbedding,
     positionEmbedding: requireTensor(source, 'wpe.weight', [P, D]),
     layers,
-    finalNormWeight: vector('ln_f.weight', D),
-    finalNormBias: vector('ln_f.bias', D),
+    finalNormWeight: normVector('ln_f.weight', 1),
+    finalNormBias: normVector('ln_f.bias', 0),
     lmHead: lmHead(config, source, tokenEmbedding),
   };
 }
@@ -92,6 +102,17 @@ function lmHead(config: Gpt2Config, source: TensorSource, tokenEmbedding: Float3
     return tokenEmbedding;
   }
   return requireTensor(source, 'lm_head.weight', expected, ['']);
+}
+
+function optionalTensor(source: TensorSource, name: string, expected: number[]): Float32Array | undefined {
+  for (const candidate of [name, `transformer.${name}`]) {
+    const tensor = source.get(candidate);
+    if (tensor !== undefined) {
+      checkShape(candidate, tensor, expected, '');
+      return tensor.data;
+    }
+  }
+  return undefined;
 }
 
 function requireTensor(source: TensorSource, name: string, expected: number[], prefixes = ['', 'transformer.']): Float32Array {

@@ -32,8 +32,9 @@ export function scaledDotProductAttention(
 }
 
 /**
- * probs = softmax(q·kᵀ · scale), causal or not.
- * Shapes: q [T, dK], k [T, dK] -> probs [T, T].
+ * probs = softmax(q·kᵀ · scale + relativeBias), causal or not.
+ * relativeBias (optional) holds one term per offset s - t, at [(s - t) + T - 1].
+ * Shapes: q [T, dK], k [T, dK], relativeBias [2T - 1] -> probs [T, T].
  */
 export function attentionProbabilities(
   q: Float32Array,
@@ -43,11 +44,20 @@ export function attentionProbabilities(
   scale: number,
   causal: boolean,
   probs: Float32Array,
+  relativeBias?: Float32Array,
 ): void {
   if (causal) causalScores(q, k, probs, seqLen, dK);
   else matmulTransposedB(q, k, probs, seqLen, seqLen, dK);
   if (scale !== 1) for (let i = 0; i < seqLen * seqLen; i++) probs[i] *= scale;
+  if (relativeBias) addRelativeBias(probs, relativeBias, seqLen);
   softmaxRows(probs, seqLen, seqLen, causal);
+}
+
+/** scores[t, s] += bias[(s - t) + T - 1]. Shapes: scores [T, T], bias [2T - 1] -> scores [T, T]. */
+export function addRelativeBias(scores: Float32Array, bias: Float32Array, seqLen: number): void {
+  for (let t = 0; t < seqLen; t++) {
+    for (let s = 0; s < seqLen; s++) scores[t * seqLen + s] += bias[s - t + seqLen - 1];
+  }
 }
 
 /**

@@ -23,3 +23,10 @@ export function embed(
     if (positionEmbedding !== undefined) for (let c = 0; c < dim; c++) out[row + c] += positionEmbedding[row + c];
   }
 }
+
+/** Euclidean norm of x[offset .. offset + length), summed in float64. */
+export function norm(x: Float32Array, offset: number, length: number): number {
+  let sum = 0;
+  for (let i = offset; i < offset + length; i++) sum += x[i] * x[i];
+  return Math.sqrt(sum);
+}
