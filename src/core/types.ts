@@ -1,3 +1,5 @@
+import type { ExplainRequest, HeadExplanation, RunVariation } from './explain/types';
+
 // Shared vocabulary of the core. Pure types: imported by the extension, the CLI, the tests
 // and the webview, so nothing here may touch Node, the DOM or vscode.
 
@@ -148,6 +150,11 @@ export interface RunOptions {
    * Groups whose Softmax nodes cannot be located get no scores.
    */
   scores?: boolean;
+  /**
+   * Built-in backend only: run without positions, with two tokens exchanged, or with heads switched
+   * off (the positional-encoding and "what if" lessons). Other backends refuse a variation.
+   */
+  variation?: RunVariation;
 }
 
 /** One inference engine bound to one model folder. Load lazily; reuse across runs. */
@@ -157,5 +164,10 @@ export interface AttentionBackend {
   describe(): Promise<ModelInfo>;
   /** Tokenize the text and run the model, returning attention for every layer and head. */
   run(text: string, options: RunOptions, cancellation?: CancellationSignal): Promise<AttentionResult>;
+  /**
+   * Runs the text and explains one head for one query token, step by step (explain/types.ts); the
+   * result is the run the explanation comes from (its attention row equals explanation.weights).
+   */
+  explain(text: string, request: ExplainRequest, options: RunOptions, cancellation?: CancellationSignal): Promise<{ result: AttentionResult; explanation: HeadExplanation }>;
   dispose(): void;
 }

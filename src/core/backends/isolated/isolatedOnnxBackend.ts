@@ -6,6 +6,8 @@
 // One child per backend, started on the first request and kept (the model session loads once).
 // Requests go one at a time: a run cannot be interrupted, so cancelling or timing out means killing
 // the child, and a queue makes sure no other request is in the child when that happens.
+import { explainWithScores, refuseVariation } from '../../explain/onnxExplain';
+import type { ExplainRequest, HeadExplanation } from '../../explain/types';
 import { fork, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { AttentionInspectorError, CancelledError, throwIfCancelled } from '../../errors';
@@ -84,7 +86,12 @@ export class IsolatedOnnxBackend implements AttentionBackend {
     return this.described;
   }
 
+  explain(text: string, request: ExplainRequest, options: RunOptions, cancellation?: CancellationSignal): Promise<{ result: AttentionResult; explanation: HeadExplanation }> {
+    return explainWithScores(this, text, request, options, cancellation);
+  }
+
   async run(text: string, options: RunOptions, cancellation?: CancellationSignal): Promise<AttentionResult> {
+    refuseVariation(options);
     const reply = await this.request((id) => ({ type: 'run', id, text, options }), `running model ${this.modelName}`, cancellation);
     if (reply.type !== 'result') throw new Error(`the worker answered run with ${reply.type}`);
     return reply.result;
