@@ -1,0 +1,141 @@
+// The heatmap as a panel view: its section (title with the head's colour swatch, colour legend)
+// and the matrix of the shown (group, layer, head), painted from the store or, while the host
+// sends it, the previous picture dimmed.
+
+import { MEAN_HEAD } from '../src/shared/protocol';
+import { headKey } from './cache';
+import { el } from './dom';
+import { kvGroupOf, kvHeadsOf } from './groups';
+import { Heatmap } from './heatmap';
+import { Legend } from './legend';
+import { describeHead } from './state';
+import { headColorCss, type Theme } from './theme';
+import type { PanelView, ViewContext, ViewSetup } from './view';
+
+export class HeatmapView implements PanelView {
+  readonly id = 'heatmap';
+  readonly element: HTMLElement;
+  private readonly heatmap: Heatmap;
+  private readonly legend = new Legend();
+  private readonly viewTitle = el('span', 'view-title-text');
+  private readonly viewSwatch = el('span', 'view-swatch', { 'aria-hidden': 'true' });
+  private theme: Theme;
+  private context: ViewContext | undefined;
+  private measureFrame = 0;
+  private readonly observer: ResizeObserver;
+
+  constructor(setup: ViewSetup) {
+    this.theme = setup.theme;
+    this.heatmap = new Heatmap(setup.theme, { onPickQuery: (token) => setup.actions.togglePin(token) });
+    this.element = el(
+      'section',
+      'heatmap-section',
+      { 'aria-labelledby': 'view-title' },
+      el('div', 'section-head', undefined, el('h2', 'section-title view-title', { id: 'view-title' }, this.viewSwatch, this.viewTitle), this.legend.element),
+      this.heatmap.element,
+    );
+    // Laying out inside the observer's callback would resize what it observes in the same frame.
+    this.observer = new ResizeObserver(() => this.scheduleMeasure());
+    this.observer.observe(this.element);
+  }
+
+  update(context: ViewContext): void {
+    this.context = context;
+    const { change, state } = context;
+    switch (change.kind) {
+      case 'session':
+        if (context.theme !== this.theme) this.setTheme(context.theme);
+        return;
+      case 'group': {
+        const { group, texts } = context;
+        const queries = texts[group.queries] as string[];
+        const keys = texts[group.keys] as string[];
+        this.heatmap.setAxes({ queries, keys, querySequence: group.queries, keySequence: group.keys, causal: group.causal });
+        this.heatmap.setScale(context.colorScale);
+        this.heatmap.setData(null, '', describeView(context));
+        this.legend.update(context.colorScale, context.theme, group.causal);
+        this.measure();
+        return;
+      }
+      case 'view': {
+        // Paints the current view from the cache, or asks the host for it (the old picture stays, dimmed).
+        this.updateTitle(context);
+        const data = context.store.cachedHead(state.group, state.layer, state.head);
+        if (data) {
+          this.heatmap.setData(data, headKey(state.group, state.layer, state.head), describeView(context));
+          this.heatmap.setLoading(false);
+          return;
+        }
+        this.heatmap.setLoading(true);
+        context.store.requestHead(state.group, state.layer, state.head);
+        return;
+      }
+      case 'arrived': {
+        const arrival = change.arrival;
+        if (arrival.kind !== 'head' || arrival.group !== state.group || arrival.layer !== state.layer || arrival.head !== state.head) return;
+        this.heatmap.setData(arrival.data, arrival.key, describeView(context));
+        this.heatmap.setLoading(false);
+        return;
+      }
+      case 'focus':
+        this.heatmap.setActive(context.focus.token);
+        return;
+      case 'theme':
+        this.setTheme(context.theme);
+        this.updateTitle(context);
+        this.legend.update(context.colorScale, context.theme, context.group.causal);
+        return;
+      case 'colorScale':
+        this.heatmap.setScale(context.colorScale);
+        this.legend.update(context.colorScale, context.theme, context.group.causal);
+        return;
+      case 'resize':
+        this.measure();
+        return;
+    }
+  }
+
+  private setTheme(theme: Theme): void {
+    this.theme = theme;
+    this.heatmap.setTheme(theme);
+  }
+
+  private scheduleMeasure(): void {
+    if (this.measureFrame) return;
+    this.measureFrame = requestAnimationFrame(() => {
+      this.measureFrame = 0;
+      this.measure();
+    });
+  }
+
+  /** The device pixel ratio or the available width changed. */
+  private measure(): void {
+    if (!this.context) return;
+    this.heatmap.resize(this.element.clientWidth);
+  }
+
+  private updateTitle(context: ViewContext): void {
+    const { group, session, state, theme } = context;
+    const heads = group.dims[1];
+    const prefix = session.groups.length > 1 ? `${group.label} · ` : '';
+    this.viewTitle.textContent = `${prefix}Layer ${state.layer} · ${describeHeadInGroup(context)}`;
+    const colors = state.head === MEAN_HEAD ? Array.from({ length: heads }, (_, h) => headColorCss(theme, h)) : [headColorCss(theme, state.head)];
+    this.viewSwatch.style.setProperty('--swatch', colors.length > 1 ? `linear-gradient(90deg, ${colors.join(', ')})` : colors[0] ?? 'transparent');
+  }
+
+  dispose(): void {
+    this.observer.disconnect();
+  }
+}
+
+function describeHeadInGroup({ group, state }: ViewContext): string {
+  const heads = group.dims[1];
+  const kvHeads = kvHeadsOf(group);
+  const head = describeHead(state.head, heads);
+  return kvHeads !== undefined && state.head !== MEAN_HEAD ? `${head} (K/V head ${kvGroupOf(state.head, heads, kvHeads)})` : head;
+}
+
+function describeView(context: ViewContext): string {
+  const prefix = context.session.groups.length > 1 ? `${context.group.label}, ` : '';
+  return `${prefix}layer ${context.state.layer}, ${describeHeadInGroup(context)}`;
+}

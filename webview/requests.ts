@@ -1,0 +1,69 @@
+// The webview's typed request → reply helper: posts a request for attention, pairs the host's reply
+// with it by key, keeps one request in flight per key (asking again while one is pending posts
+// nothing), and drops replies that belong to an older session. Touches no DOM (unit-tested in Node).
+
+import type { HostReply, HostRequest, ReplyOf, WebviewToHost } from '../src/shared/protocol';
+import { headKey, rowsKey } from './cache';
+
+/** The key that pairs a request with its reply: the cache key of what it asks for (cache.ts). */
+export function requestKey(message: HostRequest | HostReply): string {
+  switch (message.type) {
+    case 'requestHead':
+    case 'headAttention':
+      return headKey(message.group, message.layer, message.head);
+    case 'requestTokenRows':
+    case 'tokenRows':
+      return rowsKey(message.group, message.layer, message.token);
+  }
+}
+
+interface Pending {
+  promise: Promise<HostReply>;
+  resolve(reply: HostReply): void;
+}
+
+export class Requests {
+  private sessionId: number | null = null;
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly post: (message: WebviewToHost) => void) {}
+
+  /** A new session begins: requests in flight are forgotten (their promises never settle). */
+  reset(sessionId: number): void {
+    this.sessionId = sessionId;
+    this.pending.clear();
+  }
+
+  /**
+   * Posts `message` unless a request with the same key is already in flight, and resolves with the
+   * reply the host sends for it (the promise of the request in flight, when deduplicated).
+   */
+  request<R extends HostRequest>(message: R, key: string = requestKey(message)): Promise<ReplyOf[R['type']]> {
+    const inFlight = this.pending.get(key);
+    if (inFlight) return inFlight.promise as Promise<ReplyOf[R['type']]>;
+    let resolve!: (reply: HostReply) => void;
+    const promise = new Promise<HostReply>((done) => (resolve = done));
+    this.pending.set(key, { promise, resolve });
+    this.post(message);
+    return promise as Promise<ReplyOf[R['type']]>;
+  }
+
+  isPending(key: string): boolean {
+    return this.pending.has(key);
+  }
+
+  /** Whether a reply belongs to the current session (replies to an older session's requests are dropped). */
+  accepts(reply: HostReply): boolean {
+    return this.sessionId !== null && reply.sessionId === this.sessionId;
+  }
+
+  /** Resolves the request the reply answers; false when it is for another session or nothing asked for it. */
+  settle(reply: HostReply, key: string = requestKey(reply)): boolean {
+    if (!this.accepts(reply)) return false;
+    const pending = this.pending.get(key);
+    if (!pending) return false;
+    this.pending.delete(key);
+    pending.resolve(reply);
+    return true;
+  }
+}
