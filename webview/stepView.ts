@@ -230,7 +230,7 @@ export class StepView {
     row(
       'masked',
       el('span', '', {}, 'mask', el('span', 'sv-sub', {}, ` ${x.causal ? 'future keys' : 'masked keys'} → −∞`)),
-      (j) => (x.masked[j] ? this.maskedCell(keyName(j)) : numberCell('softmax input', j, x.scaled[j] ?? null)),
+      (j) => (x.masked[j] ? this.maskedCell(keyName(j), j) : numberCell('softmax input', j, x.scaled[j] ?? null)),
       undefined,
       `${scaledLabel}; masked keys get −∞ so softmax gives them 0`,
     );
@@ -409,9 +409,9 @@ export class StepView {
     return el('td', 'sv-vec', {}, canvas);
   }
 
-  private maskedCell(keyName: string): HTMLElement {
+  private maskedCell(keyName: string, key: number): HTMLElement {
     const label = `softmax input for ${keyName}: masked (−Infinity)`;
-    return el('td', 'sv-num sv-focus sv-masked', { tabindex: -1, 'aria-label': label, title: label, 'data-value': '-Infinity' }, '−∞');
+    return el('td', 'sv-num sv-focus sv-masked', { tabindex: -1, 'aria-label': label, title: label, 'data-value': '-Infinity', 'data-key': key }, '−∞');
   }
 
   private setDetail(text: string): void {
