@@ -55,9 +55,17 @@ Options:
 
 class UsageError extends Error {}
 
+/** The package root: the nearest folder above this script that holds media/models (dist/.. when installed; also right from a test bundle in dist/test/unit). */
+function packageRoot(): string {
+  for (let dir = path.resolve(__dirname, '..'); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'media', 'models'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..');
+  }
+}
+
 /** Where the bundled model lives: media/models/default next to dist/. */
 export function defaultModelDir(): string {
-  return path.resolve(__dirname, '..', 'media', 'models', 'default');
+  return bundledModelDir(packageRoot(), 'default');
 }
 
 export async function main(argv: string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
@@ -150,7 +158,7 @@ function resolveModel(model: string | undefined): string {
   if (model.startsWith(BUNDLED_PREFIX)) {
     const name = bundledModelName(model);
     if (name === undefined) throw new UsageError(`unknown bundled model "${model}" (bundled: default, dates, worked-example)`);
-    return bundledModelDir(path.resolve(__dirname, '..'), name);
+    return bundledModelDir(packageRoot(), name);
   }
   return model;
 }
