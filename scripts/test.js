@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `npm test`: builds, then runs every test stage in order. A failing stage makes the exit code
+// `npm test`: checks types and lint, builds, then runs every test stage in order. A failing stage makes the exit code
 // non-zero, but the later stages still run so one run shows everything that is broken.
 //
+//   check         npm run check: type-check of the three projects (src, test, webview) and eslint,
+//                 with the import rules that keep src/core, src/shared, src/extension and webview apart
 //   build         node esbuild.js
 //   unit          mocha, plain Node (test/.mocharc.json: dist/test/unit/**/*.test.js)
 //   browser       the webview in headless Chromium (dist/test/browser/**/*.test.js)
@@ -52,6 +54,7 @@ function mochaStage(dir, timeoutMs) {
 }
 
 const STAGES = [
+  { name: 'check', run: () => ({ command: [process.platform === 'win32' ? 'npm.cmd' : 'npm', 'run', '--silent', 'check'] }) },
   { name: 'build', run: () => ({ command: [process.execPath, 'esbuild.js'] }) },
   { name: 'unit', run: () => ({ command: [process.execPath, mochaBin, '--config', 'test/.mocharc.json'] }) },
   { name: 'browser', run: mochaStage('dist/test/browser', 120_000) },
