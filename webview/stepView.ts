@@ -71,6 +71,7 @@ export class StepView {
   private strips: VectorStrip[] = [];
   private themeObserver: MutationObserver | undefined;
   private paintScheduled = false;
+  private revealQuery = false;
 
   constructor() {
     this.body = el('div', 'sv-body');
@@ -114,6 +115,7 @@ export class StepView {
       ...this.residualSection(explanation),
       ...this.lensSection(explanation),
     );
+    this.revealQuery = true;
     this.schedulePaint();
   }
 
@@ -125,6 +127,22 @@ export class StepView {
     }
     const colors = this.colors();
     for (const strip of this.strips) strip.paint(colors);
+    if (this.revealQuery) {
+      this.revealQuery = false;
+      this.scrollQueryIntoView();
+    }
+  }
+
+  /** Scrolls the key table so the query's own column (and its masked neighbours) are in view. */
+  private scrollQueryIntoView(): void {
+    const scroller = this.body.querySelector<HTMLElement>('[data-section="keys"] .sv-scroll');
+    const column = scroller?.querySelector<HTMLElement>('.sv-query-key');
+    if (!scroller || !column || scroller.scrollWidth <= scroller.clientWidth) return;
+    const box = column.getBoundingClientRect();
+    const view = scroller.getBoundingClientRect();
+    // Keep the query column a little left of the right edge so the next (masked) keys show too.
+    const overflow = box.right + box.width * 2 - view.right;
+    if (overflow > 0) scroller.scrollLeft += overflow;
   }
 
   dispose(): void {
@@ -219,7 +237,7 @@ export class StepView {
     if (x.scores) {
       const scores = x.scores;
       row('scores', 'q·k_j', (j) => numberCell('q·k', j, scores[j]), undefined, 'raw scores: the dot product of q with each key');
-      const rootLabel = el('span', '', {}, '× 1/√d_k', el('span', 'sv-sub', {}, ` √${x.dK} = ${formatNumber(Math.sqrt(x.dK))}, scale ${formatNumber(x.scale)}`));
+      const rootLabel = el('span', '', {}, '× 1/√d_k', el('span', 'sv-sub', {}, `√${x.dK} = ${formatNumber(Math.sqrt(x.dK))}, scale ${formatNumber(x.scale)}`));
       row('scaledScores', rootLabel, (j) => numberCell(`q·k × ${exactNumber(x.scale)}`, j, scores[j] * x.scale), undefined, `scores multiplied by scale = ${exactNumber(x.scale)}`);
     }
     if (x.bias) {
@@ -229,7 +247,7 @@ export class StepView {
     const scaledLabel = x.bias ? 'scaled = scores·scale + bias' : 'scaled = scores·scale';
     row(
       'masked',
-      el('span', '', {}, 'mask', el('span', 'sv-sub', {}, ` ${x.causal ? 'future keys' : 'masked keys'} → −∞`)),
+      el('span', '', {}, 'mask', el('span', 'sv-sub', {}, `${x.causal ? 'future keys' : 'masked keys'} → −∞`)),
       (j) => (x.masked[j] ? this.maskedCell(keyName(j), j) : numberCell('softmax input', j, x.scaled[j] ?? null)),
       undefined,
       `${scaledLabel}; masked keys get −∞ so softmax gives them 0`,
@@ -403,7 +421,7 @@ export class StepView {
   }
 
   private stripCell(values: readonly number[], label: string, range: number, key: number): HTMLElement {
-    const canvas = this.strip(values, label, 56, range);
+    const canvas = this.strip(values, label, 44, range);
     canvas.tabIndex = -1;
     canvas.dataset.key = String(key);
     return el('td', 'sv-vec', {}, canvas);

@@ -100,7 +100,7 @@ export function sumOf(values: readonly number[]): number {
 }
 
 /** Keys that get a column when an input is long. */
-export const MAX_COLUMNS = 24;
+export const MAX_COLUMNS = 16;
 
 /**
  * Which keys (indices into explanation.keys) get a column, in key order. All of them up to `max`;
