@@ -86,7 +86,14 @@ describe('GPT-2 config.json', () => {
     assert.deepEqual(config, {
       nLayer: 12, nHead: 12, nEmbd: 768, nPositions: 1024, vocabSize: 50257, nInner: 3072, layerNormEpsilon: 1e-5,
       activationFunction: 'gelu_new', scaleAttnWeights: true, scaleAttnByInverseLayerIdx: false, tieWordEmbeddings: true,
+      causal: true, layerNorm: true,
     } satisfies Gpt2Config);
+  });
+
+  it('reads the teaching extensions "causal" and "layer_norm"', () => {
+    const config = parseGpt2Config({ vocab_size: 4, n_positions: 8, n_embd: 1, n_head: 1, n_layer: 1, causal: false, layer_norm: false });
+    assert.equal(config.causal, false);
+    assert.equal(config.layerNorm, false);
   });
 
   it('falls back to n_ctx and reads n_inner, epsilon and the activation', () => {
@@ -105,6 +112,7 @@ describe('GPT-2 config.json', () => {
     ['heads that do not divide the width', { vocab_size: 5, n_positions: 7, n_embd: 6, n_head: 4, n_layer: 1 }, /"n_embd" \(6\) must be divisible by "n_head" \(4\)/],
     ['an unknown activation', { vocab_size: 5, n_positions: 7, n_embd: 6, n_head: 3, n_layer: 1, activation_function: 'swish' }, /"activation_function" "swish" is not supported.*gelu_new/],
     ['a bad epsilon', { vocab_size: 5, n_positions: 7, n_embd: 6, n_head: 3, n_layer: 1, layer_norm_epsilon: -1 }, /"layer_norm_epsilon" must be a positive number/],
+    ['a non-boolean causal', { vocab_size: 5, n_positions: 7, n_embd: 6, n_head: 3, n_layer: 1, causal: 'no' }, /"causal" must be true or false/],
     ['another architecture', { model_type: 'llama', vocab_size: 5, n_positions: 7, n_embd: 6, n_head: 3, n_layer: 1 }, /model_type "llama".*only GPT-2/],
   ];
   for (const [what, json, pattern] of invalid) {
