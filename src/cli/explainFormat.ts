@@ -2,7 +2,9 @@
 // report or as one JSON object (the fields of HeadExplanation, the model as in `run --json`).
 import type { HeadExplanation } from '../core/explain/types';
 import { headName } from '../core/explain/variation';
-import { jsonModel, jsonTokens } from './format';
+import type { RunComparison } from '../core/explain/compare';
+import { describeVariation } from '../core/explain/variation';
+import { float32ToBase64, jsonModel, jsonTokens } from './format';
 
 export function toExplainJson(explanation: HeadExplanation): object {
   const { model: _model, tokens, ...steps } = explanation;
@@ -48,5 +50,51 @@ export function toExplainText(e: HeadExplanation): string {
     for (const { layer, top } of e.logitLens) lines.push(`lens L${layer}: ${top.map((p) => `${JSON.stringify(p.token)} ${(p.probability * 100).toFixed(1)}%`).join(', ')}`);
   }
   if (e.unavailable.length > 0) lines.push(`Not shown for this model: ${e.unavailable.join(', ')}${e.unavailableReason ? ` (${e.unavailableReason})` : ''}`);
+  return lines.join('\n');
+}
+
+/** `compare --json`: both maps as base64 float32 [T, T] in the base run's token order. */
+export function toComparisonJson(c: RunComparison): object {
+  const T = c.tokens.length;
+  return {
+    layer: c.layer,
+    head: c.head,
+    variation: c.variation,
+    baseVariation: c.baseVariation,
+    tokens: jsonTokens(c.tokens),
+    variedTokens: jsonTokens(c.variedTokens),
+    variedIndex: c.variedIndex,
+    dims: [T, T],
+    dtype: 'float32',
+    base: float32ToBase64(c.base),
+    varied: float32ToBase64(c.varied),
+    maxDifference: c.maxDifference,
+    ...(c.permutation ? { permutation: c.permutation } : {}),
+    basePredictions: c.basePredictions,
+    variedPredictions: c.variedPredictions,
+  };
+}
+
+export function toComparisonText(c: RunComparison): string {
+  const T = c.tokens.length;
+  const last = T - 1;
+  const lines: string[] = [];
+  const base = describeVariation(c.baseVariation) || 'plain run';
+  lines.push(`Layer ${c.layer} head ${c.head}: ${base} vs ${describeVariation(c.variation)}`);
+  lines.push(`Last token ${JSON.stringify(c.tokens[last].text)}: weights over the tokens (base → varied, in the base run's order)`);
+  c.tokens.forEach((token, s) => lines.push(`  #${s} ${JSON.stringify(token.text)}  ${number(c.base[last * T + s])} → ${number(c.varied[last * T + s])}`));
+  lines.push(`Largest difference over the whole map: ${number(c.maxDifference)}`);
+  if (c.permutation) {
+    const { deviation, expected, scope } = c.permutation;
+    const where = scope === 'last-row' ? "the last token's row" : 'every row';
+    lines.push(
+      expected
+        ? `Without positions the model cannot tell the order: ${where} is a permutation of the base run's (largest deviation ${deviation.toExponential(1)}).`
+        : `Permutation check on ${where}: largest deviation ${number(deviation)}${c.variation.positions === false ? '' : ' — with positions on, order matters'}.`,
+    );
+  }
+  const predictions = (list: RunComparison['basePredictions']) => list.map((p) => `${JSON.stringify(p.token)} ${(p.probability * 100).toFixed(1)}%`).join(', ');
+  lines.push(`Next token, base:   ${predictions(c.basePredictions)}`);
+  lines.push(`Next token, varied: ${predictions(c.variedPredictions)}`);
   return lines.join('\n');
 }

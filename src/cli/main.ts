@@ -1,5 +1,6 @@
 // attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--target STR] [variation] [--json]
 // attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [--group G] [--model DIR] [--backend ...] [variation] [--json]
+// attention-inspector compare (--text STR | --file PATH) --layer L --head H variation [--model DIR] [--json]
 // attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
 //   variation: [--no-positions] [--swap I,J] [--ablate L:H[,L:H...]]
 // The same core as the extension; errors go to stderr with a non-zero exit code.
@@ -12,12 +13,14 @@ import type { BackendChoice } from '../core/types';
 import type { HeadRef, RunVariation } from '../core/explain/types';
 import { describeVariation } from '../core/explain/variation';
 import { bundledModelDir, bundledModelName, BUNDLED_PREFIX } from '../core/bundledModels';
-import { toExplainJson, toExplainText } from './explainFormat';
+import { toComparisonJson, toComparisonText, toExplainJson, toExplainText } from './explainFormat';
+import { runComparison } from '../core/explain/compare';
 import { formatHeadStats, toJsonReport, toTextReport } from './format';
 import { headStatsForFolder } from './headStatsCommand';
 
 const USAGE = `Usage: attention-inspector run (--text STR | --file PATH) [options]
        attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [options]
+       attention-inspector compare (--text STR | --file PATH) --layer L --head H [--no-positions] [--swap I,J] [--ablate L:H,...] [options]
        attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
 
 run      runs a transformer on the text and prints its tokens, shape and attention.
@@ -25,6 +28,10 @@ explain  one head for one query token, step by step: q, k, v, the scores q·k, �
          softmax, the weighted sum of v, every head's write through W_O, the residual stream and
          the logit lens (the built-in backend shows every step; ONNX models show the softmax
          input and the weights, and name the steps they cannot show).
+compare  two runs side by side for one head (built-in backend): the plain run and one without
+         positions or with heads switched off; or, with --swap, the same run with two tokens
+         exchanged — and whether the last token's attention is exactly a permutation of the first
+         run's (it must be without positions at layer 0; with positions it is not).
 stats    measures what every head does on held-out text (built-in backend): mean attention to the
          previous token, to the first token and to itself, row entropy, and an induction score on
          random tokens repeated twice.
@@ -112,16 +119,17 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
       return 0;
     }
     const command = positionals[0];
-    if ((command !== 'run' && command !== 'explain') || positionals.length > 1) throw new UsageError(positionals.length === 0 ? 'missing command "run"' : `unknown command "${positionals.join(' ')}"`);
+    if ((command !== 'run' && command !== 'explain' && command !== 'compare') || positionals.length > 1) throw new UsageError(positionals.length === 0 ? 'missing command "run"' : `unknown command "${positionals.join(' ')}"`);
     if ((values.text === undefined) === (values.file === undefined)) throw new UsageError('give exactly one of --text or --file');
     const backend = values.backend as string;
     if (!['auto', 'builtin', 'onnx'].includes(backend)) throw new UsageError(`--backend must be auto, builtin or onnx, not "${backend}"`);
     const maxTokens = Number(values['max-tokens']);
     if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new UsageError(`--max-tokens must be a positive integer, not "${values['max-tokens']}"`);
     const variation = parseVariation(values['no-positions'] === true, values.swap, values.ablate);
+    if (command === 'compare' && variation === undefined) throw new UsageError('compare needs a variation: --no-positions, --swap I,J or --ablate L:H');
     const explainRequest =
-      command === 'explain'
-        ? { group: index(values.group, '--group'), layer: index(values.layer, '--layer'), head: index(values.head, '--head'), query: index(values.query, '--query') }
+      command !== 'run'
+        ? { group: index(values.group, '--group'), layer: index(values.layer, '--layer'), head: index(values.head, '--head'), query: command === 'explain' ? index(values.query, '--query') : 0 }
         : undefined;
     const text = values.text ?? readTextFile(values.file as string);
 
@@ -129,7 +137,10 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
     try {
       const backendForModel = registry.get(resolveModel(values.model), backend as BackendChoice, explainRequest !== undefined || variation !== undefined);
       const options = { maxTokens, target: values.target, variation };
-      if (explainRequest) {
+      if (command === 'compare' && explainRequest && variation) {
+        const comparison = await runComparison(backendForModel, text, { maxTokens }, variation, explainRequest.layer, explainRequest.head);
+        out(values.json ? JSON.stringify(toComparisonJson(comparison)) : toComparisonText(comparison));
+      } else if (explainRequest) {
         const { explanation } = await backendForModel.explain(text, explainRequest, options);
         out(values.json ? JSON.stringify(toExplainJson(explanation)) : toExplainText(explanation));
       } else {

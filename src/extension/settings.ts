@@ -15,12 +15,8 @@ export interface InspectorSettings {
   colorScale: ColorScale;
 }
 
-/** The models shipped in media/models/, by folder name, as Choose Model… offers them. */
-export const BUNDLED_MODELS: readonly { name: string; description: string }[] = [
-  { name: 'default', description: 'GPT-2 style decoder trained on code and prose (4 layers × 4 heads)' },
-  { name: 'dates', description: 'encoder–decoder demo: "March 5, 2021" → "2021-03-05" (cross-attention)' },
-];
-export const BUNDLED_PREFIX = 'bundled:';
+export { BUNDLED_MODELS, BUNDLED_PREFIX } from '../core/bundledModels';
+import { BUNDLED_MODELS, BUNDLED_PREFIX } from '../core/bundledModels';
 
 const BACKENDS: readonly BackendChoice[] = ['auto', 'builtin', 'onnx'];
 const SCALES: readonly ColorScale[] = ['linear', 'sqrt', 'log'];

@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BuiltinBackend } from '../../src/core/backends/builtinBackend';
+import { runComparison } from '../../src/core/explain/compare';
 import type { HeadExplanation, RunVariation } from '../../src/core/explain/types';
 import { SafetensorsFile } from '../../src/core/safetensors';
 import { InputError } from '../../src/core/errors';
@@ -349,5 +350,67 @@ describe('explain through the CLI agrees with run', function () {
     const onnx = await runCli(['run', '--text', 'x y', '--backend', 'onnx', '--no-positions']);
     assert.equal(onnx.code, 1);
     assert.match(onnx.stderr, /built-in backend/);
+  });
+});
+
+describe('compare: two runs side by side', function () {
+  this.timeout(120_000);
+  const backend = new BuiltinBackend(path.join(modelsDir(), 'default'), 'default');
+  after(() => backend.dispose());
+
+  it('a swap moves whole characters: 我爱你 (three byte tokens each) becomes 爱我你', async () => {
+    const plain = await backend.run('我爱你', {});
+    const swapped = await backend.run('我爱你', { variation: { swap: [0, 3] } });
+    const direct = await backend.run('爱我你', {});
+    assert.deepEqual(swapped.tokens.map((t) => t.id), direct.tokens.map((t) => t.id));
+    assert.equal(swapped.tokens.map((t) => t.text).join(''), '爱我你');
+    assert.notDeepEqual(plain.tokens.map((t) => t.id), direct.tokens.map((t) => t.id));
+    await assert.rejects(backend.run('我爱你', { variation: { swap: [0, 1] } }), /one character/);
+  });
+
+  it('positions off: the last token\'s layer-0 row is a permutation (deviation 0); on: it is not', async () => {
+    for (let head = 0; head < 4; head++) {
+      const off = await runComparison(backend, '我爱你', {}, { positions: false, swap: [0, 3] }, 0, head);
+      assert.deepEqual(off.baseVariation, { positions: false });
+      assert.equal(off.permutation?.expected, true);
+      assert.ok(off.permutation!.deviation < 1e-6, `H${head}: ${off.permutation!.deviation}`);
+      // Independently: the varied run's row, read through the swap, equals the base row.
+      const T = off.tokens.length;
+      const order = [3, 4, 5, 0, 1, 2, 6, 7, 8];
+      const variedRun = await backend.run('我爱你', { variation: { positions: false, swap: [0, 3] } });
+      const baseRun = await backend.run('我爱你', { variation: { positions: false } });
+      const rowOf = (attention: Float32Array, t: number) => attention.subarray(((0 * 4 + head) * T + t) * T, ((0 * 4 + head) * T + t + 1) * T);
+      const baseRow = rowOf(baseRun.attention, T - 1);
+      const variedRow = rowOf(variedRun.attention, T - 1);
+      close(order.map((original, position) => variedRow[position]), order.map((original) => baseRow[original]), 1e-6, `H${head} permuted row`);
+    }
+    const on = await runComparison(backend, '我爱你', {}, { swap: [0, 3] }, 0, 1);
+    assert.equal(on.permutation?.expected, false);
+    assert.ok(on.permutation!.deviation > 1e-3, `with positions the row changes (${on.permutation!.deviation})`);
+  });
+
+  it('positions on vs off (no swap) and switching a head off: base is the plain run; the maps and predictions differ', async () => {
+    const positions = await runComparison(backend, TEXT, {}, { positions: false }, 0, 0);
+    assert.deepEqual(positions.baseVariation, {});
+    assert.equal(positions.permutation, undefined);
+    const plain = await backend.run(TEXT, {});
+    const T = plain.tokens.length;
+    close(Array.from(positions.base), Array.from(plain.attention.subarray(0, T * T)), 0, 'base map = plain L0 H0');
+    assert.ok(positions.maxDifference > 1e-3);
+    const ablated = await runComparison(backend, TEXT, {}, { ablate: [{ layer: 0, head: 1 }] }, 2, 0);
+    assert.ok(ablated.maxDifference > 1e-4, 'a later layer\'s attention changes');
+    assert.notDeepEqual(ablated.variedPredictions, ablated.basePredictions);
+  });
+
+  it('the CLI compare --json carries both maps and the permutation check', async () => {
+    const { code, stdout, stderr } = await runCli(['compare', '--text', '我爱你', '--swap', '0,3', '--no-positions', '--layer', '0', '--head', '2', '--json']);
+    assert.equal(code, 0, stderr);
+    const json = JSON.parse(stdout);
+    assert.deepEqual(json.dims, [9, 9]);
+    assert.equal(base64ToFloat32(json.base).length, 81);
+    assert.equal(json.permutation.expected, true);
+    assert.ok(json.permutation.deviation < 1e-6);
+    const usage = await runCli(['compare', '--text', 'x', '--layer', '0', '--head', '0']);
+    assert.equal(usage.code, 2);
   });
 });
