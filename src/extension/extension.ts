@@ -5,6 +5,7 @@ import type { SessionInfo, WebviewToHost } from '../shared/protocol';
 import type { DecoratedRange } from './editorDecorations';
 import { InspectionController } from './inspectionController';
 import { chooseModel } from './chooseModel';
+import { tryExample } from './walkthrough';
 
 export interface AttentionInspectorApi {
   /** Resolves when no run is in flight. */
@@ -31,6 +32,10 @@ export function activate(context: vscode.ExtensionContext): AttentionInspectorAp
     controller,
     vscode.commands.registerCommand('attentionInspector.showAttention', () => controller.showAttention()),
     vscode.commands.registerCommand('attentionInspector.chooseModel', () => chooseModel()),
+    vscode.commands.registerCommand('attentionInspector.tryExample', (step: unknown) => tryExample(context.extensionUri, step)),
+    vscode.commands.registerCommand('attentionInspector.openWalkthrough', () =>
+      vscode.commands.executeCommand('workbench.action.openWalkthrough', `${context.extension.id}#learnAttention`, false),
+    ),
   );
   const defaultAsk = controller.ask;
   return {

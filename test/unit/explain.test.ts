@@ -382,7 +382,7 @@ describe('compare: two runs side by side', function () {
       const rowOf = (attention: Float32Array, t: number) => attention.subarray(((0 * 4 + head) * T + t) * T, ((0 * 4 + head) * T + t + 1) * T);
       const baseRow = rowOf(baseRun.attention, T - 1);
       const variedRow = rowOf(variedRun.attention, T - 1);
-      close(order.map((original, position) => variedRow[position]), order.map((original) => baseRow[original]), 1e-6, `H${head} permuted row`);
+      close(order.map((_original, position) => variedRow[position]), order.map((original) => baseRow[original]), 1e-6, `H${head} permuted row`);
     }
     const on = await runComparison(backend, '我爱你', {}, { swap: [0, 3] }, 0, 1);
     assert.equal(on.permutation?.expected, false);
