@@ -119,6 +119,11 @@ export class Panel {
       case 'settings':
         this.setColorScale(message.colorScale);
         return;
+      case 'explanation':
+      case 'comparison':
+        // Paired with the Steps or Compare view's request (requests.ts); older sessions' replies are dropped.
+        this.requests.settle(message);
+        return;
       case 'error':
         this.layout.banners.hideBusy();
         this.layout.banners.showError(message.message);

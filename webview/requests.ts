@@ -2,7 +2,7 @@
 // with it by key, keeps one request in flight per key (asking again while one is pending posts
 // nothing), and drops replies that belong to an older session. Touches no DOM (unit-tested in Node).
 
-import type { HostReply, HostRequest, ReplyOf, WebviewToHost } from '../src/shared/protocol';
+import { variationKey, type HostReply, type HostRequest, type ReplyOf, type WebviewToHost } from '../src/shared/protocol';
 import { headKey, rowsKey } from './cache';
 
 /** The key that pairs a request with its reply: the cache key of what it asks for (cache.ts). */
@@ -14,6 +14,12 @@ export function requestKey(message: HostRequest | HostReply): string {
     case 'requestTokenRows':
     case 'tokenRows':
       return rowsKey(message.group, message.layer, message.token);
+    case 'requestExplain':
+    case 'explanation':
+      return `explain:${message.group}:${message.layer}:${message.head}:q${message.query}:${variationKey(message.variation)}`;
+    case 'requestComparison':
+    case 'comparison':
+      return `compare:${message.layer}:${message.head}:${variationKey(message.variation)}`;
   }
 }
 

@@ -14,6 +14,10 @@ export interface SidePanelEvents {
   onSelectGroup(group: number): void;
 }
 
+/** The short label of the mean-of-heads entry, and what it is (its title, aria-label and the hint). */
+export const MEAN_LABEL = 'avg';
+export const MEAN_TEXT = "average of the heads' weights (a summary, not what the model computes)";
+
 export class SidePanel {
   readonly element: HTMLElement;
   private readonly listbox: HTMLElement;
@@ -33,7 +37,7 @@ export class SidePanel {
       { 'aria-label': 'Attention groups, layers and heads' },
       this.groupPicker.element,
       el('h2', 'panel-title', undefined, 'Layers & heads'),
-      el('p', 'panel-hint', undefined, 'μ is the mean of a layer’s heads.'),
+      el('p', 'panel-hint', undefined, `${MEAN_LABEL}: ${MEAN_TEXT}.`),
       this.listbox,
     );
     this.listbox.addEventListener('click', (event) => {
@@ -64,7 +68,7 @@ export class SidePanel {
     const groups: HTMLElement[] = [];
     for (let layer = 0; layer < layers; layer++) {
       const row: HTMLElement[] = [];
-      const mean = el('div', 'head-option mean', { role: 'option', 'data-layer': layer, 'data-head': MEAN_HEAD, tabindex: -1, 'aria-selected': 'false', 'aria-label': `Layer ${layer}, mean of heads`, title: `Layer ${layer} · mean of ${heads} heads` }, 'μ');
+      const mean = el('div', 'head-option mean', { role: 'option', 'data-layer': layer, 'data-head': MEAN_HEAD, tabindex: -1, 'aria-selected': 'false', 'aria-label': `Layer ${layer}, ${MEAN_TEXT}`, title: `Layer ${layer} · ${MEAN_TEXT} (${heads} heads)` }, MEAN_LABEL);
       row.push(mean);
       for (let head = 0; head < heads; head++) {
         const swatch = el('span', 'swatch', { 'aria-hidden': 'true' });

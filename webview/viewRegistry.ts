@@ -14,11 +14,15 @@
 // `arrived` change follows when the reply is in), and host: post(message) for any message and
 // request(message) → Promise of the typed reply (requests.ts: deduplicated, older sessions dropped).
 
+import { CompareView } from './compareView';
 import { HeatmapView } from './heatmapView';
 import { LinksView } from './linksView';
+import { StepsView } from './stepsView';
 import type { ViewRegistration } from './view';
 
 export const VIEW_REGISTRY: readonly ViewRegistration[] = [
   { id: 'heatmap', create: (setup) => new HeatmapView(setup) },
   { id: 'links', create: (setup) => new LinksView(setup) },
+  { id: 'steps', create: (setup) => new StepsView(setup) },
+  { id: 'compare', create: (setup) => new CompareView(setup) },
 ];

@@ -3,7 +3,7 @@
 import * as crypto from 'crypto';
 import * as vscode from 'vscode';
 import { parseWebviewMessage, type HostToWebview, type WebviewToHost } from '../shared/protocol';
-import { makeNonce, renderWebviewHtml } from '../shared/webviewHtml';
+import { makeNonce, renderWebviewHtml, WEBVIEW_STYLESHEETS } from '../shared/webviewHtml';
 
 export const PANEL_VIEW_TYPE = 'attentionInspector.panel';
 
@@ -43,7 +43,7 @@ export class AttentionPanel implements vscode.Disposable {
     webview.html = renderWebviewHtml({
       cspSource: webview.cspSource,
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'webview.css')).toString(),
+      styleUri: WEBVIEW_STYLESHEETS.map((name) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', name)).toString()),
       nonce: makeNonce(() => crypto.randomBytes(1)[0]),
     });
     this.panel = panel;
@@ -97,6 +97,7 @@ export class AttentionPanel implements vscode.Disposable {
 
 function describeForLog(message: HostToWebview): unknown {
   if (message.type === 'headAttention' || message.type === 'tokenRows') return { ...message, data: message.data.byteLength };
+  if (message.type === 'comparison' && message.comparison) return { ...message, comparison: { ...message.comparison, base: message.comparison.base.byteLength, varied: message.comparison.varied.byteLength } };
   return message;
 }
 

@@ -9,6 +9,7 @@ import { AttentionPanel } from './attentionPanel';
 import { EditorSync } from './editorSync';
 import { InspectionRunner, pickText, type Ask, type Published } from './runner';
 import { readSettings } from './settings';
+import { StepRequests } from './stepRequests';
 
 export type { Ask } from './runner';
 
@@ -16,6 +17,7 @@ export class InspectionController implements vscode.Disposable {
   private readonly panel: AttentionPanel;
   private readonly runner: InspectionRunner;
   private readonly editor: EditorSync;
+  private readonly steps: StepRequests;
   private readonly disposables: vscode.Disposable[] = [];
   /** The run the panel shows; requests for other sessions are dropped. */
   private inspected: Published | undefined;
@@ -23,12 +25,20 @@ export class InspectionController implements vscode.Disposable {
   constructor(private readonly extensionUri: vscode.Uri, private readonly output: vscode.OutputChannel) {
     this.panel = new AttentionPanel(extensionUri, (line) => this.log(line));
     this.editor = new EditorSync((message) => this.panel.post(message));
+    this.steps = new StepRequests((message) => this.panel.post(message), (line) => this.log(line));
     this.runner = new InspectionRunner(extensionUri, {
       show: (title) => this.panel.show(title),
       post: (message) => this.panel.post(message),
       log: (line) => this.log(line),
       published: (run) => {
         this.inspected = run;
+        const { modelDir, backend, maxTokens } = run.settings;
+        this.steps.setRun({
+          sessionId: run.sessionId,
+          text: run.selected.text,
+          options: { maxTokens, target: run.selected.target },
+          backend: () => this.runner.registry.get(modelDir, backend, true),
+        });
         this.editor.setInspected({
           sessionId: run.sessionId,
           result: run.result,
@@ -46,6 +56,7 @@ export class InspectionController implements vscode.Disposable {
       this.panel.onClose(() => {
         this.runner.cancel();
         this.editor.setInspected(undefined);
+        this.steps.setRun(undefined);
         this.inspected = undefined;
       }),
       vscode.workspace.onDidChangeConfiguration((event) => {
@@ -81,8 +92,9 @@ export class InspectionController implements vscode.Disposable {
   }
 
   /** Resolves once no run is in flight (runs started meanwhile are waited for too). */
-  whenIdle(): Promise<void> {
-    return this.runner.whenIdle();
+  async whenIdle(): Promise<void> {
+    await this.runner.whenIdle();
+    await this.steps.whenIdle();
   }
 
   // ------------------------------------------------------------------ webview messages
@@ -97,6 +109,10 @@ export class InspectionController implements vscode.Disposable {
         if (reply) this.panel.post(reply);
         return;
       }
+      case 'requestExplain':
+      case 'requestComparison':
+        this.steps.handle(message);
+        return;
       case 'setTarget': {
         const inspected = this.current(message.sessionId);
         if (!inspected) return;
@@ -163,6 +179,7 @@ export class InspectionController implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.steps.dispose();
     this.runner.dispose();
     for (const disposable of this.disposables) disposable.dispose();
   }

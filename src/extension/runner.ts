@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { BackendRegistry } from '../core/backends/backendRegistry';
 import { AttentionInspectorError, CancelledError, TooManyTokensError, describeError } from '../core/errors';
-import type { AttentionResult } from '../core/types';
+import type { AttentionResult, BackendChoice } from '../core/types';
 import type { HostToWebview, SessionInfo } from '../shared/protocol';
 import { readSettings } from './settings';
 
@@ -30,6 +30,8 @@ export interface Published {
   /** What was run, so the panel can run it again with another target. */
   selected: Selected;
   session: SessionInfo;
+  /** The settings the run used: explanations and varied runs use the same model and options. */
+  settings: { modelDir: string; backend: BackendChoice; maxTokens: number };
 }
 
 export interface RunnerHost {
@@ -43,7 +45,8 @@ export interface RunnerHost {
 }
 
 export class InspectionRunner implements vscode.Disposable {
-  private readonly registry = new BackendRegistry();
+  /** One backend per model folder and choice, shared with the step requests (stepRequests.ts). */
+  readonly registry = new BackendRegistry();
   private runCounter = 0;
   private running: { id: number; cancellation: vscode.CancellationTokenSource; done: Promise<void> } | undefined;
   ask: Ask = (message, ...choices) => vscode.window.showWarningMessage(message, ...choices);
@@ -93,7 +96,7 @@ export class InspectionRunner implements vscode.Disposable {
         },
       );
       if (id !== this.runCounter) return; // superseded while running: a newer run owns the panel
-      this.publish(id, selected, result, settings.colorScale, settings.maxTokens);
+      this.publish(id, selected, result, settings.colorScale, { modelDir: settings.modelDir, backend: settings.backend, maxTokens: settings.maxTokens });
     } catch (error) {
       if (id !== this.runCounter) return;
       if (error instanceof CancelledError) {
@@ -118,7 +121,8 @@ export class InspectionRunner implements vscode.Disposable {
     else if (choice === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', 'attentionInspector.maxTokens');
   }
 
-  private publish(id: number, selected: Selected, result: AttentionResult, colorScale: SessionInfo['colorScale'], maxTokens: number): void {
+  private publish(id: number, selected: Selected, result: AttentionResult, colorScale: SessionInfo['colorScale'], runSettings: Published['settings']): void {
+    const { maxTokens } = runSettings;
     const T = result.tokens.length;
     const notes = [...selected.notes];
     if (result.truncatedFrom !== undefined) {
@@ -140,7 +144,7 @@ export class InspectionRunner implements vscode.Disposable {
       predictions: (result.predictions ?? []).map(({ token, probability }) => ({ token, probability })),
       elapsedMs: result.elapsedMs,
     };
-    this.host.published({ sessionId: id, result, selected, session });
+    this.host.published({ sessionId: id, result, selected, session, settings: runSettings });
     this.host.post({ type: 'session', session });
     const [L, H] = result.dims;
     const target = result.target ? `, target ${JSON.stringify(result.target.text)} (${result.target.generated ? 'greedy output' : 'typed'}, ${result.target.tokens.length} tokens)` : '';

@@ -2,6 +2,8 @@
 // Each direction is a discriminated union on `type`; attention travels as ArrayBuffers of
 // little-endian float32, one head (or one token's rows) at a time, and only when the webview asks.
 
+import type { RunComparison } from '../core/explain/compare';
+import type { HeadExplanation, HeadRef, RunVariation } from '../core/explain/types';
 import type { AttentionGroup, ModelInfo, TokenSpan, WeightedToken } from '../core/types';
 
 /** Head index that stands for the mean over all heads of a layer. */
@@ -92,7 +94,47 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type HostToWebview = BusyMessage | SessionMessage | HeadAttentionMessage | TokenRowsMessage | FocusTokenMessage | SettingsMessage | ErrorMessage;
+/**
+ * Reply to requestExplain: the step-by-step explanation of one head for one query token, under the
+ * request's variation (echoed, so replies pair with their request), or null with `error` (a model
+ * that cannot vary its run, a request superseded by a newer one, …).
+ */
+export interface ExplanationMessage {
+  type: 'explanation';
+  sessionId: number;
+  group: number;
+  layer: number;
+  head: number;
+  query: number;
+  variation?: RunVariation;
+  explanation: HeadExplanation | null;
+  error?: string;
+}
+
+/** A RunComparison as it travels: the two [T, T] maps as ArrayBuffers of float32. */
+export type ComparisonPayload = Omit<RunComparison, 'base' | 'varied'> & { base: ArrayBuffer; varied: ArrayBuffer };
+
+/** Reply to requestComparison: the base and the varied run of one layer and head, or null with `error`. */
+export interface ComparisonMessage {
+  type: 'comparison';
+  sessionId: number;
+  layer: number;
+  head: number;
+  variation: RunVariation;
+  comparison: ComparisonPayload | null;
+  error?: string;
+}
+
+export type HostToWebview =
+  | BusyMessage
+  | SessionMessage
+  | HeadAttentionMessage
+  | TokenRowsMessage
+  | FocusTokenMessage
+  | SettingsMessage
+  | ErrorMessage
+  | ExplanationMessage
+  | ComparisonMessage;
 
 // ---------------------------------------------------------------- webview -> host
 
@@ -151,6 +193,27 @@ export interface SetTargetMessage {
   text: string | null;
 }
 
+/** Asks for the step-by-step explanation of one head (not MEAN_HEAD) for one query token; answered by ExplanationMessage. */
+export interface RequestExplainMessage {
+  type: 'requestExplain';
+  sessionId: number;
+  group: number;
+  layer: number;
+  head: number;
+  query: number;
+  /** Explain a varied run (positions off, a swap, heads off) instead of the inspected one. */
+  variation?: RunVariation;
+}
+
+/** Asks for the base and the varied run of the inspected text side by side at (layer, head); answered by ComparisonMessage. */
+export interface RequestComparisonMessage {
+  type: 'requestComparison';
+  sessionId: number;
+  layer: number;
+  head: number;
+  variation: RunVariation;
+}
+
 /** Something went wrong inside the webview; the host logs it. */
 export interface WebviewErrorMessage {
   type: 'webviewError';
@@ -164,12 +227,16 @@ export type WebviewToHost =
   | TokenFocusMessage
   | ViewChangedMessage
   | SetTargetMessage
+  | RequestExplainMessage
+  | RequestComparisonMessage
   | WebviewErrorMessage;
 
 /** The webview's requests and the host message that answers each. */
 export interface ReplyOf {
   requestHead: HeadAttentionMessage;
   requestTokenRows: TokenRowsMessage;
+  requestExplain: ExplanationMessage;
+  requestComparison: ComparisonMessage;
 }
 export type HostRequest = Extract<WebviewToHost, { type: keyof ReplyOf }>;
 export type HostReply = ReplyOf[keyof ReplyOf];
@@ -190,6 +257,8 @@ export const HOST_TYPES = {
   focusToken: true,
   settings: true,
   error: true,
+  explanation: true,
+  comparison: true,
 } as const satisfies Record<HostToWebview['type'], true>;
 
 /** Every webview -> host tag; `satisfies` makes a missing or unknown tag a compile error. */
@@ -200,6 +269,8 @@ export const WEBVIEW_TYPES = {
   tokenFocus: true,
   viewChanged: true,
   setTarget: true,
+  requestExplain: true,
+  requestComparison: true,
   webviewError: true,
 } as const satisfies Record<WebviewToHost['type'], true>;
 
@@ -212,6 +283,57 @@ export const MAX_TARGET_CHARS = 2000;
 
 function isInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value);
+}
+
+/** Most heads a variation may switch off. */
+export const MAX_ABLATED_HEADS = 64;
+
+function isIndex(value: unknown): value is number {
+  return isInteger(value) && value >= 0;
+}
+
+/**
+ * Validates a RunVariation from the webview: positions a boolean, swap two distinct non-negative
+ * integers, ablate at most MAX_ABLATED_HEADS {layer, head} of non-negative integers. Returns a copy
+ * with only those fields, or undefined when anything is malformed.
+ */
+export function parseVariation(raw: unknown): RunVariation | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const value = raw as Record<string, unknown>;
+  const variation: RunVariation = {};
+  if (value.positions !== undefined) {
+    if (typeof value.positions !== 'boolean') return undefined;
+    variation.positions = value.positions;
+  }
+  if (value.swap !== undefined) {
+    const swap = value.swap;
+    if (!Array.isArray(swap) || swap.length !== 2 || !isIndex(swap[0]) || !isIndex(swap[1]) || swap[0] === swap[1]) return undefined;
+    variation.swap = [swap[0], swap[1]];
+  }
+  if (value.ablate !== undefined) {
+    if (!Array.isArray(value.ablate) || value.ablate.length > MAX_ABLATED_HEADS) return undefined;
+    const ablate: HeadRef[] = [];
+    for (const item of value.ablate as unknown[]) {
+      const ref = item as Record<string, unknown> | null;
+      if (typeof ref !== 'object' || ref === null || !isIndex(ref.layer) || !isIndex(ref.head)) return undefined;
+      ablate.push({ layer: ref.layer, head: ref.head });
+    }
+    variation.ablate = ablate;
+  }
+  return variation;
+}
+
+/** A stable text for a variation (request keys, caches): the same variation always gives the same key. */
+export function variationKey(variation: RunVariation | undefined): string {
+  if (!variation) return 'plain';
+  const parts: string[] = [];
+  if (variation.positions === false) parts.push('nopos');
+  if (variation.swap) parts.push(`swap${Math.min(...variation.swap)}-${Math.max(...variation.swap)}`);
+  if (variation.ablate && variation.ablate.length > 0) {
+    const heads = [...new Set(variation.ablate.map((ref) => `${ref.layer}.${ref.head}`))].sort();
+    parts.push(`off${heads.join(',')}`);
+  }
+  return parts.length > 0 ? parts.join('+') : 'plain';
 }
 
 /** Validates a message that arrived from the webview; anything malformed is rejected, not trusted. */
@@ -244,6 +366,22 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
         attended.push({ token: entry.token, weight: entry.weight });
       }
       return { type: 'tokenFocus', sessionId: message.sessionId, group: message.group, token: message.token as number | null, layer: message.layer, head: message.head, attended };
+    }
+    case 'requestExplain': {
+      if (!isInteger(message.sessionId) || !isIndex(message.group) || !isIndex(message.layer) || !isIndex(message.head) || !isIndex(message.query)) return undefined;
+      const parsed: RequestExplainMessage = { type: 'requestExplain', sessionId: message.sessionId, group: message.group, layer: message.layer, head: message.head, query: message.query };
+      if (message.variation !== undefined) {
+        const variation = parseVariation(message.variation);
+        if (!variation) return undefined;
+        parsed.variation = variation;
+      }
+      return parsed;
+    }
+    case 'requestComparison': {
+      if (!isInteger(message.sessionId) || !isIndex(message.layer) || !isIndex(message.head)) return undefined;
+      const variation = parseVariation(message.variation);
+      if (!variation) return undefined;
+      return { type: 'requestComparison', sessionId: message.sessionId, layer: message.layer, head: message.head, variation };
     }
     case 'webviewError':
       return { type: 'webviewError', message: String(message.message) };

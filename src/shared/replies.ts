@@ -3,7 +3,8 @@
 // (test/browser/harness.ts) answer with this same code.
 
 import { headView, meanOfHeads, tokenRows, type AttentionDims } from '../core/attentionViews';
-import { MEAN_HEAD, toArrayBuffer, type HostReply, type HostRequest, type ReplyOf } from './protocol';
+import type { RunComparison } from '../core/explain/compare';
+import { MEAN_HEAD, toArrayBuffer, type ComparisonPayload, type HostReply, type HostRequest, type ReplyOf } from './protocol';
 
 /** The attention a run holds: one [L, H, Tq, Tk] tensor per group, in the session's group order. */
 export interface AttentionSource {
@@ -12,16 +13,19 @@ export interface AttentionSource {
 }
 
 /** Whether a webview message is a request that answerRequest answers. */
-export function isHostRequest(message: { type: string }): message is HostRequest {
+export function isHostRequest(message: { type: string }): message is AttentionRequest {
   return message.type === 'requestHead' || message.type === 'requestTokenRows';
 }
+
+/** The requests answered from the run's attention alone (requestExplain and requestComparison run the model again: src/extension/stepRequests.ts). */
+export type AttentionRequest = Extract<HostRequest, { type: 'requestHead' | 'requestTokenRows' }>;
 
 /**
  * The reply to a request, or undefined when it is about another session (a newer run replaced it)
  * or a group the run does not have. A layer, head or token out of range throws a RangeError.
  */
-export function answerRequest<R extends HostRequest>(request: R, source: AttentionSource | undefined): ReplyOf[R['type']] | undefined;
-export function answerRequest(request: HostRequest, source: AttentionSource | undefined): HostReply | undefined {
+export function answerRequest<R extends AttentionRequest>(request: R, source: AttentionSource | undefined): ReplyOf[R['type']] | undefined;
+export function answerRequest(request: AttentionRequest, source: AttentionSource | undefined): HostReply | undefined {
   if (!source || source.sessionId !== request.sessionId) return undefined;
   const group = source.groups[request.group];
   if (!group) return undefined;
@@ -36,4 +40,9 @@ export function answerRequest(request: HostRequest, source: AttentionSource | un
       return { type: 'tokenRows', sessionId: request.sessionId, group: request.group, layer: request.layer, token: request.token, data: rows.buffer as ArrayBuffer };
     }
   }
+}
+
+/** A RunComparison as the comparison message carries it: the two maps as their own float32 ArrayBuffers. */
+export function toComparisonPayload(comparison: RunComparison): ComparisonPayload {
+  return { ...comparison, base: toArrayBuffer(comparison.base), varied: toArrayBuffer(comparison.varied) };
 }

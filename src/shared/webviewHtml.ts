@@ -2,13 +2,16 @@
 // under the same strict Content-Security-Policy: scripts only with the per-load nonce, styles and
 // fonts only from the extension's own resource origin, no inline handlers, nothing from the network.
 
+/** The panel's stylesheets under media/, in load order: the panel's own, then one per widget. */
+export const WEBVIEW_STYLESHEETS = ['webview.css', 'stepView.css', 'stepsView.css', 'compareView.css'] as const;
+
 export interface WebviewHtmlOptions {
   /** webview.cspSource in VS Code; the page origin in tests. */
   cspSource: string;
   /** URI of dist/webview.js as the webview can load it. */
   scriptUri: string;
-  /** URI of media/webview.css as the webview can load it. */
-  styleUri: string;
+  /** URIs of the stylesheets (WEBVIEW_STYLESHEETS under media/) as the webview can load them; one string: just that one. */
+  styleUri: string | readonly string[];
   /** Fresh random string per load. */
   nonce: string;
 }
@@ -27,7 +30,7 @@ export function renderWebviewHtml({ cspSource, scriptUri, styleUri, nonce }: Web
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeAttribute(styleUri)}">
+${(typeof styleUri === 'string' ? [styleUri] : styleUri).map((uri) => `<link rel="stylesheet" href="${escapeAttribute(uri)}">`).join('\n')}
 <title>Attention Inspector</title>
 </head>
 <body>

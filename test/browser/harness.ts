@@ -10,7 +10,7 @@ import type { AddressInfo } from 'net';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { parseWebviewMessage, type HostToWebview, type WebviewToHost } from '../../src/shared/protocol';
-import { makeNonce, renderWebviewHtml } from '../../src/shared/webviewHtml';
+import { makeNonce, renderWebviewHtml, WEBVIEW_STYLESHEETS } from '../../src/shared/webviewHtml';
 import { answerRequest, isHostRequest } from '../../src/shared/replies';
 import type { Fixture } from './attentionFixture';
 
@@ -26,7 +26,7 @@ export async function servePanel(root: string): Promise<ServedPanel> {
   const files = new Map([
     ['/dist/webview.js', path.join(root, 'dist', 'webview.js')],
     ['/dist/webview.js.map', path.join(root, 'dist', 'webview.js.map')],
-    ['/media/webview.css', path.join(root, 'media', 'webview.css')],
+    ...WEBVIEW_STYLESHEETS.map((name) => [`/media/${name}`, path.join(root, 'media', name)] as [string, string]),
   ]);
   let origin = '';
   const server = http.createServer((request, response) => {
@@ -35,7 +35,7 @@ export async function servePanel(root: string): Promise<ServedPanel> {
       const html = renderWebviewHtml({
         cspSource: origin,
         scriptUri: `${origin}/dist/webview.js`,
-        styleUri: `${origin}/media/webview.css`,
+        styleUri: WEBVIEW_STYLESHEETS.map((name) => `${origin}/media/${name}`),
         nonce: makeNonce(() => crypto.randomBytes(1)[0]),
       });
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });

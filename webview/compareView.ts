@@ -1,0 +1,342 @@
+// The "Positions & what if" view: sets up a variation of the inspected run (positions off, two
+// tokens swapped, heads switched off), asks the host for the base and the varied run of the shown
+// layer and head (requestComparison), and shows them side by side (the varied map in the base
+// token order), their difference in diverging colours, the largest difference, the permutation
+// check of a swap and the next-token predictions of both runs. The variation is shared with the
+// Steps view (variationState.ts). Styles: media/compareView.css.
+
+import type { RunVariation, HeadRef } from '../src/core/explain/types';
+import { describeVariation, headName } from '../src/core/explain/variation';
+import type { TokenSpan } from '../src/core/types';
+import { MEAN_HEAD, type ComparisonMessage, type ComparisonPayload, type RequestComparisonMessage } from '../src/shared/protocol';
+import { cssRgb, mixColors } from './colorMath';
+import { rampIndex } from './colorScale';
+import { formatPercent, tokenDisplay, truncateLabel } from './displayText';
+import { el } from './dom';
+import { requestKey } from './requests';
+import { sharedVariation } from './variationState';
+import type { PanelView, ViewContext, ViewSetup } from './view';
+
+/** Up to this many tokens the maps carry token labels and their values in data-values. */
+export const LABELLED_MAX_TOKENS = 48;
+const MAP_PIXELS = 264;
+
+export const COMPARE_HINT = 'Turn positions off, swap two tokens or switch off a head to see how the attention of this head changes.';
+
+export class CompareView implements PanelView {
+  readonly id = 'compare';
+  readonly element: HTMLElement;
+  private readonly positionsButton = el('button', 'cv-toggle', { type: 'button', 'aria-pressed': 'false', 'data-control': 'positions', title: 'Run without position information (no position embeddings)' }, 'Positions off');
+  private readonly swapButton = el('button', 'cv-toggle', { type: 'button', 'aria-pressed': 'false', 'data-control': 'swap', title: 'Exchange two tokens (whole characters) before the run' }, 'Swap');
+  private readonly swapFirst = el('select', 'cv-picker', { 'aria-label': 'First token to swap', 'data-control': 'swap-first' });
+  private readonly swapSecond = el('select', 'cv-picker', { 'aria-label': 'Second token to swap', 'data-control': 'swap-second' });
+  private readonly ablateButton = el('button', 'cv-action', { type: 'button', 'data-control': 'ablate', title: "Set this head's output to zero in the varied run" }, 'Switch off this head');
+  private readonly ablatedList = el('ul', 'cv-ablated', { 'aria-label': 'Switched-off heads', 'data-role': 'ablated' });
+  private readonly status = el('p', 'cv-status', { 'aria-live': 'polite', 'data-role': 'compare-status' });
+  private readonly result = el('div', 'cv-result', { 'data-role': 'compare-result', hidden: true });
+  private context: ViewContext | undefined;
+  private positionsOff = false;
+  private swapOn = false;
+  private ablated: HeadRef[] = [];
+  private wanted: string | null = null;
+  private sessionId = -1;
+  /** The pinned token the swap pickers were last filled from. */
+  private prefilledFrom: number | null | undefined = undefined;
+
+  constructor(_setup: ViewSetup) {
+    const controls = el(
+      'div',
+      'cv-controls',
+      { role: 'group', 'aria-label': 'Variation of the run' },
+      this.positionsButton,
+      el('span', 'cv-swap', {}, this.swapButton, this.swapFirst, el('span', 'cv-swap-arrow', { 'aria-hidden': 'true' }, '⇄'), this.swapSecond),
+      this.ablateButton,
+      this.ablatedList,
+    );
+    this.element = el(
+      'section',
+      'compare-section',
+      { 'aria-labelledby': 'compare-title' },
+      el('div', 'section-head', undefined, el('h2', 'section-title', { id: 'compare-title' }, 'Positions & what if')),
+      controls,
+      this.status,
+      this.result,
+    );
+    this.positionsButton.addEventListener('click', () => {
+      this.positionsOff = !this.positionsOff;
+      this.changed();
+    });
+    this.swapButton.addEventListener('click', () => {
+      this.swapOn = !this.swapOn;
+      this.changed();
+    });
+    for (const picker of [this.swapFirst, this.swapSecond]) picker.addEventListener('change', () => this.swapOn && this.changed());
+    this.ablateButton.addEventListener('click', () => {
+      const state = this.context?.state;
+      if (!state || state.head === MEAN_HEAD) return;
+      if (!this.ablated.some((ref) => ref.layer === state.layer && ref.head === state.head)) this.ablated = [...this.ablated, { layer: state.layer, head: state.head }];
+      this.changed();
+    });
+    this.ablatedList.addEventListener('click', (event) => {
+      const button = event.target instanceof Element ? event.target.closest<HTMLElement>('button[data-layer]') : null;
+      if (!button) return;
+      const layer = Number(button.dataset.layer);
+      const head = Number(button.dataset.head);
+      this.ablated = this.ablated.filter((ref) => ref.layer !== layer || ref.head !== head);
+      this.changed();
+      this.ablatedList.querySelector<HTMLElement>('button')?.focus() ?? this.ablateButton.focus();
+    });
+  }
+
+  update(context: ViewContext): void {
+    this.context = context;
+    switch (context.change.kind) {
+      case 'session':
+        if (context.session.sessionId !== this.sessionId) {
+          this.sessionId = context.session.sessionId;
+          this.positionsOff = false;
+          this.swapOn = false;
+          this.ablated = [];
+          this.prefilledFrom = undefined;
+          this.fillPickers(context.session.tokens);
+          this.changed(false);
+        }
+        return;
+      case 'group':
+      case 'view':
+      case 'colorScale':
+      case 'theme':
+        this.refresh();
+        return;
+      case 'focus':
+        this.prefill();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The variation the controls describe. */
+  variation(): RunVariation {
+    const variation: RunVariation = {};
+    if (this.positionsOff) variation.positions = false;
+    if (this.swapOn) {
+      const first = Number(this.swapFirst.value);
+      const second = Number(this.swapSecond.value);
+      if (Number.isInteger(first) && Number.isInteger(second) && first !== second) variation.swap = [first, second];
+    }
+    if (this.ablated.length > 0) variation.ablate = this.ablated;
+    return variation;
+  }
+
+  private changed(share = true): void {
+    this.positionsButton.setAttribute('aria-pressed', String(this.positionsOff));
+    this.swapButton.setAttribute('aria-pressed', String(this.swapOn));
+    this.ablatedList.replaceChildren(
+      ...this.ablated.map((ref) =>
+        el('li', 'cv-ablated-head', {}, el('span', '', {}, `${headName(ref)} off`), el('button', 'cv-restore', { type: 'button', 'data-layer': ref.layer, 'data-head': ref.head, 'aria-label': `Restore ${headName(ref)}`, title: `Restore ${headName(ref)}` }, 'Restore')),
+      ),
+    );
+    const variation = this.variation();
+    if (share) sharedVariation.set(variation);
+    this.refresh();
+  }
+
+  private fillPickers(tokens: readonly TokenSpan[]): void {
+    for (const picker of [this.swapFirst, this.swapSecond]) {
+      picker.replaceChildren(
+        ...tokens.map((token, index) => {
+          // Continuation tokens (the rest of a character's bytes) move with the token before them.
+          const continuation = token.text === '' && token.label === undefined && index > 0;
+          return el('option', '', { value: index, disabled: continuation }, `#${index} ${truncateLabel(tokenDisplay(token), 16)}`);
+        }),
+      );
+    }
+    const last = Math.max(0, tokens.length - 1);
+    this.swapFirst.value = String(Math.max(0, last - 1));
+    this.swapSecond.value = String(last);
+  }
+
+  /** While the swap is off, the pickers follow the pinned token: it and the character before it. */
+  private prefill(): void {
+    const context = this.context;
+    if (!context || this.swapOn) return;
+    const pinned = context.state.pinned;
+    if (pinned === this.prefilledFrom) return;
+    this.prefilledFrom = pinned;
+    if (pinned === null) return;
+    const tokens = context.session.tokens;
+    let before = pinned - 1;
+    while (before > 0 && tokens[before]?.text === '' && tokens[before]?.label === undefined) before--;
+    if (before < 0) before = Math.min(tokens.length - 1, pinned + 1);
+    this.swapFirst.value = String(pinned);
+    this.swapSecond.value = String(before);
+  }
+
+  private refresh(): void {
+    const context = this.context;
+    if (!context) return;
+    const { state, session } = context;
+    this.ablateButton.disabled = state.head === MEAN_HEAD;
+    const variation = this.variation();
+    if (session.groups.length > 1) return this.idle('Positions & what if works on decoder- and encoder-only models.');
+    if (describeVariation(variation) === '') return this.idle(COMPARE_HINT);
+    if (state.head === MEAN_HEAD) return this.idle('Pick one head (side panel, or [ / ]) to compare its attention in the two runs.');
+    const request: RequestComparisonMessage = { type: 'requestComparison', sessionId: session.sessionId, layer: state.layer, head: state.head, variation };
+    const key = requestKey(request);
+    this.wanted = key;
+    this.element.classList.add('loading');
+    this.setStatus(`Running the text twice (plain and ${describeVariation(variation)})…`, 'loading');
+    void context.host.request(request).then((reply) => {
+      if (this.wanted === key && this.context) this.show(reply, this.context);
+    });
+  }
+
+  private idle(text: string): void {
+    this.wanted = null;
+    this.element.classList.remove('loading');
+    this.result.hidden = true;
+    this.result.replaceChildren();
+    this.setStatus(text, 'hint');
+  }
+
+  private setStatus(text: string, kind: 'hint' | 'loading' | 'error' | 'none'): void {
+    this.status.textContent = text;
+    this.status.dataset.kind = kind;
+    this.status.hidden = text === '';
+    this.status.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  }
+
+  private show(reply: ComparisonMessage, context: ViewContext): void {
+    this.element.classList.remove('loading');
+    const comparison = reply.comparison;
+    if (!comparison) {
+      this.result.hidden = true;
+      this.result.replaceChildren();
+      this.setStatus(reply.error ?? 'The host could not compare the runs.', 'error');
+      return;
+    }
+    this.setStatus('', 'none');
+    const T = comparison.tokens.length;
+    const base = new Float32Array(comparison.base);
+    const varied = new Float32Array(comparison.varied);
+    if (base.length !== T * T || varied.length !== T * T) {
+      this.setStatus(`The comparison has ${base.length} and ${varied.length} weights; expected ${T * T}.`, 'error');
+      return;
+    }
+    const difference = new Float32Array(T * T);
+    for (let i = 0; i < T * T; i++) difference[i] = varied[i] - base[i];
+    const labels = comparison.tokens.map((token) => tokenDisplay(token));
+    const baseName = describeVariation(comparison.baseVariation) || 'plain run';
+    const variedName = describeVariation(comparison.variation);
+    const maps = el(
+      'div',
+      'cv-maps',
+      {},
+      this.map('base', `Base: ${baseName}`, base, labels, context, (v) => this.weightColor(v, context)),
+      this.map('varied', `Varied: ${variedName} (in the base order)`, varied, labels, context, (v) => this.weightColor(v, context)),
+      this.map('difference', 'Difference: varied − base', difference, labels, context, (v) => this.differenceColor(v, comparison.maxDifference, context)),
+    );
+    const max = el(
+      'p',
+      'cv-max',
+      { 'data-role': 'max-difference', 'data-value': String(comparison.maxDifference) },
+      `Largest difference anywhere in layer ${comparison.layer}, head ${comparison.head}: ${formatDeviation(comparison.maxDifference)}`,
+    );
+    const parts: HTMLElement[] = [maps, max];
+    if (comparison.permutation) {
+      parts.push(el('p', comparison.permutation.expected ? 'cv-permutation cv-ok' : 'cv-permutation', { 'data-role': 'permutation', 'data-deviation': String(comparison.permutation.deviation) }, permutationStatement(comparison)));
+    }
+    parts.push(this.predictions(comparison));
+    this.result.replaceChildren(...parts);
+    this.result.hidden = false;
+  }
+
+  private weightColor(value: number, context: ViewContext): string {
+    return context.theme.rampCss[rampIndex(value, context.colorScale)];
+  }
+
+  private differenceColor(value: number, max: number, context: ViewContext): string {
+    const { theme } = context;
+    const toward = value >= 0 ? theme.chartColors[0] : theme.chartColors[4] ?? theme.chartColors[1];
+    const t = max > 0 ? Math.min(1, Math.abs(value) / max) : 0;
+    return cssRgb(mixColors(theme.background, toward, Math.sqrt(t)));
+  }
+
+  private map(role: string, title: string, values: Float32Array, labels: string[], context: ViewContext, color: (value: number) => string): HTMLElement {
+    const T = labels.length;
+    const cell = Math.max(2, Math.min(22, Math.floor(MAP_PIXELS / Math.max(1, T))));
+    const canvas = el('canvas', 'cv-canvas', { role: 'img', 'data-map': role, 'data-cell': cell, 'aria-label': `${title}, ${T} by ${T}` });
+    const ratio = window.devicePixelRatio || 1;
+    canvas.width = Math.round(cell * T * ratio);
+    canvas.height = Math.round(cell * T * ratio);
+    canvas.style.width = `${cell * T}px`;
+    canvas.style.height = `${cell * T}px`;
+    const draw = canvas.getContext('2d');
+    if (draw) {
+      draw.scale(ratio, ratio);
+      draw.fillStyle = cssRgb(context.theme.background);
+      draw.fillRect(0, 0, cell * T, cell * T);
+      for (let t = 0; t < T; t++) {
+        for (let s = 0; s < T; s++) {
+          draw.fillStyle = color(values[t * T + s]);
+          draw.fillRect(s * cell, t * cell, cell, cell);
+        }
+      }
+    }
+    const figure = el('figure', `cv-map cv-map-${role}`, { 'data-map': role }, el('figcaption', 'cv-map-title', {}, title));
+    if (T <= LABELLED_MAX_TOKENS) {
+      canvas.dataset.values = Array.from(values, (v) => v.toFixed(6)).join(',');
+      const font = `${Math.max(9, Math.min(13, cell - 3))}px`;
+      const rows = el('div', 'cv-row-labels', { 'aria-hidden': 'true' }, ...labels.map((label) => el('span', 'cv-label', { title: label }, truncateLabel(label, 6))));
+      const columns = el('div', 'cv-col-labels', { 'aria-hidden': 'true' }, ...labels.map((label) => el('span', 'cv-label', { title: label }, truncateLabel(label, 6))));
+      for (const axis of [rows, columns]) {
+        axis.style.setProperty('--cv-cell', `${cell}px`);
+        axis.style.setProperty('--cv-font', font);
+      }
+      figure.append(el('div', 'cv-grid', {}, el('span', 'cv-corner'), columns, rows, canvas));
+    } else {
+      figure.append(canvas);
+    }
+    return figure;
+  }
+
+  private predictions(comparison: ComparisonPayload): HTMLElement {
+    const list = (title: string, role: string, items: { token: string; probability: number }[]) =>
+      el(
+        'div',
+        'cv-predictions-list',
+        { 'data-role': role },
+        el('h4', 'cv-subtitle', {}, title),
+        items.length === 0
+          ? el('p', 'cv-muted', {}, 'no predictions (this model has no LM head)')
+          : el('ol', '', {}, ...items.slice(0, 5).map((item) => el('li', '', {}, el('span', 'cv-token', {}, tokenDisplay({ text: item.token })), ' ', el('span', 'cv-prob', {}, formatPercent(item.probability))))),
+      );
+    return el(
+      'div',
+      'cv-predictions',
+      {},
+      list('Next token, base', 'predictions-base', comparison.basePredictions),
+      list(`Next token, ${describeVariation(comparison.variation)}`, 'predictions-varied', comparison.variedPredictions),
+    );
+  }
+}
+
+/** "0" below a millionth (float rounding), else a few significant digits. */
+export function formatDeviation(value: number): string {
+  if (value < 1e-6) return '0';
+  return value >= 0.01 ? value.toFixed(2) : value.toPrecision(2);
+}
+
+/** The sentence the swap lesson turns on. */
+export function permutationStatement(comparison: Pick<ComparisonPayload, 'permutation' | 'variation' | 'layer' | 'tokens'>): string {
+  const permutation = comparison.permutation;
+  if (!permutation) return '';
+  const who = permutation.scope === 'last-row' ? "the last token's attention" : "every token's attention";
+  const deviation = formatDeviation(permutation.deviation);
+  if (comparison.variation.positions !== false) return `With positions on, order matters: largest deviation ${deviation}.`;
+  if (permutation.expected) return `Without positions, ${who} is exactly a permutation of the original: largest deviation ${deviation}.`;
+  return permutation.scope === 'last-row' && comparison.layer > 0
+    ? `Without positions, but at layer ${comparison.layer} the layers below have already mixed the swapped tokens into the others: largest deviation ${deviation}.`
+    : `Without positions, but the last token itself was swapped, so its query changed: largest deviation ${deviation}.`;
+}
