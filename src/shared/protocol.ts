@@ -380,7 +380,8 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
     case 'requestComparison': {
       if (!isInteger(message.sessionId) || !isIndex(message.layer) || !isIndex(message.head)) return undefined;
       const variation = parseVariation(message.variation);
-      if (!variation) return undefined;
+      // A comparison of the plain run with itself is not a request the panel makes.
+      if (!variation || variationKey(variation) === 'plain') return undefined;
       return { type: 'requestComparison', sessionId: message.sessionId, layer: message.layer, head: message.head, variation };
     }
     case 'webviewError':
