@@ -9,7 +9,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
-import { parseWebviewMessage, type HostToWebview, type WebviewToHost } from '../../src/shared/protocol';
+import { parseWebviewMessage, type ComparisonMessage, type ExplanationMessage, type HostToWebview, type RequestComparisonMessage, type RequestExplainMessage, type WebviewToHost } from '../../src/shared/protocol';
 import { makeNonce, renderWebviewHtml, WEBVIEW_STYLESHEETS } from '../../src/shared/webviewHtml';
 import { answerRequest, isHostRequest } from '../../src/shared/replies';
 import type { Fixture } from './attentionFixture';
@@ -220,8 +220,12 @@ export class FakeHost {
   readonly received: WebviewToHost[] = [];
   readonly problems: Problems = { consoleErrors: [], pageErrors: [], hostErrors: [] };
   fixture: Fixture | undefined;
-  /** Answer requestHead / requestTokenRows from the fixture. */
+  /** Answer requestHead / requestTokenRows from the fixture (and the step requests with the handlers below). */
   autoReply = true;
+  /** Answers requestExplain (a test sets it; unanswered otherwise): the explanation, or an error reply. */
+  explain: ((request: RequestExplainMessage) => Omit<ExplanationMessage, 'type' | 'sessionId' | 'group' | 'layer' | 'head' | 'query' | 'variation'>) | undefined;
+  /** Answers requestComparison (a test sets it; unanswered otherwise). */
+  compare: ((request: RequestComparisonMessage) => Omit<ComparisonMessage, 'type' | 'sessionId' | 'layer' | 'head' | 'variation'>) | undefined;
   private listeners: (() => void)[] = [];
 
   private constructor(readonly page: Page) {}
@@ -256,6 +260,16 @@ export class FakeHost {
   /** Answers requests with the extension's own replies (src/shared/replies.ts), over the fixture's attention. */
   private async reply(message: WebviewToHost): Promise<void> {
     const fixture = this.fixture;
+    if (message.type === 'requestExplain' && this.explain) {
+      const { type: _type, ...request } = message;
+      await this.post({ type: 'explanation', ...request, ...this.explain(message) });
+      return;
+    }
+    if (message.type === 'requestComparison' && this.compare) {
+      const { type: _type, ...request } = message;
+      await this.post({ type: 'comparison', ...request, ...this.compare(message) });
+      return;
+    }
     if (!fixture || !isHostRequest(message)) return;
     const source = { sessionId: fixture.session.sessionId, groups: fixture.session.groups.map((group, index) => ({ dims: group.dims, attention: fixture.attention[index] })) };
     const reply = answerRequest(message, source);
@@ -268,16 +282,21 @@ export class FakeHost {
     const base64 = 'data' in message ? Buffer.from(message.data).toString('base64') : null;
     const fields: Record<string, unknown> = { ...message };
     delete fields.data;
+    // A comparison's two maps travel as base64 too.
+    let maps: { base: string; varied: string } | null = null;
+    if (message.type === 'comparison' && message.comparison) {
+      maps = { base: Buffer.from(message.comparison.base).toString('base64'), varied: Buffer.from(message.comparison.varied).toString('base64') };
+      fields.comparison = { ...message.comparison, base: null, varied: null };
+    }
     await this.page.evaluate(
-      ({ fields, base64 }) => {
+      ({ fields, base64, maps }) => {
+        const buffer = (text: string) => Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0)).buffer;
         let payload = fields;
-        if (base64 !== null) {
-          const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
-          payload = { ...fields, data: bytes.buffer };
-        }
+        if (base64 !== null) payload = { ...fields, data: buffer(base64) };
+        if (maps !== null) payload = { ...payload, comparison: { ...(payload.comparison as object), base: buffer(maps.base), varied: buffer(maps.varied) } };
         window.postMessage(payload, '*');
       },
-      { fields, base64 },
+      { fields, base64, maps },
     );
   }
 
