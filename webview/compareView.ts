@@ -235,7 +235,7 @@ export class CompareView implements PanelView {
       {},
       this.map('base', `Base: ${baseName}`, base, labels, context, (v) => this.weightColor(v, context)),
       this.map('varied', `Varied: ${variedName} (in the base order)`, varied, labels, context, (v) => this.weightColor(v, context)),
-      this.map('difference', 'Difference: varied − base', difference, labels, context, (v) => this.differenceColor(v, comparison.maxDifference, context)),
+      this.map('difference', 'Difference: varied − base (blue: higher, orange: lower)', difference, labels, context, (v) => this.differenceColor(v, comparison.maxDifference, context)),
     );
     const max = el(
       'p',

@@ -95,8 +95,15 @@ export class AttentionPanel implements vscode.Disposable {
   }
 }
 
+/** Up to this many bytes (1024 floats) a logged head or token rows keeps its values. */
+const SMALL_PAYLOAD_BYTES = 4096;
+
 function describeForLog(message: HostToWebview): unknown {
-  if (message.type === 'headAttention' || message.type === 'tokenRows') return { ...message, data: message.data.byteLength };
+  if (message.type === 'headAttention' || message.type === 'tokenRows') {
+    // Small payloads keep their values too, so extension-host tests can check what was sent.
+    const values = message.data.byteLength <= SMALL_PAYLOAD_BYTES ? { values: Array.from(new Float32Array(message.data)) } : {};
+    return { ...message, data: message.data.byteLength, ...values };
+  }
   if (message.type === 'comparison' && message.comparison) return { ...message, comparison: { ...message.comparison, base: message.comparison.base.byteLength, varied: message.comparison.varied.byteLength } };
   return message;
 }

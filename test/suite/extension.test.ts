@@ -524,6 +524,94 @@ describe('Attention Inspector in a real extension host', function () {
     assert.ok(!after.some((message) => message.type === 'session'));
   });
 
+  it('explains a head of the default model with the built-in block: its weights are the ONNX run\'s row, softmax of the scaled scores', async function () {
+    await setSetting('model', '');
+    await setSetting('backend', 'auto');
+    const document = await openSample('prose.md');
+    const { session, errors } = await showAttention(document, selectionOf(document, 'Each token is'));
+    assert.deepEqual(errors, []);
+    assert.ok(session);
+    assert.equal(session.model.backend, 'onnx', 'the default model runs ONNX for the heatmap');
+    const T = session.tokens.length;
+    const [layer, head, query] = [1, 2, T - 1];
+    await api.receiveFromWebview({ type: 'requestHead', sessionId: session.sessionId, group: 0, layer, head });
+    const reply = await waitFor('the headAttention reply', () =>
+      posted().find((message) => message.type === 'headAttention' && message.sessionId === session.sessionId && message.layer === layer && message.head === head),
+    );
+    const values = (reply as unknown as { values?: number[] }).values;
+    assert.ok(values && values.length === T * T, 'the logged head keeps its values');
+    const row = values.slice(query * T, query * T + T);
+
+    const before = posted().length;
+    await api.receiveFromWebview({ type: 'requestExplain', sessionId: session.sessionId, group: 0, layer, head, query });
+    await api.whenIdle();
+    const message = await waitFor('the explanation', () =>
+      posted().slice(before).find((item): item is Extract<HostToWebview, { type: 'explanation' }> => item.type === 'explanation' && item.sessionId === session.sessionId),
+    );
+    assert.equal(message.error, undefined, `no error: ${message.error}`);
+    const explanation = message.explanation;
+    assert.ok(explanation, 'an explanation');
+    assert.equal(explanation.model.backend, 'builtin', 'explained by the built-in block');
+    assert.deepEqual([explanation.layer, explanation.head, explanation.query.index], [layer, head, query]);
+    assert.ok(explanation.q && explanation.q.length === explanation.dK, 'q is there');
+    assert.equal(explanation.weights.length, T);
+    explanation.weights.forEach((weight, j) => assert.ok(Math.abs(weight - row[j]) < 1e-4, `weight ${j}: ${weight} (built-in) vs ${row[j]} (ONNX)`));
+    // softmax over the unmasked scaled scores, recomputed here; scaled = scores · scale (no bias in GPT-2).
+    assert.ok(explanation.scores);
+    const scaled = explanation.scaled;
+    explanation.scores.forEach((score, j) => {
+      if (!explanation.masked[j]) assert.ok(Math.abs(score * explanation.scale - scaled[j]!) < 1e-4, `scaled ${j}`);
+    });
+    const top = Math.max(...scaled.filter((value): value is number => value !== null));
+    const exps = scaled.map((value) => (value === null ? 0 : Math.exp(value - top)));
+    const total = exps.reduce((a, b) => a + b, 0);
+    exps.forEach((e, j) => assert.ok(Math.abs(e / total - explanation.weights[j]) < 1e-5, `softmax ${j}`));
+  });
+
+  it('compares 我爱你 with 爱我你 without positions: the last token attends exactly the same at layer 0', async function () {
+    await setSetting('model', '');
+    await setSetting('backend', 'auto');
+    const document = await openSample('seed-sentences.txt');
+    const { session, errors } = await showAttention(document, selectionOf(document, '我爱你'));
+    assert.deepEqual(errors, []);
+    assert.ok(session);
+    const second = session.tokens.findIndex((token) => token.start === 1 && token.text !== '');
+    assert.ok(second > 0, 'a token starts at 爱');
+    const before = posted().length;
+    await api.receiveFromWebview({ type: 'requestComparison', sessionId: session.sessionId, layer: 0, head: 0, variation: { positions: false, swap: [0, second] } });
+    await api.whenIdle();
+    const message = await waitFor('the comparison', () =>
+      posted().slice(before).find((item): item is Extract<HostToWebview, { type: 'comparison' }> => item.type === 'comparison' && item.sessionId === session.sessionId),
+    );
+    assert.equal(message.error, undefined, `no error: ${message.error}`);
+    assert.ok(message.comparison?.permutation, 'a swap is checked for the permutation property');
+    assert.equal(message.comparison.permutation.expected, true);
+    assert.ok(message.comparison.permutation.deviation < 1e-6, `deviation ${message.comparison.permutation.deviation}`);
+    assert.ok(message.comparison.maxDifference > 0, 'the maps themselves differ (rows of the swapped tokens)');
+  });
+
+  it('answers a variation on an ONNX-only model with an error reply, not a notification', async function () {
+    const fixtures = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'test', 'fixtures', 'onnx');
+    await setSetting('backend', 'auto');
+    await setSetting('model', path.join(fixtures, 'gpt2-plain'));
+    const document = await openSample('prose.md');
+    const { session, errors, shown: shownDuringRun } = await showAttention(document, selectionOf(document, 'Each token is'));
+    assert.deepEqual(errors, []);
+    assert.ok(session);
+    const shownBefore = shown.length;
+    const before = posted().length;
+    await api.receiveFromWebview({ type: 'requestExplain', sessionId: session.sessionId, group: 0, layer: 0, head: 0, query: 1, variation: { positions: false } });
+    await api.receiveFromWebview({ type: 'requestComparison', sessionId: session.sessionId, layer: 0, head: 0, variation: { positions: false } });
+    await api.whenIdle();
+    const explanation = await waitFor('the explanation reply', () => posted().slice(before).find((item): item is Extract<HostToWebview, { type: 'explanation' }> => item.type === 'explanation'));
+    const comparison = await waitFor('the comparison reply', () => posted().slice(before).find((item): item is Extract<HostToWebview, { type: 'comparison' }> => item.type === 'comparison'));
+    assert.equal(explanation.explanation, null);
+    assert.ok(explanation.error && explanation.error.length > 10, `an error message: ${explanation.error}`);
+    assert.equal(comparison.comparison, null);
+    assert.ok(comparison.error, 'the comparison says why too');
+    assert.deepEqual(shownDuringRun.concat(shown.slice(shownBefore)), [], 'no notification');
+  });
+
   it('Choose Model… offers the bundled models, writes a checked folder to the setting and refuses one without a model', async function () {
     const window = vscode.window as unknown as {
       showOpenDialog: (options: unknown) => Thenable<vscode.Uri[] | undefined>;
