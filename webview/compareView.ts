@@ -6,7 +6,6 @@
 // Steps view (variationState.ts). Styles: media/compareView.css.
 
 import type { RunVariation, HeadRef } from '../src/core/explain/types';
-import { describeVariation, headName } from '../src/core/explain/variation';
 import type { TokenSpan } from '../src/core/types';
 import { MEAN_HEAD, type ComparisonMessage, type ComparisonPayload, type RequestComparisonMessage } from '../src/shared/protocol';
 import { cssRgb, mixColors } from './colorMath';
@@ -14,7 +13,7 @@ import { rampIndex } from './colorScale';
 import { formatPercent, tokenDisplay, truncateLabel } from './displayText';
 import { el } from './dom';
 import { requestKey } from './requests';
-import { sharedVariation } from './variationState';
+import { describeVariation, headName, sharedVariation } from './variationState';
 import type { PanelView, ViewContext, ViewSetup } from './view';
 
 /** Up to this many tokens the maps carry token labels and their values in data-values. */
@@ -84,7 +83,7 @@ export class CompareView implements PanelView {
       const head = Number(button.dataset.head);
       this.ablated = this.ablated.filter((ref) => ref.layer !== layer || ref.head !== head);
       this.changed();
-      this.ablatedList.querySelector<HTMLElement>('button')?.focus() ?? this.ablateButton.focus();
+      (this.ablatedList.querySelector<HTMLElement>('button') ?? this.ablateButton).focus();
     });
   }
 

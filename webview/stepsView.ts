@@ -5,12 +5,11 @@
 // The mean of the heads has no steps: a hint asks for one head. Styles: media/stepsView.css.
 
 import type { HeadExplanation } from '../src/core/explain/types';
-import { describeVariation } from '../src/core/explain/variation';
 import { MEAN_HEAD, type ExplanationMessage, type RequestExplainMessage } from '../src/shared/protocol';
 import { el } from './dom';
 import { requestKey } from './requests';
 import { StepView } from './stepView';
-import { sharedVariation, stepsVariation } from './variationState';
+import { describeVariation, sharedVariation, stepsVariation } from './variationState';
 import type { PanelView, ViewContext, ViewSetup } from './view';
 
 export const HOVER_DELAY_MS = 150;

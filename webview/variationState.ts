@@ -1,7 +1,7 @@
 // The variation the Compare view sets up (positions off, a swap, heads switched off), shared with
 // the Steps view so it can explain the varied run too. One per page; reset with every session.
 
-import type { RunVariation } from '../src/core/explain/types';
+import type { HeadRef, RunVariation } from '../src/core/explain/types';
 
 type Listener = (variation: RunVariation) => void;
 
@@ -32,4 +32,19 @@ export function stepsVariation(variation: RunVariation): RunVariation | undefine
   if (variation.positions === false) result.positions = false;
   if (variation.ablate && variation.ablate.length > 0) result.ablate = variation.ablate;
   return Object.keys(result).length > 0 ? result : undefined;
+}
+
+/** "L0 H1" (the webview may not import src/core/explain/variation.ts, which the CLI's wording comes from). */
+export function headName(head: HeadRef): string {
+  return `L${head.layer} H${head.head}`;
+}
+
+/** "positions off, tokens 0 and 1 swapped, L0 H1 off"; '' for the plain run (as describeVariation in src/core/explain/variation.ts). */
+export function describeVariation(variation: RunVariation | undefined): string {
+  if (!variation) return '';
+  const parts: string[] = [];
+  if (variation.positions === false) parts.push('positions off');
+  if (variation.swap) parts.push(`tokens ${variation.swap[0]} and ${variation.swap[1]} swapped`);
+  if (variation.ablate && variation.ablate.length > 0) parts.push(`${variation.ablate.map(headName).join(', ')} off`);
+  return parts.join(', ');
 }

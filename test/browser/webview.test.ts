@@ -435,7 +435,8 @@ describe('webview panel in headless Chromium', function () {
     await host.post({ type: 'error', message: 'Something to dismiss.' });
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     const visited: { name: string; outline: string }[] = [];
-    for (let i = 0; i < 8; i++) {
+    // After the pinned token: the Compare view's controls (positions, swap and its two pickers), then around to the top.
+    for (let i = 0; i < 14; i++) {
       await page.keyboard.press('Tab');
       visited.push(
         await page.evaluate(() => {
