@@ -35,7 +35,7 @@ export function isValidView(view: ViewSelection, layers: number, heads: number):
 }
 
 export function describeHead(head: number, heads: number): string {
-  return head === MEAN_HEAD ? `mean of ${heads} heads` : `head ${head}`;
+  return head === MEAN_HEAD ? `average of ${heads} heads' weights` : `head ${head}`;
 }
 
 /** The tokens a sequence of the session names: the inspected text's, or the decoder's. */

@@ -112,7 +112,7 @@ describe('webview panel: encoder–decoder and grouped-query attention', functio
     await host.waitFor(is('requestHead', { group: CROSS, layer: 0, head: MEAN_HEAD }), 'requestHead for group 2', since);
     await painted(page, 0, MEAN_HEAD, CROSS);
     assert.deepEqual(await page.$$eval('.group-option', (buttons) => buttons.map((b) => b.getAttribute('aria-pressed'))), ['false', 'false', 'true']);
-    assert.match((await page.textContent('.view-title')) ?? '', /Cross-attention · Layer 0 · mean of 4 heads/);
+    assert.match((await page.textContent('.view-title')) ?? '', /Cross-attention · Layer 0 · average of 4 heads' weights/);
     assert.notEqual(await matrixHash(page), encoderHash);
 
     // The canvas is Tk cells wide and Tq cells high, with square whole-pixel cells.

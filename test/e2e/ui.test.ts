@@ -3,7 +3,8 @@
 // sentence with the keyboard, run "Attention Inspector: Show Attention" from the command palette,
 // then look inside the panel's webview: token chips, a painted heatmap, hover links that also
 // paint the editor, and a head switch that repaints; then Choose Model… the bundled encoder–decoder
-// and look at its cross-attention. Screenshots land in test-results/.
+// and look at its cross-attention; then back to the default model on 我爱你: pin a token, read its
+// steps, turn positions off and swap 我 and 爱. Screenshots land in test-results/.
 //
 // It builds nothing: run `npm run package` first (scripts/test.js does), so what is tested is
 // exactly what users install.
@@ -20,6 +21,7 @@ const EXTENSION_ID = 'attention-inspector.attention-inspector';
 const COMMAND_TITLE = 'Attention Inspector: Show Attention';
 const SAMPLE_FILE = 'seed-sentences.txt';
 const SENTENCE = 'A fluffy blue creature roamed the verdant forest.';
+const CHINESE = '我爱你';
 const DATES_FILE = 'dates.txt';
 const DATE = 'March 5, 2021';
 
@@ -441,6 +443,86 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     assert.ok(pixels.height > pixels.width, `cross-attention map is ${pixels.width} × ${pixels.height}`);
     await page.mouse.move(1, 1);
     await page.screenshot({ path: path.join(resultsDir, 'e2e-5-cross-attention.png') });
+    assert.deepEqual(consoleProblems, [], 'no CSP violations or extension errors in the browser console');
+  });
+
+  it('back on the default model, pinning a token of 我爱你 shows its steps with weights that sum to 1', async function () {
+    const quickInput = page.locator('.quick-input-widget');
+    await page.keyboard.press('F1');
+    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.type('Attention Inspector: Choose Model');
+    await quickInput.locator('.monaco-list-row[aria-label*="Attention Inspector: Choose Model"]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.press('Enter');
+    await quickInput.locator('.monaco-list-row[aria-label*="Bundled: default"]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.type('Bundled: default');
+    await page.keyboard.press('Enter');
+    await quickInput.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
+
+    await page.keyboard.press('Control+P');
+    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.type(SAMPLE_FILE);
+    await quickInput.locator(`.monaco-list-row[aria-label*="${SAMPLE_FILE}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.press('Enter');
+    const editor = page.locator(`.editor-instance .monaco-editor[data-uri$="${SAMPLE_FILE}"]`);
+    await editor.locator('.view-lines', { hasText: CHINESE }).waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('Shift+End');
+    const selection = page.locator('#status\\.editor\\.selection');
+    await waitUntil(`${CHINESE.length} characters selected on line 1`, async () => ((await selection.textContent()) ?? '').includes(`(${CHINESE.length} selected)`) || undefined);
+
+    await page.keyboard.press('F1');
+    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.type(COMMAND_TITLE);
+    await quickInput.locator(`.monaco-list-row[aria-label*="${COMMAND_TITLE}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.press('Enter');
+    await waitUntil('the token strip to show 我爱你', async () => {
+      const texts = await webview.locator(PANEL.chipText).allTextContents();
+      return texts.join('') === CHINESE ? texts : undefined;
+    }, PANEL_TIMEOUT_MS);
+
+    // Pin the last token (你: its last byte token) and wait for its steps.
+    await webview.locator(PANEL.chip).last().click();
+    const steps = webview.locator('.steps-section');
+    const weights = await waitUntil('the steps view to show the weights row', async () => {
+      const values = await steps.locator('[data-row="weights"] td[data-value]').evaluateAll((cells) => cells.map((cell) => Number((cell as HTMLElement).dataset.value)));
+      return values.length > 0 ? values : undefined;
+    }, PANEL_TIMEOUT_MS);
+    const shownSum = Number(await steps.locator('[data-role="weight-sum"]').getAttribute('data-value'));
+    assert.ok(Math.abs(shownSum - 1) < 1e-5, `the weights sum to 1 (shown ${shownSum})`);
+    for (const weight of weights) assert.ok(weight >= 0 && weight <= 1, `weights are probabilities: ${weights.join(', ')}`);
+    assert.match((await steps.locator('[data-role="steps-backend"]').textContent()) ?? '', /built-in/i, 'the steps come from the built-in block');
+    assert.ok((await steps.locator('[data-row="q"]').count()) > 0, 'the query vector is shown');
+    await page.mouse.move(1, 1);
+    await steps.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(resultsDir, 'e2e-6-steps.png') });
+  });
+
+  it('positions off and 我 ⇄ 爱: the last token\'s attention is exactly a permutation; with positions on it is not', async function () {
+    const compare = webview.locator('[aria-labelledby="compare-title"]');
+    await compare.locator('[data-control="positions"]').click();
+    await waitUntil('a positions-off comparison', async () => ((await compare.locator('[data-role="compare-result"]').isVisible()) ? true : undefined), PANEL_TIMEOUT_MS);
+    // 我 is token 0, 爱 starts at token 3 (three byte tokens per character).
+    await compare.locator('[data-control="swap-first"]').selectOption('0');
+    await compare.locator('[data-control="swap-second"]').selectOption('3');
+    await compare.locator('[data-control="swap"]').click();
+    const permutation = compare.locator('[data-role="permutation"]');
+    const deviation = await waitUntil('the permutation statement', async () => {
+      const value = await permutation.getAttribute('data-deviation');
+      return value === null ? undefined : Number(value);
+    }, PANEL_TIMEOUT_MS);
+    assert.ok(deviation < 1e-6, `positions off: largest deviation ${deviation}`);
+    assert.match((await permutation.textContent()) ?? '', /permutation/);
+    await page.mouse.move(1, 1);
+    await compare.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(resultsDir, 'e2e-7-positions-off.png') });
+
+    await compare.locator('[data-control="positions"]').click();
+    const withPositions = await waitUntil('the permutation check with positions on', async () => {
+      const value = Number(await permutation.getAttribute('data-deviation'));
+      return value > 1e-4 ? value : undefined;
+    }, PANEL_TIMEOUT_MS);
+    assert.ok(withPositions > 1e-4);
+    await page.screenshot({ path: path.join(resultsDir, 'e2e-8-positions-on.png') });
     assert.deepEqual(consoleProblems, [], 'no CSP violations or extension errors in the browser console');
   });
 });

@@ -632,7 +632,7 @@ describe('Attention Inspector in a real extension host', function () {
       await setSetting('model', '');
       offered = [vscode.Uri.file(tinyModel)];
       await vscode.commands.executeCommand('attentionInspector.chooseModel');
-      assert.deepEqual(offeredItems, ['Bundled: default', 'Bundled: dates', 'Choose a model folder…']);
+      assert.deepEqual(offeredItems, ['Bundled: default', 'Bundled: dates', 'Bundled: worked-example', 'Choose a model folder…']);
       assert.equal(modelSetting(), tinyModel, 'the picked folder became the model setting');
       assert.ok(shown.some((item) => item.level === 'info' && item.message.includes('builtin backend')), 'the user is told which backend will run it');
 
