@@ -3,9 +3,11 @@ import * as os from 'os';
 import { topAttended } from '../core/attentionViews';
 import type { HeadStatsReport } from '../core/analysis/modelHeadStats';
 import { describeSources } from '../core/attentionGroups';
+import { isMergeMode } from '../core/merge';
 import type { AttentionGroup, AttentionResult, ModelInfo, TokenSpan } from '../core/types';
 
-type JsonToken = { id: number; text: string; start: number; end: number; label?: string };
+/** A token; with --merge a unit, which adds the indices (`tokens`) and vocabulary ids (`ids`) of the tokens it merges (its `id` is -1 when it has several). */
+type JsonToken = { id: number; text: string; start: number; end: number; label?: string; tokens?: number[]; ids?: number[] };
 
 export interface JsonGroup {
   name: AttentionGroup['name'];
@@ -25,6 +27,8 @@ export interface JsonGroup {
 export interface JsonReport {
   model: { name: string; layers: number; heads: number; causal: boolean; kind: string; backend: string; dModel: number; vocabSize: number };
   tokens: JsonToken[];
+  /** Set by --merge: `tokens` (and target.tokens) are characters or words, and the attention is merged to match. */
+  merge?: 'chars' | 'words';
   /** The first group's attention (for encoder–decoder models: encoder self-attention). */
   attention: { dims: [number, number, number, number]; dtype: 'float32'; data: string };
   /** Every attention group: one for decoder- and encoder-only models, three for encoder–decoder ones. */
@@ -54,8 +58,16 @@ export function base64ToFloat32(data: string): Float32Array {
   return values;
 }
 
-export function jsonTokens(tokens: readonly TokenSpan[]): JsonToken[] {
-  return tokens.map(({ id, text, start, end, label }) => ({ id, text, start, end, ...(label !== undefined ? { label } : {}) }));
+export function jsonTokens(tokens: readonly (TokenSpan & { tokens?: number[]; ids?: number[] })[]): JsonToken[] {
+  return tokens.map(({ id, text, start, end, label, tokens: members, ids }) => ({
+    id,
+    text,
+    start,
+    end,
+    ...(label !== undefined ? { label } : {}),
+    ...(members !== undefined ? { tokens: [...members] } : {}),
+    ...(ids !== undefined ? { ids: [...ids] } : {}),
+  }));
 }
 
 /** The model object of `run --json` (and `explain --json`). */
@@ -67,6 +79,7 @@ export function toJsonReport(result: AttentionResult): JsonReport {
   return {
     model: jsonModel(result.model, result.causal),
     tokens: jsonTokens(result.tokens),
+    ...mergeField(result),
     attention: { dims: result.dims, dtype: 'float32', data: float32ToBase64(result.attention) },
     groups: result.groups.map((group) => ({
       name: group.name,
@@ -87,6 +100,12 @@ export function toJsonReport(result: AttentionResult): JsonReport {
   };
 }
 
+/** `merge` of a merged result (core/merge.ts), for --json. */
+function mergeField(result: AttentionResult): { merge?: 'chars' | 'words' } {
+  const merge: unknown = (result as { merge?: unknown }).merge;
+  return isMergeMode(merge) ? { merge } : {};
+}
+
 /** Tokens with offsets, the model's shape, and per group and head what the last query token attends to most. */
 export function toTextReport(result: AttentionResult, topK = 3): string {
   const [L, H, T] = result.dims;
@@ -94,7 +113,8 @@ export function toTextReport(result: AttentionResult, topK = 3): string {
   const lines: string[] = [];
   const kind = model.kind === 'encoder-decoder' ? 'encoder–decoder' : result.causal ? 'causal' : 'bidirectional';
   lines.push(`Model  ${model.name} (${model.backend}): ${L} layers × ${H} heads, d_model ${model.dModel}, ${kind}`);
-  lines.push(`Tokens ${T}${result.truncatedFrom !== undefined ? ` (first ${T} of ${result.truncatedFrom})` : ''}, ${result.elapsedMs.toFixed(0)} ms`);
+  const unmerged = (result as { unmerged?: AttentionResult }).unmerged;
+  lines.push(`${unmerged ? `Units ${T} of ${unmerged.tokens.length} tokens` : `Tokens ${T}`}${result.truncatedFrom !== undefined ? ` (first ${T} of ${result.truncatedFrom})` : ''}, ${result.elapsedMs.toFixed(0)} ms`);
   pushTokens(lines, result.tokens);
   if (result.target) {
     lines.push(`Target ${JSON.stringify(result.target.text)} (${result.target.generated ? "the model's greedy output" : 'typed'}), ${result.target.tokens.length} decoder tokens`);
@@ -129,7 +149,10 @@ function shown(token: TokenSpan): string {
 function pushTokens(lines: string[], tokens: readonly TokenSpan[]): void {
   const idWidth = String(tokens.length - 1).length;
   tokens.forEach((token, t) => {
-    lines.push(`  ${String(t).padStart(idWidth)}  [${token.start}, ${token.end})  ${shown(token)}  id ${token.id}`);
+    const members = (token as { tokens?: number[] }).tokens;
+    // A merged unit (--merge) names the tokens it holds instead of one id.
+    const id = members && members.length > 1 ? `tokens ${members[0]}–${members[members.length - 1]}` : `id ${token.id}`;
+    lines.push(`  ${String(t).padStart(idWidth)}  [${token.start}, ${token.end})  ${shown(token)}  ${id}`);
   });
 }
 

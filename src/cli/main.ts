@@ -1,4 +1,4 @@
-// attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--target STR] [variation] [--json]
+// attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--target STR] [--merge chars|words] [variation] [--json]
 // attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [--group G] [--model DIR] [--backend ...] [variation] [--json]
 // attention-inspector compare (--text STR | --file PATH) --layer L --head H variation [--model DIR] [--json]
 // attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
@@ -17,6 +17,7 @@ import { toComparisonJson, toComparisonText, toExplainJson, toExplainText } from
 import { runComparison } from '../core/explain/compare';
 import { formatHeadStats, toJsonReport, toTextReport } from './format';
 import { headStatsForFolder } from './headStatsCommand';
+import { isMergeMode, mergeResult, MERGE_RULE } from '../core/merge';
 
 const USAGE = `Usage: attention-inspector run (--text STR | --file PATH) [options]
        attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [options]
@@ -45,6 +46,9 @@ Options:
   --max-tokens N      inspect at most N tokens (default: 512)
   --target STR        encoder–decoder models: the target text the decoder reads
                       (default: the model's own greedy output)
+  --merge MODE        run: chars | words — show characters (a token holding only the rest of a
+                      character's bytes joins it) or words (whitespace/punctuation-delimited;
+                      Chinese and Japanese: one character per word); ${MERGE_RULE}
   --window N          stats: tokens per held-out window (default: 128)
   --layer L, --head H, --query I
                       explain: the head (0-based) and the query token index
@@ -88,6 +92,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         backend: { type: 'string', default: 'auto' },
         'max-tokens': { type: 'string', default: '512' },
         target: { type: 'string' },
+        merge: { type: 'string' },
         window: { type: 'string', default: '128' },
         layer: { type: 'string' },
         head: { type: 'string' },
@@ -125,6 +130,11 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
     if (!['auto', 'builtin', 'onnx'].includes(backend)) throw new UsageError(`--backend must be auto, builtin or onnx, not "${backend}"`);
     const maxTokens = Number(values['max-tokens']);
     if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new UsageError(`--max-tokens must be a positive integer, not "${values['max-tokens']}"`);
+    const merge = values.merge;
+    if (merge !== undefined && !isMergeMode(merge)) throw new UsageError(`--merge must be chars or words, not "${merge}"`);
+    if (merge !== undefined && command !== 'run') {
+      throw new UsageError(`--merge applies to run only: ${command} works on tokens (run --merge ${merge} --json lists each unit's tokens; explain the last token of a unit)`);
+    }
     const variation = parseVariation(values['no-positions'] === true, values.swap, values.ablate);
     if (command === 'compare' && variation === undefined) throw new UsageError('compare needs a variation: --no-positions, --swap I,J or --ablate L:H');
     const explainRequest =
@@ -144,9 +154,10 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         const { explanation } = await backendForModel.explain(text, explainRequest, options);
         out(values.json ? JSON.stringify(toExplainJson(explanation)) : toExplainText(explanation));
       } else {
-        const result = await backendForModel.run(text, options);
+        const run = await backendForModel.run(text, options);
+        const result = merge !== undefined ? mergeResult(run, merge) : run;
         const varied = describeVariation(variation);
-        out(values.json ? JSON.stringify({ ...toJsonReport(result), ...(varied ? { variation } : {}) }) : (varied ? `Variation: ${varied}\n` : '') + toTextReport(result));
+        out(values.json ? JSON.stringify({ ...toJsonReport(result), ...(varied ? { variation } : {}) }) : (varied ? `Variation: ${varied}\n` : '') + (merge !== undefined ? `Units: ${merge === 'chars' ? 'characters' : 'words'} (${MERGE_RULE})\n` : '') + toTextReport(result));
       }
     } finally {
       registry.dispose();
