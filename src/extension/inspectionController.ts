@@ -10,6 +10,7 @@ import { EditorSync } from './editorSync';
 import { InspectionRunner, pickText, type Ask, type Published } from './runner';
 import { readSettings } from './settings';
 import { StepRequests } from './stepRequests';
+import { unitMapping } from './mergedSteps';
 
 export type { Ask } from './runner';
 
@@ -37,6 +38,7 @@ export class InspectionController implements vscode.Disposable {
           sessionId: run.sessionId,
           text: run.selected.text,
           options: { maxTokens, target: run.selected.target },
+          units: unitMapping(run.result),
           backend: () => this.runner.registry.get(modelDir, backend, true),
         });
         this.editor.setInspected({
@@ -125,6 +127,10 @@ export class InspectionController implements vscode.Disposable {
         void this.runner.inspect({ ...inspected.selected, target: message.text ?? undefined, staleOffsets }, true).catch((error: unknown) => this.runner.report(error));
         return;
       }
+      case 'setMerge':
+        // Shown as other units: the same run, published again as a new session (no re-run).
+        this.runner.setUnits(message.merge, this.current(message.sessionId));
+        return;
       case 'tokenFocus':
         this.editor.paintFocus(message);
         return;

@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import { BackendRegistry } from '../core/backends/backendRegistry';
 import { AttentionInspectorError, CancelledError, TooManyTokensError, describeError } from '../core/errors';
 import type { AttentionResult, BackendChoice } from '../core/types';
-import type { HostToWebview, SessionInfo } from '../shared/protocol';
+import { mergeResult } from '../core/merge';
+import type { HostToWebview, SessionInfo, UnitsMode } from '../shared/protocol';
 import { readSettings } from './settings';
 
 /** Shows a question with buttons; replaced in tests, where nobody can click. */
@@ -26,7 +27,11 @@ export interface Selected {
 /** A finished run as the panel was told about it. */
 export interface Published {
   sessionId: number;
+  /** What the panel shows: the run, or its units when `units` is not 'tokens' (core/merge.ts). */
   result: AttentionResult;
+  /** The run as the model computed it, over its tokens. */
+  raw: AttentionResult;
+  units: UnitsMode;
   /** What was run, so the panel can run it again with another target. */
   selected: Selected;
   session: SessionInfo;
@@ -48,6 +53,10 @@ export class InspectionRunner implements vscode.Disposable {
   /** One backend per model folder and choice, shared with the step requests (stepRequests.ts). */
   readonly registry = new BackendRegistry();
   private runCounter = 0;
+  /** Session ids: every run published, and every re-publication of one as other units, gets the next. */
+  private sessionCounter = 0;
+  /** Tokens, characters or words: how runs are shown (the panel's Units control, setMerge). */
+  private units: UnitsMode = 'tokens';
   private running: { id: number; cancellation: vscode.CancellationTokenSource; done: Promise<void> } | undefined;
   ask: Ask = (message, ...choices) => vscode.window.showWarningMessage(message, ...choices);
 
@@ -96,7 +105,7 @@ export class InspectionRunner implements vscode.Disposable {
         },
       );
       if (id !== this.runCounter) return; // superseded while running: a newer run owns the panel
-      this.publish(id, selected, result, settings.colorScale, { modelDir: settings.modelDir, backend: settings.backend, maxTokens: settings.maxTokens });
+      this.publish(selected, result, settings.colorScale, { modelDir: settings.modelDir, backend: settings.backend, maxTokens: settings.maxTokens });
     } catch (error) {
       if (id !== this.runCounter) return;
       if (error instanceof CancelledError) {
@@ -121,9 +130,18 @@ export class InspectionRunner implements vscode.Disposable {
     else if (choice === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', 'attentionInspector.maxTokens');
   }
 
-  private publish(id: number, selected: Selected, result: AttentionResult, colorScale: SessionInfo['colorScale'], runSettings: Published['settings']): void {
+  /** Shows runs as tokens, characters or words from now on; `run` (the shown one) is published again so, without running the model. */
+  setUnits(units: UnitsMode, run: Published | undefined): void {
+    this.units = units;
+    if (run && run.units !== units) this.publish(run.selected, run.raw, run.session.colorScale, run.settings, true);
+  }
+
+  private publish(selected: Selected, raw: AttentionResult, colorScale: SessionInfo['colorScale'], runSettings: Published['settings'], republished = false): void {
+    const id = ++this.sessionCounter;
+    const units = this.units;
+    const result = units === 'tokens' ? raw : mergeResult(raw, units);
     const { maxTokens } = runSettings;
-    const T = result.tokens.length;
+    const T = raw.tokens.length;
     const notes = [...selected.notes];
     if (result.truncatedFrom !== undefined) {
       const reason = T < maxTokens ? `the model's context is ${result.model.maxPositions} tokens` : `attentionInspector.maxTokens is ${maxTokens}`;
@@ -134,6 +152,7 @@ export class InspectionRunner implements vscode.Disposable {
       model: result.model,
       text: result.text,
       tokens: result.tokens,
+      ...(units !== 'tokens' ? { merge: units } : {}),
       dims: result.dims,
       causal: result.causal,
       groups: result.groups.map(({ attention: _weights, ...info }) => info),
@@ -144,8 +163,12 @@ export class InspectionRunner implements vscode.Disposable {
       predictions: (result.predictions ?? []).map(({ token, probability }) => ({ token, probability })),
       elapsedMs: result.elapsedMs,
     };
-    this.host.published({ sessionId: id, result, selected, session, settings: runSettings });
+    this.host.published({ sessionId: id, result, raw, units, selected, session, settings: runSettings });
     this.host.post({ type: 'session', session });
+    if (republished) {
+      this.host.log(`Showing the run as ${units === 'chars' ? 'characters' : units} (${result.tokens.length} of ${T} tokens).`);
+      return;
+    }
     const [L, H] = result.dims;
     const target = result.target ? `, target ${JSON.stringify(result.target.text)} (${result.target.generated ? 'greedy output' : 'typed'}, ${result.target.tokens.length} tokens)` : '';
     this.host.log(`Ran ${result.model.name} (${result.model.backend}, ${result.model.kind}, ${L} layers × ${H} heads) on ${T} tokens from ${session.source}${target} in ${result.elapsedMs.toFixed(0)} ms.`);

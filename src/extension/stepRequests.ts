@@ -15,6 +15,7 @@ import { describeError, CancelledError } from '../core/errors';
 import type { AttentionBackend, CancellationSignal, RunOptions } from '../core/types';
 import { variationKey, type ComparisonMessage, type ExplanationMessage, type HostToWebview, type RequestComparisonMessage, type RequestExplainMessage } from '../shared/protocol';
 import { toComparisonPayload } from '../shared/replies';
+import type { UnitMapping } from './mergedSteps';
 
 /** The inspected run that requests are answered about. */
 export interface StepRun {
@@ -23,6 +24,8 @@ export interface StepRun {
   text: string;
   /** maxTokens and target of the inspected run. */
   options: Pick<RunOptions, 'maxTokens' | 'target'>;
+  /** A run shown as characters or words: request indices name units, mapped to tokens here (mergedSteps.ts). */
+  units?: UnitMapping;
   /** The backend for explanations and varied runs (throws when the model folder is unusable). */
   backend(): AttentionBackend;
 }
@@ -124,12 +127,15 @@ export class StepRequests {
     if (request.type === 'requestExplain') {
       const { sessionId, group, layer, head, query, variation } = request;
       const started = Date.now();
-      const { explanation } = await backend.explain(run.text, { group, layer, head, query }, { ...options, ...(variation ? { variation } : {}) }, cancellation);
+      // A unit is explained by its last token; the reply keeps the unit's index (it pairs with the request).
+      const token = run.units ? run.units.queryToken(group, query) : query;
+      const { explanation } = await backend.explain(run.text, { group, layer, head, query: token }, { ...options, ...(variation ? { variation } : {}) }, cancellation);
       this.log(`Explained layer ${layer} head ${head} query ${query}${variation ? ` (${variationKey(variation)})` : ''} with ${explanation.model.backend} in ${Date.now() - started} ms.`);
       return { type: 'explanation', sessionId, group, layer, head, query, ...(variation ? { variation } : {}), explanation };
     }
     const { sessionId, layer, head, variation } = request;
-    const comparison = await runComparison(backend, run.text, options, variation, layer, head, cancellation);
+    const varied = run.units && variation.swap ? { ...variation, swap: run.units.swapTokens(variation.swap) } : variation;
+    const comparison = await runComparison(backend, run.text, options, varied, layer, head, cancellation);
     return { type: 'comparison', sessionId, layer, head, variation, comparison: toComparisonPayload(comparison) };
   }
 }

@@ -4,12 +4,20 @@
 
 import type { RunComparison } from '../core/explain/compare';
 import type { HeadExplanation, HeadRef, RunVariation } from '../core/explain/types';
+import type { MergeMode } from '../core/merge';
 import type { AttentionGroup, ModelInfo, TokenSpan, WeightedToken } from '../core/types';
 
 /** Head index that stands for the mean over all heads of a layer. */
 export const MEAN_HEAD = -1;
 
 export type ColorScale = 'linear' | 'sqrt' | 'log';
+
+/** What the panel's tokens are: the model's tokens, or units merged from them (core/merge.ts). */
+export type UnitsMode = 'tokens' | MergeMode;
+export const UNITS_MODES: readonly UnitsMode[] = ['tokens', 'chars', 'words'];
+
+/** A token of a session; a merged unit also lists the indices of the model's tokens it holds. */
+export type SessionToken = TokenSpan & { tokens?: number[] };
 
 /** An attention group as the panel sees it: everything but the weights. */
 export type GroupInfo = Omit<AttentionGroup, 'attention'>;
@@ -21,14 +29,17 @@ export interface SessionInfo {
   model: ModelInfo;
   /** The inspected text; token offsets index into it. */
   text: string;
-  tokens: TokenSpan[];
+  /** The tokens, or with `merge` the units (characters or words), which every index of the session's messages then means. */
+  tokens: SessionToken[];
+  /** Set when the tokens are merged units: attention summed over a unit's keys, averaged over its queries. */
+  merge?: MergeMode;
   /** [L, H, T, T] of the attention held by the host (the first group's). */
   dims: [number, number, number, number];
   causal: boolean;
   /** The attention groups, in display order; messages name one by its index here. */
   groups: GroupInfo[];
   /** Encoder–decoder models: the decoder's tokens (rows of the decoder and cross groups). */
-  target?: { text: string; tokens: TokenSpan[]; generated: boolean };
+  target?: { text: string; tokens: SessionToken[]; generated: boolean };
   colorScale: ColorScale;
   /** Where the text came from, for the header (e.g. "sample.md:3:1–5:20"). */
   source: string;
@@ -193,6 +204,13 @@ export interface SetTargetMessage {
   text: string | null;
 }
 
+/** Show the inspected run as tokens, characters or words: the host publishes it again as a new session (no re-run). */
+export interface SetMergeMessage {
+  type: 'setMerge';
+  sessionId: number;
+  merge: UnitsMode;
+}
+
 /** Asks for the step-by-step explanation of one head (not MEAN_HEAD) for one query token; answered by ExplanationMessage. */
 export interface RequestExplainMessage {
   type: 'requestExplain';
@@ -227,6 +245,7 @@ export type WebviewToHost =
   | TokenFocusMessage
   | ViewChangedMessage
   | SetTargetMessage
+  | SetMergeMessage
   | RequestExplainMessage
   | RequestComparisonMessage
   | WebviewErrorMessage;
@@ -269,6 +288,7 @@ export const WEBVIEW_TYPES = {
   tokenFocus: true,
   viewChanged: true,
   setTarget: true,
+  setMerge: true,
   requestExplain: true,
   requestComparison: true,
   webviewError: true,
@@ -355,6 +375,9 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
       if (!isInteger(message.sessionId)) return undefined;
       if (message.text !== null && (typeof message.text !== 'string' || message.text.length > MAX_TARGET_CHARS)) return undefined;
       return { type: 'setTarget', sessionId: message.sessionId, text: message.text };
+    case 'setMerge':
+      if (!isInteger(message.sessionId) || !(UNITS_MODES as readonly unknown[]).includes(message.merge)) return undefined;
+      return { type: 'setMerge', sessionId: message.sessionId, merge: message.merge as UnitsMode };
     case 'tokenFocus': {
       if (!isInteger(message.sessionId) || !isInteger(message.group) || !isInteger(message.layer) || !isInteger(message.head)) return undefined;
       if (message.token !== null && !isInteger(message.token)) return undefined;

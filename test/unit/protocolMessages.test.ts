@@ -10,6 +10,7 @@ const WEBVIEW_SAMPLES: { [K in WebviewToHost['type']]: Extract<WebviewToHost, { 
   tokenFocus: { type: 'tokenFocus', sessionId: 2, group: 0, token: 3, layer: 1, head: 0, attended: [{ token: 1, weight: 0.75 }, { token: 3, weight: 0.25 }] },
   viewChanged: { type: 'viewChanged', sessionId: 2, group: 2, layer: 1, head: 3 },
   setTarget: { type: 'setTarget', sessionId: 2, text: '2021-03-05' },
+  setMerge: { type: 'setMerge', sessionId: 2, merge: 'chars' },
   requestExplain: { type: 'requestExplain', sessionId: 2, group: 0, layer: 1, head: 3, query: 4 },
   requestComparison: { type: 'requestComparison', sessionId: 2, layer: 0, head: 1, variation: { positions: false, swap: [0, 1], ablate: [{ layer: 1, head: 2 }] } },
   webviewError: { type: 'webviewError', message: 'boom' },
