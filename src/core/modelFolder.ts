@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ModelLoadError } from './errors';
+import { FILE_LIMITS, readCheckedFileSync } from './modelFiles';
 import type { BackendChoice, BackendName } from './types';
 
 export interface ModelFolder {
@@ -40,7 +41,7 @@ export function inspectModelFolder(dir: string): ModelFolder {
 /** The folder's name, or config.json's `_name_or_path`/`name` when it gives one. */
 function readModelName(dir: string): string {
   try {
-    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const config = JSON.parse(readCheckedFileSync(path.join(dir, 'config.json'), { what: 'config.json', maxBytes: FILE_LIMITS.json }).toString('utf8')) as Record<string, unknown>;
     for (const key of ['name', '_name_or_path']) {
       const value = config[key];
       if (typeof value === 'string' && value.trim() !== '') return path.basename(value.trim());

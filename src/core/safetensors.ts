@@ -71,6 +71,11 @@ export class SafetensorsFile {
       }
       entries.set(name, parseEntry(name, value, dataStart, dataLength, fail));
     }
+    // The format indexes its byte buffer entirely: bytes past the last tensor mean a damaged or
+    // padded file (and a way to make us hold memory no tensor uses).
+    let end = 0;
+    for (const entry of entries.values()) end = Math.max(end, entry.byteOffset + entry.byteLength - dataStart);
+    if (end !== dataLength) fail(`its tensors cover ${end} bytes after the header but the file has ${dataLength}`);
     return new SafetensorsFile(bytes, entries, metadata, source);
   }
 

@@ -4,9 +4,9 @@
 // graph outputs and the modified model runs from memory (src/core/onnx). Encoder–decoder models get
 // a target (typed, or the model's greedy output) and three attention groups. With RunOptions.scores,
 // runs go through a second session whose graph also outputs each attention Softmax's input.
+import { FILE_LIMITS, readCheckedFileSync } from '../modelFiles';
 import { explainWithScores, refuseVariation } from '../explain/onnxExplain';
 import type { ExplainRequest, HeadExplanation } from '../explain/types';
-import * as fs from 'fs';
 import * as path from 'path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { encoderDecoderGroup, selfGroup } from '../attentionGroups';
@@ -73,7 +73,7 @@ export class OnnxBackend implements AttentionBackend {
     if (problem) throw new ModelLoadError(problem);
     let config: Record<string, unknown> = {};
     try {
-      config = JSON.parse(fs.readFileSync(path.join(this.dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+      config = JSON.parse(readCheckedFileSync(path.join(this.dir, 'config.json'), { what: 'config.json', maxBytes: FILE_LIMITS.json }).toString('utf8')) as Record<string, unknown>;
     } catch {
       // config.json is optional for decoder- and encoder-only ONNX models: shapes come from the outputs.
     }

@@ -14,7 +14,7 @@
 // The pass is async only to stay polite: it yields a macrotask between layers, heads and slices of
 // the big matrix products, so the extension host keeps serving events and a run can be cancelled.
 
-import { promises as fs } from 'fs';
+import * as fs from 'fs';
 import * as path from 'path';
 import { InputError, ModelLoadError, throwIfCancelled } from '../errors';
 import type { CancellationSignal } from '../types';
@@ -27,6 +27,7 @@ import { layerNorm } from '../math/layerNorm';
 import { linearTransposed } from '../math/linear';
 import { matmulTransposedB } from '../math/matmul';
 import { SafetensorsFile } from '../safetensors';
+import { FILE_LIMITS, readCheckedFile } from '../modelFiles';
 import { parseGpt2Config, type Gpt2Config } from './config';
 import { loadGpt2Weights, type Gpt2Weights } from './weights';
 
@@ -98,7 +99,7 @@ export class Gpt2Model {
   static async fromFolder(dir: string): Promise<Gpt2Model> {
     const configPath = path.join(dir, 'config.json');
     const weightsPath = path.join(dir, 'model.safetensors');
-    const configText = (await readModelFile(configPath)).toString('utf-8');
+    const configText = (await readModelFile(configPath, FILE_LIMITS.json)).toString('utf-8');
     let json: unknown;
     try {
       json = JSON.parse(configText);
@@ -106,7 +107,7 @@ export class Gpt2Model {
       throw new ModelLoadError(`${configPath} is not valid JSON (${error instanceof Error ? error.message : String(error)}).`);
     }
     const config = parseGpt2Config(json, configPath);
-    const file = SafetensorsFile.parse(await readModelFile(weightsPath), weightsPath);
+    const file = SafetensorsFile.parse(await readModelFile(weightsPath, FILE_LIMITS.weights), weightsPath);
     return new Gpt2Model(config, loadGpt2Weights(config, file));
   }
 
@@ -362,15 +363,18 @@ async function linearInSlices(
   }
 }
 
-async function readModelFile(file: string): Promise<Buffer> {
+async function readModelFile(file: string, maxBytes: number): Promise<Buffer> {
+  if (!fs.existsSync(file) && !isDanglingLink(file)) {
+    throw new ModelLoadError(`${file} not found: the built-in backend needs config.json and model.safetensors in the model folder.`);
+  }
+  return readCheckedFile(file, { what: path.basename(file), maxBytes });
+}
+
+function isDanglingLink(file: string): boolean {
   try {
-    return await fs.readFile(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new ModelLoadError(`${file} not found: the built-in backend needs config.json and model.safetensors in the model folder.`);
-    }
-    throw new ModelLoadError(`Could not read ${file}: ${error instanceof Error ? error.message : String(error)}.`);
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 

@@ -1,10 +1,10 @@
 // Graph surgery: turns a model's attention Softmax outputs into graph outputs, so that onnxruntime
 // returns the probabilities of every attention block along with the model's own outputs.
-import { promises as fs } from 'fs';
 import * as path from 'path';
 import { ModelLoadError } from '../errors';
+import { FILE_LIMITS, readCheckedFile } from '../modelFiles';
 import { type AttentionSite, findAttention } from './attentionFinder';
-import { PROTOBUF_LIMIT_BYTES, externalDataBytes, externalDataSessionOptions, externalTensors, inlineExternalData } from './externalData';
+import { PROTOBUF_LIMIT_BYTES, checkExternalData, externalDataBytes, externalDataSessionOptions, externalTensors, inlineExternalData } from './externalData';
 import { detectFusedAttention, fusedAttentionMessage } from './fusedOps';
 import { type GraphInput, graphInputs } from './inputs';
 import { type ModelProto, decodeModel, encodeGraphOutputsPatch, encodeModel } from './onnxModel';
@@ -76,6 +76,7 @@ export async function exposeAttention(modelBytes: Uint8Array, options: ExposeOpt
     }
     // Inlining first also lets the finder read constants (causal masks) that were stored externally.
     if (mode === 'inline') await inlineExternalData(model, options.modelDir);
+    else await checkExternalData(model, options.modelDir);
   }
   const { explicit, sites, softmaxInSubgraphs } = findAttention(model);
   const known = new Set((model.graph?.output ?? []).map((output) => output.name));
@@ -131,10 +132,5 @@ export async function exposeModelFile(modelPath: string, options: Omit<ExposeOpt
 }
 
 async function readModelBytes(modelPath: string): Promise<{ bytes: Uint8Array }> {
-  try {
-    return { bytes: await fs.readFile(modelPath) };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ModelLoadError(code === 'ENOENT' ? `Model file not found: ${modelPath}.` : `Cannot read ${modelPath}: ${(error as Error).message}`);
-  }
+  return { bytes: await readCheckedFile(modelPath, { what: 'Model file', maxBytes: FILE_LIMITS.onnx }) };
 }

@@ -5,6 +5,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { ModelLoadError } from '../errors';
+import { FILE_LIMITS, checkFile, readCheckedFile } from '../modelFiles';
 import { DATA_LOCATION_EXTERNAL, DataType, type GraphProto, type ModelProto, type TensorProto } from './onnxModel';
 import { elementCount } from './tensorData';
 
@@ -44,6 +45,26 @@ function referenceOf(tensor: TensorProto): ExternalReference {
   return { location, offset, length };
 }
 
+/**
+ * For models too big to inline: every external file must be a regular file inside modelDir (links
+ * resolved) and long enough for the tensors it holds, before onnxruntime is given the folder.
+ */
+export async function checkExternalData(model: ModelProto, modelDir: string): Promise<void> {
+  const root = path.resolve(modelDir);
+  const sizes = new Map<string, number>();
+  for (const tensor of externalTensors(model)) {
+    const reference = referenceOf(tensor);
+    const file = locate(root, reference);
+    let size = sizes.get(file);
+    if (size === undefined) {
+      if (!(await exists(file))) throw new ModelLoadError(`The model keeps its weights in ${reference.location}, which is missing from ${root}. Copy that file next to model.onnx.`);
+      size = await checkFile(file, { what: `The external data file ${reference.location}`, maxBytes: Number.MAX_SAFE_INTEGER, insideDir: root });
+      sizes.set(file, size);
+    }
+    checkLength(tensor, reference, size);
+  }
+}
+
 /** Total bytes the external tensors occupy (what inlining would add to the model). */
 export function externalDataBytes(model: ModelProto): number {
   let total = 0;
@@ -65,29 +86,47 @@ export async function inlineExternalData(model: ModelProto, modelDir: string): P
   const files = new Map<string, Buffer>();
   for (const tensor of tensors) {
     const reference = referenceOf(tensor);
-    const file = path.resolve(root, reference.location);
-    if (path.isAbsolute(reference.location) || (file !== root && !file.startsWith(root + path.sep))) {
-      throw new ModelLoadError(`The model's external data location ${JSON.stringify(reference.location)} is outside its folder ${root}.`);
-    }
+    const file = locate(root, reference);
     let contents = files.get(file);
     if (!contents) {
-      try {
-        contents = await fs.readFile(file);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new ModelLoadError(code === 'ENOENT'
-          ? `The model keeps its weights in ${reference.location}, which is missing from ${root}. Copy that file next to model.onnx.`
-          : `Cannot read the model's external data ${file}: ${(error as Error).message}`);
+      if (!(await exists(file))) {
+        throw new ModelLoadError(`The model keeps its weights in ${reference.location}, which is missing from ${root}. Copy that file next to model.onnx.`);
       }
+      // Resolved links must stay inside the folder too (onnxruntime refuses them as well).
+      contents = await readCheckedFile(file, { what: `The external data file ${reference.location}`, maxBytes: FILE_LIMITS.weights, insideDir: root });
       files.set(file, contents);
     }
-    const length = reference.length ?? elementCount(tensor) * elementBytes(tensor.dataType ?? 0);
-    if (reference.offset + length > contents.length) {
-      throw new ModelLoadError(`${reference.location} is too short for ${tensor.name || 'a tensor'} (needs bytes ${reference.offset}..${reference.offset + length}, the file has ${contents.length}). The file may be truncated.`);
-    }
+    const length = checkLength(tensor, reference, contents.length);
     tensor.rawData = contents.subarray(reference.offset, reference.offset + length);
     tensor.externalData = [];
     tensor.dataLocation = 0;
+  }
+}
+
+/** The file a reference names, which must stay inside the model folder (lexically; links are checked on reading). */
+function locate(root: string, reference: ExternalReference): string {
+  const file = path.resolve(root, reference.location);
+  if (path.isAbsolute(reference.location) || (file !== root && !file.startsWith(root + path.sep))) {
+    throw new ModelLoadError(`The model's external data location ${JSON.stringify(reference.location)} is outside its folder ${root}.`);
+  }
+  return file;
+}
+
+/** The tensor's byte length; throws when its file (of fileSize bytes) is too short for it. */
+function checkLength(tensor: TensorProto, reference: ExternalReference, fileSize: number): number {
+  const length = reference.length ?? elementCount(tensor) * elementBytes(tensor.dataType ?? 0);
+  if (reference.offset + length > fileSize) {
+    throw new ModelLoadError(`${reference.location} is too short for ${tensor.name || 'a tensor'} (needs bytes ${reference.offset}..${reference.offset + length}, the file has ${fileSize}). The file may be truncated.`);
+  }
+  return length;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.lstat(file);
+    return true;
+  } catch {
+    return false;
   }
 }
 

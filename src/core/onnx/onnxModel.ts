@@ -5,9 +5,9 @@
 // Field names are protobufjs's camelCase forms of onnx.proto's (op_type -> opType). Only the parts
 // this project reads are typed; everything else survives untouched because models are never
 // re-encoded unless their external data has to be inlined (see exposeAttention.ts).
-import { promises as fs } from 'fs';
 import * as protobuf from 'protobufjs/light';
 import { ModelLoadError } from '../errors';
+import { FILE_LIMITS, readCheckedFile } from '../modelFiles';
 import descriptor from './onnxProto.json';
 
 /** An int64 as protobufjs gives it: a number, or a Long when the `long` package is present. */
@@ -118,13 +118,7 @@ export function decodeModel(bytes: Uint8Array, source = 'model.onnx'): ModelProt
 
 /** Reads and decodes a model file; a missing or unreadable file is a ModelLoadError. */
 export async function readModelFile(modelPath: string): Promise<{ bytes: Uint8Array; model: ModelProto }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(modelPath);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ModelLoadError(code === 'ENOENT' ? `Model file not found: ${modelPath}.` : `Cannot read ${modelPath}: ${(error as Error).message}`);
-  }
+  const bytes = await readCheckedFile(modelPath, { what: 'Model file', maxBytes: FILE_LIMITS.onnx });
   return { bytes, model: decodeModel(bytes, modelPath) };
 }
 

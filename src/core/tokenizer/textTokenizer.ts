@@ -6,6 +6,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { ModelLoadError } from '../errors';
+import { FILE_LIMITS, readCheckedFile } from '../modelFiles';
 import type { TokenSpan } from '../types';
 import { utf8Layout } from './byteLevel';
 import { type AddedTokenShape, alignByteLevelTokens } from './byteLevelAlign';
@@ -196,17 +197,15 @@ export class TextTokenizer {
 
 /** Reads and parses a JSON file; a missing optional file gives undefined. */
 async function readJson(filePath: string, required: boolean): Promise<unknown> {
-  let contents: string;
+  let present = true;
   try {
-    contents = await fs.readFile(filePath, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !required) return undefined;
-    if (code === 'ENOENT') {
-      throw new ModelLoadError(`Tokenizer file not found: ${filePath}. The model folder needs the tokenizer.json from its Hugging Face repository.`);
-    }
-    throw new ModelLoadError(`Cannot read ${filePath}: ${(error as Error).message}`);
+    await fs.lstat(filePath);
+  } catch {
+    present = false;
   }
+  if (!present && !required) return undefined;
+  if (!present) throw new ModelLoadError(`Tokenizer file not found: ${filePath}. The model folder needs the tokenizer.json from its Hugging Face repository.`);
+  const contents = (await readCheckedFile(filePath, { what: path.basename(filePath), maxBytes: FILE_LIMITS.json })).toString('utf8');
   try {
     return JSON.parse(contents) as unknown;
   } catch (error) {
