@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { BackendRegistry } from '../core/backends/backendRegistry';
+import { FILE_LIMITS, readCheckedFileSync } from '../core/modelFiles';
 import { AttentionInspectorError, describeError } from '../core/errors';
 import type { BackendChoice } from '../core/types';
 import type { HeadRef, RunVariation } from '../core/explain/types';
@@ -119,7 +120,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
       if (values.file === undefined) throw new UsageError('stats needs --file with held-out text');
       const window = Number(values.window);
       if (!Number.isInteger(window) || window < 2) throw new UsageError(`--window must be an integer of at least 2, not "${values.window}"`);
-      const report = await headStatsForFolder(resolveModel(values.model), readTextFile(values.file), window);
+      const report = await headStatsForFolder(resolveModel(values.model), readTextFile(values.file, err), window);
       out(values.json ? JSON.stringify(report, null, 2) : formatHeadStats(report));
       return 0;
     }
@@ -128,7 +129,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
     if ((values.text === undefined) === (values.file === undefined)) throw new UsageError('give exactly one of --text or --file');
     const backend = values.backend as string;
     if (!['auto', 'builtin', 'onnx'].includes(backend)) throw new UsageError(`--backend must be auto, builtin or onnx, not "${backend}"`);
-    const maxTokens = Number(values['max-tokens']);
+    const maxTokens = /^[1-9][0-9]{0,8}$/.test(values['max-tokens'] as string) ? Number(values['max-tokens']) : NaN;
     if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new UsageError(`--max-tokens must be a positive integer, not "${values['max-tokens']}"`);
     const merge = values.merge;
     if (merge !== undefined && !isMergeMode(merge)) throw new UsageError(`--merge must be chars or words, not "${merge}"`);
@@ -141,7 +142,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
       command !== 'run'
         ? { group: index(values.group, '--group'), layer: index(values.layer, '--layer'), head: index(values.head, '--head'), query: command === 'explain' ? index(values.query, '--query') : 0 }
         : undefined;
-    const text = values.text ?? readTextFile(values.file as string);
+    const text = values.text ?? readTextFile(values.file as string, err);
 
     const registry = new BackendRegistry();
     try {
@@ -212,12 +213,16 @@ function parseVariation(noPositions: boolean, swap: string | undefined, ablate: 
   return describeVariation(variation) === '' ? undefined : variation;
 }
 
-function readTextFile(file: string): string {
+/** --file: a regular file of at most FILE_LIMITS.text bytes, read as UTF-8; NUL bytes (binary input) get a warning. */
+function readTextFile(file: string, warn: (text: string) => void): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    fs.lstatSync(file);
   } catch (error) {
     throw new AttentionInspectorError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  const text = readCheckedFileSync(file, { what: 'The input file', maxBytes: FILE_LIMITS.text, error: AttentionInspectorError }).toString('utf8');
+  if (text.includes('\u0000')) warn(`attention-inspector: warning: ${file} contains NUL bytes — it looks binary, not text; its bytes are inspected as UTF-8.`);
+  return text;
 }
 
 if (require.main === module) {
