@@ -18,9 +18,11 @@ import { CompareView } from './compareView';
 import { HeatmapView } from './heatmapView';
 import { LinksView } from './linksView';
 import { StepsView } from './stepsView';
+import { UnitsView } from './unitsView';
 import type { ViewRegistration } from './view';
 
 export const VIEW_REGISTRY: readonly ViewRegistration[] = [
+  { id: 'units', create: (setup) => new UnitsView(setup) },
   { id: 'heatmap', create: (setup) => new HeatmapView(setup) },
   { id: 'links', create: (setup) => new LinksView(setup) },
   { id: 'steps', create: (setup) => new StepsView(setup) },
