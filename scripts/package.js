@@ -152,7 +152,17 @@ function printSummary(entries) {
 function checkContents(names, target, withoutOnnxruntime) {
   const problems = [];
   const [platform, arch] = TARGETS[target];
-  const required = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/webview.js', 'extension/dist/onnxWorker.js'];
+  const required = [
+    'extension/package.json',
+    'extension/dist/extension.js',
+    'extension/dist/webview.js',
+    'extension/dist/onnxWorker.js',
+    // Translations: the manifest's (package.nls*.json) and the messages' (l10n/).
+    'extension/package.nls.json',
+    'extension/package.nls.zh-cn.json',
+    'extension/l10n/bundle.l10n.json',
+    'extension/l10n/bundle.l10n.zh-cn.json',
+  ];
   if (!withoutOnnxruntime) {
     required.push(
       'extension/node_modules/onnxruntime-node/dist/index.js',

@@ -7,6 +7,8 @@ import type { HeadAttentionMessage, SessionInfo, TokenRowsMessage } from '../src
 import { headKey, LruCache, rowsKey } from './cache';
 import type { Requests } from './requests';
 import { describeHead, isValidView } from './state';
+import { groupLabel } from './groups';
+import { t } from './l10n';
 
 const HEAD_CACHE_BYTES = 48 * 1024 * 1024;
 const ROW_CACHE_BYTES = 8 * 1024 * 1024;
@@ -79,7 +81,7 @@ export class AttentionStore {
       if (!isValidView(message, layers, heads)) return;
       if (!(message.data instanceof ArrayBuffer) || message.data.byteLength !== Tq * Tk * 4) {
         this.reportProblem(
-          `Attention for ${group.label}, layer ${message.layer}, ${describeHead(message.head, heads)} has ${byteLengthOf(message.data)} bytes; expected ${Tq * Tk * 4} ([${Tq}, ${Tk}] float32).`,
+          t('Attention for {0}, layer {1}, {2} has {3} bytes; expected {4} ([{5}, {6}] float32).', groupLabel(group), message.layer, describeHead(message.head, heads), byteLengthOf(message.data), Tq * Tk * 4, Tq, Tk),
         );
         return;
       }
@@ -92,7 +94,7 @@ export class AttentionStore {
     }
     if (!Number.isInteger(message.layer) || message.layer < 0 || message.layer >= layers || !Number.isInteger(message.token) || message.token < 0 || message.token >= Tq) return;
     if (!(message.data instanceof ArrayBuffer) || message.data.byteLength !== heads * Tk * 4) {
-      this.reportProblem(`Token rows for token ${message.token} of ${group.label} have ${byteLengthOf(message.data)} bytes; expected ${heads * Tk * 4} ([${heads}, ${Tk}] float32).`);
+      this.reportProblem(t('Token rows for token {0} of {1} have {2} bytes; expected {3} ([{4}, {5}] float32).', message.token, groupLabel(group), byteLengthOf(message.data), heads * Tk * 4, heads, Tk));
       return;
     }
     const key = rowsKey(message.group, message.layer, message.token);

@@ -2,6 +2,7 @@
 // banner (a run failed; also kept until dismissed or replaced by a new session).
 
 import { el } from './dom';
+import { t } from './l10n';
 
 export class Banners {
   readonly element: HTMLElement;
@@ -14,14 +15,14 @@ export class Banners {
     this.busyText = el('span', 'busy-text');
     this.busy = el('div', 'busy', { role: 'status', 'aria-live': 'polite', hidden: true }, el('span', 'spinner', { 'aria-hidden': 'true' }), this.busyText);
     this.errorText = el('span', 'error-text');
-    const dismiss = el('button', 'dismiss', { type: 'button', 'aria-label': 'Dismiss error', title: 'Dismiss' }, '×');
+    const dismiss = el('button', 'dismiss', { type: 'button', 'aria-label': t('Dismiss error'), title: t('Dismiss') }, '×');
     dismiss.addEventListener('click', () => this.hideError());
     this.error = el('div', 'error-banner', { role: 'alert', hidden: true }, el('span', 'error-icon', { 'aria-hidden': 'true' }, '!'), this.errorText, dismiss);
     this.element = el('div', 'banners', undefined, this.busy, this.error);
   }
 
   showBusy(message: string): void {
-    this.busyText.textContent = message || 'Computing attention…';
+    this.busyText.textContent = message || t('Computing attention…');
     this.busy.hidden = false;
     document.body.classList.add('is-busy');
   }
@@ -32,7 +33,7 @@ export class Banners {
   }
 
   showError(message: string): void {
-    this.errorText.textContent = message || 'Something went wrong.';
+    this.errorText.textContent = message || t('Something went wrong.');
     this.error.hidden = false;
   }
 

@@ -15,22 +15,25 @@ import { el } from './dom';
 import { requestKey } from './requests';
 import { describeVariation, headName, sharedVariation } from './variationState';
 import type { PanelView, ViewContext, ViewSetup } from './view';
+import { t } from './l10n';
 
 /** Up to this many tokens the maps carry token labels and their values in data-values. */
 export const LABELLED_MAX_TOKENS = 48;
 const MAP_PIXELS = 264;
 
-export const COMPARE_HINT = 'Turn positions off, swap two tokens or switch off a head to see how the attention of this head changes.';
+export function compareHint(): string {
+  return t('Turn positions off, swap two tokens or switch off a head to see how the attention of this head changes.');
+}
 
 export class CompareView implements PanelView {
   readonly id = 'compare';
   readonly element: HTMLElement;
-  private readonly positionsButton = el('button', 'cv-toggle', { type: 'button', 'aria-pressed': 'false', 'data-control': 'positions', title: 'Run without position information (no position embeddings)' }, 'Positions off');
-  private readonly swapButton = el('button', 'cv-toggle', { type: 'button', 'aria-pressed': 'false', 'data-control': 'swap', title: 'Exchange two tokens (whole characters) before the run' }, 'Swap');
-  private readonly swapFirst = el('select', 'cv-picker', { 'aria-label': 'First token to swap', 'data-control': 'swap-first' });
-  private readonly swapSecond = el('select', 'cv-picker', { 'aria-label': 'Second token to swap', 'data-control': 'swap-second' });
-  private readonly ablateButton = el('button', 'cv-action', { type: 'button', 'data-control': 'ablate', title: "Set this head's output to zero in the varied run" }, 'Switch off this head');
-  private readonly ablatedList = el('ul', 'cv-ablated', { 'aria-label': 'Switched-off heads', 'data-role': 'ablated' });
+  private readonly positionsButton = el('button', 'cv-toggle', { type: 'button', 'aria-pressed': 'false', 'data-control': 'positions', title: t('Run without position information (no position embeddings)') }, t('Positions off'));
+  private readonly swapButton = el('button', 'cv-toggle', { type: 'button', 'aria-pressed': 'false', 'data-control': 'swap', title: t('Exchange two tokens (whole characters) before the run') }, t('Swap'));
+  private readonly swapFirst = el('select', 'cv-picker', { 'aria-label': t('First token to swap'), 'data-control': 'swap-first' });
+  private readonly swapSecond = el('select', 'cv-picker', { 'aria-label': t('Second token to swap'), 'data-control': 'swap-second' });
+  private readonly ablateButton = el('button', 'cv-action', { type: 'button', 'data-control': 'ablate', title: t("Set this head's output to zero in the varied run") }, t('Switch off this head'));
+  private readonly ablatedList = el('ul', 'cv-ablated', { 'aria-label': t('Switched-off heads'), 'data-role': 'ablated' });
   private readonly status = el('p', 'cv-status', { 'aria-live': 'polite', 'data-role': 'compare-status' });
   private readonly result = el('div', 'cv-result', { 'data-role': 'compare-result', hidden: true });
   private context: ViewContext | undefined;
@@ -46,7 +49,7 @@ export class CompareView implements PanelView {
     const controls = el(
       'div',
       'cv-controls',
-      { role: 'group', 'aria-label': 'Variation of the run' },
+      { role: 'group', 'aria-label': t('Variation of the run') },
       this.positionsButton,
       el('span', 'cv-swap', {}, this.swapButton, this.swapFirst, el('span', 'cv-swap-arrow', { 'aria-hidden': 'true' }, '⇄'), this.swapSecond),
       this.ablateButton,
@@ -56,7 +59,7 @@ export class CompareView implements PanelView {
       'section',
       'compare-section',
       { 'aria-labelledby': 'compare-title' },
-      el('div', 'section-head', undefined, el('h2', 'section-title', { id: 'compare-title' }, 'Positions & what if')),
+      el('div', 'section-head', undefined, el('h2', 'section-title', { id: 'compare-title' }, t('Positions & what if'))),
       controls,
       this.status,
       this.result,
@@ -133,7 +136,7 @@ export class CompareView implements PanelView {
     this.swapButton.setAttribute('aria-pressed', String(this.swapOn));
     this.ablatedList.replaceChildren(
       ...this.ablated.map((ref) =>
-        el('li', 'cv-ablated-head', {}, el('span', '', {}, `${headName(ref)} off`), el('button', 'cv-restore', { type: 'button', 'data-layer': ref.layer, 'data-head': ref.head, 'aria-label': `Restore ${headName(ref)}`, title: `Restore ${headName(ref)}` }, 'Restore')),
+        el('li', 'cv-ablated-head', {}, el('span', '', {}, t('{0} off', headName(ref))), el('button', 'cv-restore', { type: 'button', 'data-layer': ref.layer, 'data-head': ref.head, 'aria-label': t('Restore {0}', headName(ref)), title: t('Restore {0}', headName(ref)) }, t('Restore'))),
       ),
     );
     const variation = this.variation();
@@ -178,14 +181,14 @@ export class CompareView implements PanelView {
     const { state, session } = context;
     this.ablateButton.disabled = state.head === MEAN_HEAD;
     const variation = this.variation();
-    if (session.groups.length > 1) return this.idle('Positions & what if works on decoder- and encoder-only models.');
-    if (describeVariation(variation) === '') return this.idle(COMPARE_HINT);
-    if (state.head === MEAN_HEAD) return this.idle('Pick one head (side panel, or [ / ]) to compare its attention in the two runs.');
+    if (session.groups.length > 1) return this.idle(t('{0} works on decoder- and encoder-only models.', t('Positions & what if')));
+    if (describeVariation(variation) === '') return this.idle(compareHint());
+    if (state.head === MEAN_HEAD) return this.idle(t('Pick one head (side panel, or [ / ]) to compare its attention in the two runs.'));
     const request: RequestComparisonMessage = { type: 'requestComparison', sessionId: session.sessionId, layer: state.layer, head: state.head, variation };
     const key = requestKey(request);
     this.wanted = key;
     this.element.classList.add('loading');
-    this.setStatus(`Running the text twice (plain and ${describeVariation(variation)})…`, 'loading');
+    this.setStatus(t('Running the text twice (plain and {0})…', describeVariation(variation)), 'loading');
     void context.host.request(request).then((reply) => {
       if (this.wanted === key && this.context) this.show(reply, this.context);
     });
@@ -212,7 +215,7 @@ export class CompareView implements PanelView {
     if (!comparison) {
       this.result.hidden = true;
       this.result.replaceChildren();
-      this.setStatus(reply.error ?? 'The host could not compare the runs.', 'error');
+      this.setStatus(reply.error ?? t('The host could not compare the runs.'), 'error');
       return;
     }
     this.setStatus('', 'none');
@@ -220,27 +223,27 @@ export class CompareView implements PanelView {
     const base = new Float32Array(comparison.base);
     const varied = new Float32Array(comparison.varied);
     if (base.length !== T * T || varied.length !== T * T) {
-      this.setStatus(`The comparison has ${base.length} and ${varied.length} weights; expected ${T * T}.`, 'error');
+      this.setStatus(t('The comparison has {0} and {1} weights; expected {2}.', base.length, varied.length, T * T), 'error');
       return;
     }
     const difference = new Float32Array(T * T);
     for (let i = 0; i < T * T; i++) difference[i] = varied[i] - base[i];
     const labels = comparison.tokens.map((token) => tokenDisplay(token));
-    const baseName = describeVariation(comparison.baseVariation) || 'plain run';
+    const baseName = describeVariation(comparison.baseVariation) || t('plain run');
     const variedName = describeVariation(comparison.variation);
     const maps = el(
       'div',
       'cv-maps',
       {},
-      this.map('base', `Base: ${baseName}`, base, labels, context, (v) => this.weightColor(v, context)),
-      this.map('varied', `Varied: ${variedName} (in the base order)`, varied, labels, context, (v) => this.weightColor(v, context)),
-      this.map('difference', 'Difference: varied − base (blue: higher, orange: lower)', difference, labels, context, (v) => this.differenceColor(v, comparison.maxDifference, context)),
+      this.map('base', t('Base: {0}', baseName), base, labels, context, (v) => this.weightColor(v, context)),
+      this.map('varied', t('Varied: {0} (in the base order)', variedName), varied, labels, context, (v) => this.weightColor(v, context)),
+      this.map('difference', t('Difference: varied − base (blue: higher, orange: lower)'), difference, labels, context, (v) => this.differenceColor(v, comparison.maxDifference, context)),
     );
     const max = el(
       'p',
       'cv-max',
       { 'data-role': 'max-difference', 'data-value': String(comparison.maxDifference) },
-      `Largest difference anywhere in layer ${comparison.layer}, head ${comparison.head}: ${formatDeviation(comparison.maxDifference)}`,
+      t('Largest difference anywhere in layer {0}, head {1}: {2}', comparison.layer, comparison.head, formatDeviation(comparison.maxDifference)),
     );
     const parts: HTMLElement[] = [maps, max];
     if (comparison.permutation) {
@@ -265,7 +268,7 @@ export class CompareView implements PanelView {
   private map(role: string, title: string, values: Float32Array, labels: string[], context: ViewContext, color: (value: number) => string): HTMLElement {
     const T = labels.length;
     const cell = Math.max(2, Math.min(22, Math.floor(MAP_PIXELS / Math.max(1, T))));
-    const canvas = el('canvas', 'cv-canvas', { role: 'img', 'data-map': role, 'data-cell': cell, 'aria-label': `${title}, ${T} by ${T}` });
+    const canvas = el('canvas', 'cv-canvas', { role: 'img', 'data-map': role, 'data-cell': cell, 'aria-label': t('{0}, {1} by {2}', title, T, T) });
     const ratio = window.devicePixelRatio || 1;
     canvas.width = Math.round(cell * T * ratio);
     canvas.height = Math.round(cell * T * ratio);
@@ -308,15 +311,15 @@ export class CompareView implements PanelView {
         { 'data-role': role },
         el('h4', 'cv-subtitle', {}, title),
         items.length === 0
-          ? el('p', 'cv-muted', {}, 'no predictions (this model has no LM head)')
+          ? el('p', 'cv-muted', {}, t('no predictions (this model has no LM head)'))
           : el('ol', '', {}, ...items.slice(0, 5).map((item) => el('li', '', {}, el('span', 'cv-token', {}, tokenDisplay({ text: item.token })), ' ', el('span', 'cv-prob', {}, formatPercent(item.probability))))),
       );
     return el(
       'div',
       'cv-predictions',
       {},
-      list('Next token, base', 'predictions-base', comparison.basePredictions),
-      list(`Next token, ${describeVariation(comparison.variation)}`, 'predictions-varied', comparison.variedPredictions),
+      list(t('Next token, base'), 'predictions-base', comparison.basePredictions),
+      list(t('Next token, {0}', describeVariation(comparison.variation)), 'predictions-varied', comparison.variedPredictions),
     );
   }
 }
@@ -331,11 +334,11 @@ export function formatDeviation(value: number): string {
 export function permutationStatement(comparison: Pick<ComparisonPayload, 'permutation' | 'variation' | 'layer' | 'tokens'>): string {
   const permutation = comparison.permutation;
   if (!permutation) return '';
-  const who = permutation.scope === 'last-row' ? "the last token's attention" : "every token's attention";
+  const who = permutation.scope === 'last-row' ? t("the last token's attention") : t("every token's attention");
   const deviation = formatDeviation(permutation.deviation);
-  if (comparison.variation.positions !== false) return `With positions on, order matters: largest deviation ${deviation}.`;
-  if (permutation.expected) return `Without positions, ${who} is exactly a permutation of the original: largest deviation ${deviation}.`;
+  if (comparison.variation.positions !== false) return t('With positions on, order matters: largest deviation {0}.', deviation);
+  if (permutation.expected) return t('Without positions, {0} is exactly a permutation of the original: largest deviation {1}.', who, deviation);
   return permutation.scope === 'last-row' && comparison.layer > 0
-    ? `Without positions, but at layer ${comparison.layer} the layers below have already mixed the swapped tokens into the others: largest deviation ${deviation}.`
-    : `Without positions, but the last token itself was swapped, so its query changed: largest deviation ${deviation}.`;
+    ? t('Without positions, but at layer {0} the layers below have already mixed the swapped tokens into the others: largest deviation {1}.', comparison.layer, deviation)
+    : t('Without positions, but the last token itself was swapped, so its query changed: largest deviation {0}.', deviation);
 }

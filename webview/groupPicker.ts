@@ -5,7 +5,8 @@
 
 import type { GroupInfo } from '../src/shared/protocol';
 import { closestIndex, el } from './dom';
-import { describeGroup, describeKvSharing, groupSources } from './groups';
+import { describeGroup, describeKvSharing, groupLabel, groupSources } from './groups';
+import { t } from './l10n';
 
 export interface GroupPickerEvents {
   onSelect(group: number): void;
@@ -20,10 +21,10 @@ export class GroupPicker {
   private options: HTMLButtonElement[] = [];
 
   constructor(private readonly events: GroupPickerEvents) {
-    this.buttons = el('div', 'group-options', { role: 'group', 'aria-label': 'Attention groups' });
+    this.buttons = el('div', 'group-options', { role: 'group', 'aria-label': t('Attention groups') });
     this.summary = el('p', 'group-summary');
     this.kvNote = el('p', 'group-kv', { hidden: true });
-    this.element = el('div', 'group-picker', undefined, el('h2', 'panel-title', { id: 'groups-title' }, 'Attention'), this.buttons, this.summary, this.kvNote);
+    this.element = el('div', 'group-picker', undefined, el('h2', 'panel-title', { id: 'groups-title' }, t('Attention')), this.buttons, this.summary, this.kvNote);
     this.buttons.addEventListener('click', (event) => {
       const group = closestIndex(event.target, '.group-option', 'group');
       if (group !== undefined) this.events.onSelect(group);
@@ -38,7 +39,7 @@ export class GroupPicker {
         'button',
         'group-option',
         { type: 'button', 'data-group': index, 'aria-pressed': 'false', title: `${describeGroup(group)} · ${Tq} × ${Tk}` },
-        el('span', 'group-label', undefined, group.label),
+        el('span', 'group-label', undefined, groupLabel(group)),
         el('span', 'group-sources', undefined, groupSources(group)),
       );
     });
@@ -53,9 +54,9 @@ export class GroupPicker {
     this.options.forEach((option, i) => option.setAttribute('aria-pressed', String(i === index)));
     const group = this.groups[index];
     if (!group) return;
-    this.summary.replaceChildren(el('span', 'group-label', undefined, group.label), ' · ', el('span', 'group-sources', undefined, groupSources(group)));
+    this.summary.replaceChildren(el('span', 'group-label', undefined, groupLabel(group)), ' · ', el('span', 'group-sources', undefined, groupSources(group)));
     const sharing = describeKvSharing(group);
-    this.kvNote.textContent = sharing ? `Grouped-query attention: ${sharing}.` : '';
+    this.kvNote.textContent = sharing ? t('Grouped-query attention: {0}.', sharing) : '';
     this.kvNote.hidden = !sharing;
   }
 }

@@ -1,21 +1,50 @@
 // What the panel says about an attention group: where its queries and keys come from, how its
 // heads share K/V (grouped-query attention), and which (layer, head) of it to show after a switch.
 
-import { describeSources } from '../src/core/attentionGroups';
 import type { TokenSequence } from '../src/core/types';
 import { MEAN_HEAD, type GroupInfo } from '../src/shared/protocol';
+import { t } from './l10n';
 
-/** The names the panel shows for the two token sequences. */
-export const SEQUENCE_TITLES: Record<TokenSequence, string> = { source: 'Source', target: 'Target' };
+/** The names the panel shows for the two token sequences (headings: "Source", "Target"). */
+export function sequenceTitle(sequence: TokenSequence): string {
+  return sequence === 'target' ? t('Target') : t('Source');
+}
+
+/** A sequence's name inside a sentence ("source", "target"). */
+export function sequenceName(sequence: TokenSequence): string {
+  return sequence === 'target' ? t('target') : t('source');
+}
+
+/** The group's label in the display language (core names groups in English: src/core/attentionGroups.ts). */
+export function groupLabel(group: Pick<GroupInfo, 'label'>): string {
+  switch (group.label) {
+    case 'Self-attention':
+      return t('Self-attention');
+    case 'Masked self-attention':
+      return t('Masked self-attention');
+    case 'Encoder self-attention':
+      return t('Encoder self-attention');
+    case 'Decoder masked self-attention':
+      return t('Decoder masked self-attention');
+    case 'Decoder self-attention':
+      return t('Decoder self-attention');
+    case 'Cross-attention':
+      return t('Cross-attention');
+    default:
+      return group.label;
+  }
+}
 
 /** "Q, K, V: source" when queries and keys are one sequence, else "Q: target · K/V: source". */
 export function groupSources(group: Pick<GroupInfo, 'queries' | 'keys'>): string {
-  return group.queries === group.keys ? `Q, K, V: ${group.queries}` : describeSources(group);
+  return group.queries === group.keys
+    ? t('Q, K, V: {0}', sequenceName(group.queries))
+    : t('Q: {0} · K/V: {1}', sequenceName(group.queries), sequenceName(group.keys));
 }
 
 /** "Masked self-attention · Q, K, V: source". */
 export function describeGroup(group: Pick<GroupInfo, 'label' | 'queries' | 'keys'>): string {
-  return `${group.label} · ${groupSources(group)}`;
+  return `${groupLabel(group)} · ${groupSources(group)}`;
 }
 
 /** The K/V head a query head reads (src/core/attentionGroups.ts, which imports nothing heavy). */
@@ -32,14 +61,14 @@ export function describeKvSharing(group: Pick<GroupInfo, 'dims' | 'kvHeads'>): s
   const kvHeads = kvHeadsOf(group);
   if (kvHeads === undefined) return undefined;
   const heads = group.dims[1];
-  return `${heads} query heads share ${kvHeads} K/V head${kvHeads === 1 ? '' : 's'}`;
+  return kvHeads === 1 ? t('{0} query heads share 1 K/V head', heads) : t('{0} query heads share {1} K/V heads', heads, kvHeads);
 }
 
 /** Why a group's kvHeads cannot be right for H query heads, or undefined when it is fine (or absent). */
 export function kvHeadsProblem(kvHeads: unknown, heads: number): string | undefined {
   if (kvHeads === undefined) return undefined;
   if (typeof kvHeads !== 'number' || !Number.isInteger(kvHeads) || kvHeads < 1 || kvHeads > heads || heads % kvHeads !== 0) {
-    return `kvHeads must divide the ${heads} query heads, got ${JSON.stringify(kvHeads)}`;
+    return t('kvHeads must divide the {0} query heads, got {1}', heads, JSON.stringify(kvHeads));
   }
   return undefined;
 }

@@ -6,6 +6,7 @@ import type { SessionInfo } from '../src/shared/protocol';
 import { formatElapsed, formatPercent, visibleText } from './displayText';
 import { el } from './dom';
 import { kvHeadsOf } from './groups';
+import { t } from './l10n';
 
 export function renderHeader(session: SessionInfo): HTMLElement {
   const { model, groups } = session;
@@ -14,18 +15,23 @@ export function renderHeader(session: SessionInfo): HTMLElement {
   const targetTokens = session.target?.tokens.length;
   const kvHeads = kvHeadsOf(groups[0]);
   const fact = (label: string, value: string, className = 'fact') =>
-    el('li', className, { title: label }, el('span', 'visually-hidden', undefined, `${label}: `), value);
+    el('li', className, { title: label }, el('span', 'visually-hidden', undefined, t('{0}: ', label)), value);
   const facts = el(
     'ul',
     'facts',
-    { 'aria-label': 'Run details' },
-    fact('Model kind', model.kind),
-    fact('Backend', model.attentionSource ? `${model.backend} · attention from ${model.attentionSource}` : model.backend),
-    fact('Layers × heads', `${layers} layers × ${heads} heads`),
-    ...(kvHeads !== undefined ? [fact('K/V heads', `${kvHeads} K/V heads (grouped-query)`)] : []),
-    fact('Tokens', targetTokens === undefined ? plural(tokens, 'token') : `${plural(tokens, 'source token')} → ${plural(targetTokens, 'target token')}`),
-    fact('Elapsed', formatElapsed(session.elapsedMs)),
-    fact('Attention', groups.length > 1 ? `${groups.length} attention groups` : groups[0].causal ? 'causal' : 'bidirectional'),
+    { 'aria-label': t('Run details') },
+    fact(t('Model kind'), modelKindName(model.kind)),
+    fact(t('Backend'), model.attentionSource ? t('{0} · attention from {1}', model.backend, attentionSourceName(model.attentionSource)) : model.backend),
+    fact(t('Layers × heads'), t('{0} layers × {1} heads', layers, heads)),
+    ...(kvHeads !== undefined ? [fact(t('K/V heads'), t('{0} K/V heads (grouped-query)', kvHeads))] : []),
+    fact(
+      t('Tokens'),
+      targetTokens === undefined
+        ? tokens === 1 ? t('1 token') : t('{0} tokens', tokens)
+        : t('{0} → {1}', tokens === 1 ? t('1 source token') : t('{0} source tokens', tokens), targetTokens === 1 ? t('1 target token') : t('{0} target tokens', targetTokens)),
+    ),
+    fact(t('Elapsed'), formatElapsed(session.elapsedMs)),
+    fact(t('Attention'), groups.length > 1 ? t('{0} attention groups', groups.length) : groups[0].causal ? t('causal') : t('bidirectional')),
   );
   const header = el(
     'header',
@@ -33,16 +39,32 @@ export function renderHeader(session: SessionInfo): HTMLElement {
     undefined,
     el('div', 'title-row', undefined, el('h1', 'model-name', undefined, model.name), facts),
   );
-  if (session.source) header.append(el('p', 'source', { title: 'Source of the inspected text' }, session.source));
+  if (session.source) header.append(el('p', 'source', { title: t('Source of the inspected text') }, session.source));
   if (session.notes.length > 0) {
-    header.append(el('ul', 'notes', { 'aria-label': 'Notes' }, ...session.notes.map((note) => el('li', 'note', undefined, note))));
+    header.append(el('ul', 'notes', { 'aria-label': t('Notes') }, ...session.notes.map((note) => el('li', 'note', undefined, note))));
   }
   if (session.predictions.length > 0) header.append(renderPredictions(session.predictions));
   return header;
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+/** decoder, encoder, encoder–decoder in the display language. */
+export function modelKindName(kind: SessionInfo['model']['kind']): string {
+  switch (kind) {
+    case 'decoder':
+      return t('decoder');
+    case 'encoder':
+      return t('encoder');
+    case 'encoder-decoder':
+      return t('encoder-decoder');
+    default:
+      return String(kind);
+  }
+}
+
+function attentionSourceName(source: string): string {
+  if (source === 'explicit outputs') return t('explicit outputs');
+  if (source === 'graph surgery') return t('graph surgery');
+  return source;
 }
 
 function renderPredictions(predictions: SessionInfo['predictions']): HTMLElement {
@@ -59,5 +81,5 @@ function renderPredictions(predictions: SessionInfo['predictions']): HTMLElement
       bar,
     );
   });
-  return el('div', 'predictions', undefined, el('span', 'predictions-label', { id: 'predictions-label' }, 'Next token'), el('ol', 'prediction-list', { 'aria-labelledby': 'predictions-label' }, ...items));
+  return el('div', 'predictions', undefined, el('span', 'predictions-label', { id: 'predictions-label' }, t('Next token')), el('ol', 'prediction-list', { 'aria-labelledby': 'predictions-label' }, ...items));
 }

@@ -8,9 +8,11 @@ import type { ColorScale } from '../src/shared/protocol';
 import { packRgb } from './colorMath';
 import { formatWeight, truncateLabel } from './displayText';
 import { el } from './dom';
+import { sequenceName } from './groups';
 import { drawColumnLabels, drawRowLabels, measureLabels, type AxisLabels } from './heatmapLabels';
 import { cellSpan, matrixGeometry, paintMatrix, tokenAtPixel, type AxisGeometry, type MatrixGeometry, type MatrixPalette } from './heatmapPaint';
 import type { Theme } from './theme';
+import { t } from './l10n';
 
 /** What the two axes show: the query tokens (rows) and the key tokens (columns), already made visible. */
 export interface HeatmapAxes {
@@ -74,15 +76,15 @@ export class Heatmap {
     private readonly events: HeatmapEvents,
   ) {
     this.axesSummary = el('p', 'visually-hidden heatmap-axes', { id: 'heatmap-axes' });
-    this.matrix = el('canvas', 'heatmap-matrix', { role: 'img', 'aria-label': 'Attention heatmap', 'aria-describedby': 'heatmap-axes' });
+    this.matrix = el('canvas', 'heatmap-matrix', { role: 'img', 'aria-label': t('Attention heatmap'), 'aria-describedby': 'heatmap-axes' });
     this.rowLabels = el('canvas', 'heatmap-row-labels', { 'aria-hidden': 'true' });
     this.columnLabels = el('canvas', 'heatmap-column-labels', { 'aria-hidden': 'true' });
     this.tooltip = el('div', 'heatmap-tooltip', { role: 'tooltip', hidden: true });
     this.rowMarker = el('div', 'row-marker', { 'aria-hidden': 'true', hidden: true });
     this.cellMarker = el('div', 'cell-marker', { 'aria-hidden': 'true', hidden: true });
     this.matrixWrap = el('div', 'heatmap-matrix-wrap', undefined, this.matrix, this.rowMarker, this.cellMarker, this.tooltip);
-    this.axisKey = el('span', 'axis-key', undefined, 'key →');
-    this.axisQuery = el('span', 'axis-query', undefined, 'query ↓');
+    this.axisKey = el('span', 'axis-key', undefined, t('key →'));
+    this.axisQuery = el('span', 'axis-query', undefined, t('query ↓'));
     const corner = el('div', 'heatmap-corner', { 'aria-hidden': 'true' }, this.axisKey, this.axisQuery);
     this.element = el('div', 'heatmap-grid', undefined, corner, this.columnLabels, this.rowLabels, this.matrixWrap, this.axesSummary);
 
@@ -103,11 +105,12 @@ export class Heatmap {
     this.causal = axes.causal;
     this.querySequence = axes.querySequence;
     this.keySequence = axes.keySequence;
-    this.axisKey.textContent = `K/V: ${axes.keySequence} →`;
-    this.axisQuery.textContent = `Q: ${axes.querySequence} ↓`;
+    this.axisKey.textContent = t('K/V: {0} →', sequenceName(axes.keySequence));
+    this.axisQuery.textContent = t('Q: {0} ↓', sequenceName(axes.querySequence));
     this.axesSummary.textContent =
-      `Rows: ${axes.queries.length} ${axes.querySequence} tokens (queries): ${axes.queries.join(' ')}. ` +
-      `Columns: ${axes.keys.length} ${axes.keySequence} tokens (keys): ${axes.keys.join(' ')}.`;
+      t('Rows: {0} {1} tokens (queries): {2}.', axes.queries.length, sequenceName(axes.querySequence), axes.queries.join(' ')) +
+      ' ' +
+      t('Columns: {0} {1} tokens (keys): {2}.', axes.keys.length, sequenceName(axes.keySequence), axes.keys.join(' '));
     this.element.dataset.rows = String(axes.queries.length);
     this.element.dataset.columns = String(axes.keys.length);
     this.data = null;
@@ -121,7 +124,7 @@ export class Heatmap {
   setData(data: Float32Array | null, key: string, description: string): void {
     this.data = data;
     this.dataKey = data ? key : '';
-    this.matrix.setAttribute('aria-label', `Attention heatmap, ${description}, ${this.queryTexts.length} query by ${this.keyTexts.length} key tokens`);
+    this.matrix.setAttribute('aria-label', t('Attention heatmap, {0}, {1} query by {2} key tokens', description, this.queryTexts.length, this.keyTexts.length));
     this.paintMatrix();
     this.refreshTooltip();
   }
@@ -273,7 +276,7 @@ export class Heatmap {
     const Tk = this.keyTexts.length;
     const masked = this.causal && key > query;
     const source = this.data;
-    const weightText = masked ? 'masked (a future token)' : source ? formatWeight(source[query * Tk + key]) : 'loading…';
+    const weightText = masked ? t('masked (a future token)') : source ? formatWeight(source[query * Tk + key]) : t('loading…');
     this.tooltip.textContent = `“${this.queryTexts[query]}” #${query} → “${this.keyTexts[key]}” #${key}: ${weightText}`;
     this.tooltip.hidden = false;
     const flipX = this.pointer.x > (geometry.columns.pixels / this.dpr) * 0.6;

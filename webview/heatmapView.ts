@@ -5,12 +5,13 @@
 import { MEAN_HEAD } from '../src/shared/protocol';
 import { headKey } from './cache';
 import { el } from './dom';
-import { kvGroupOf, kvHeadsOf } from './groups';
+import { groupLabel, kvGroupOf, kvHeadsOf } from './groups';
 import { Heatmap } from './heatmap';
 import { Legend } from './legend';
 import { describeHead } from './state';
 import { headColorCss, type Theme } from './theme';
 import type { PanelView, ViewContext, ViewSetup } from './view';
+import { t } from './l10n';
 
 export class HeatmapView implements PanelView {
   readonly id = 'heatmap';
@@ -117,8 +118,8 @@ export class HeatmapView implements PanelView {
   private updateTitle(context: ViewContext): void {
     const { group, session, state, theme } = context;
     const heads = group.dims[1];
-    const prefix = session.groups.length > 1 ? `${group.label} · ` : '';
-    this.viewTitle.textContent = `${prefix}Layer ${state.layer} · ${describeHeadInGroup(context)}`;
+    const title = t('Layer {0} · {1}', state.layer, describeHeadInGroup(context));
+    this.viewTitle.textContent = session.groups.length > 1 ? `${groupLabel(group)} · ${title}` : title;
     const colors = state.head === MEAN_HEAD ? Array.from({ length: heads }, (_, h) => headColorCss(theme, h)) : [headColorCss(theme, state.head)];
     this.viewSwatch.style.setProperty('--swatch', colors.length > 1 ? `linear-gradient(90deg, ${colors.join(', ')})` : colors[0] ?? 'transparent');
   }
@@ -132,10 +133,10 @@ function describeHeadInGroup({ group, state }: ViewContext): string {
   const heads = group.dims[1];
   const kvHeads = kvHeadsOf(group);
   const head = describeHead(state.head, heads);
-  return kvHeads !== undefined && state.head !== MEAN_HEAD ? `${head} (K/V head ${kvGroupOf(state.head, heads, kvHeads)})` : head;
+  return kvHeads !== undefined && state.head !== MEAN_HEAD ? t('{0} (K/V head {1})', head, kvGroupOf(state.head, heads, kvHeads)) : head;
 }
 
 function describeView(context: ViewContext): string {
-  const prefix = context.session.groups.length > 1 ? `${context.group.label}, ` : '';
-  return `${prefix}layer ${context.state.layer}, ${describeHeadInGroup(context)}`;
+  const view = t('layer {0}, {1}', context.state.layer, describeHeadInGroup(context));
+  return context.session.groups.length > 1 ? t('{0}, {1}', groupLabel(context.group), view) : view;
 }

@@ -4,6 +4,7 @@
 
 import { Banners } from './banners';
 import { el } from './dom';
+import { t } from './l10n';
 
 export interface PanelLayout {
   banners: Banners;
@@ -21,33 +22,33 @@ export function buildLayout(root: HTMLElement, parts: { sidePanel: HTMLElement; 
   const banners = new Banners();
   const headerSlot = el('div', 'header-slot');
   const focusInfo = el('p', 'focus-info', { 'aria-live': 'polite' });
-  const unpinButton = el('button', 'unpin', { type: 'button', hidden: true, title: 'Unpin (Escape)' }, 'Unpin');
+  const unpinButton = el('button', 'unpin', { type: 'button', hidden: true, title: t('Unpin (Escape)') }, t('Unpin'));
   const key = (text: string) => el('kbd', undefined, undefined, text);
-  const groupHint = el('span', 'group-hint', { hidden: true }, key('g'), key('G'), ' group  ');
+  const groupHint = el('span', 'group-hint', { hidden: true }, key('g'), key('G'), ` ${t('group')}  `);
   const hints = el(
     'p',
     'hints',
     undefined,
     key('←'),
     key('→'),
-    ' token  ',
+    ` ${t('token')}  `,
     key('['),
     key(']'),
-    ' head  ',
+    ` ${t('head')}  `,
     key('{'),
     key('}'),
-    ' layer  ',
+    ` ${t('layer')}  `,
     groupHint,
     key('Enter'),
-    ' or click to pin  ',
+    ` ${t('or click to pin')}  `,
     key('Esc'),
-    ' unpin',
+    ` ${t('unpin')}`,
   );
   const tokensSection = el(
     'section',
     'tokens-section',
     { 'aria-labelledby': 'tokens-title' },
-    el('div', 'section-head', undefined, el('h2', 'section-title', { id: 'tokens-title' }, 'Tokens'), focusInfo, unpinButton),
+    el('div', 'section-head', undefined, el('h2', 'section-title', { id: 'tokens-title' }, t('Tokens')), focusInfo, unpinButton),
     parts.sequences,
     hints,
   );

@@ -6,8 +6,13 @@ import { packRgb } from './colorMath';
 import { legendTicks, RAMP_STEPS, scaleWeight } from './colorScale';
 import { el } from './dom';
 import type { Theme } from './theme';
+import { t } from './l10n';
 
-const SCALE_NAMES: Record<ColorScale, string> = { linear: 'linear', sqrt: 'square-root', log: 'log (1e-4 … 1)' };
+const SCALE_NAMES: Record<ColorScale, () => string> = {
+  linear: () => t('linear scale'),
+  sqrt: () => t('square-root scale'),
+  log: () => t('log (1e-4 … 1) scale'),
+};
 
 export class Legend {
   readonly element: HTMLElement;
@@ -22,12 +27,12 @@ export class Legend {
     this.ticks = el('div', 'legend-ticks', { 'aria-hidden': 'true' });
     this.scaleName = el('span', 'legend-scale');
     this.maskSwatch = el('canvas', 'mask-swatch', { 'aria-hidden': 'true', width: 24, height: 12 });
-    this.maskItem = el('span', 'legend-mask', undefined, this.maskSwatch, el('span', undefined, undefined, 'masked'));
+    this.maskItem = el('span', 'legend-mask', undefined, this.maskSwatch, el('span', undefined, undefined, t('masked')));
     this.element = el(
       'div',
       'legend',
-      { role: 'group', 'aria-label': 'Colour legend' },
-      el('span', 'legend-label', undefined, 'weight'),
+      { role: 'group', 'aria-label': t('Colour legend') },
+      el('span', 'legend-label', undefined, t('weight')),
       el('div', 'legend-scale-wrap', undefined, this.bar, this.ticks),
       this.scaleName,
       this.maskItem,
@@ -38,7 +43,7 @@ export class Legend {
     this.paintBar(theme);
     this.paintMask(theme);
     this.maskItem.hidden = !causal;
-    this.scaleName.textContent = `${SCALE_NAMES[scale]} scale`;
+    this.scaleName.textContent = SCALE_NAMES[scale]();
     this.ticks.replaceChildren(
       ...legendTicks(scale).map(({ weight, label }, index, all) => {
         const tick = el('span', index === 0 ? 'tick first' : index === all.length - 1 ? 'tick last' : 'tick', undefined, label);

@@ -8,12 +8,13 @@ import { describeGroup } from './groups';
 import { headColorCss } from './theme';
 import { TokenLinks } from './tokenLinks';
 import type { PanelView, ViewContext, ViewSetup } from './view';
+import { t } from './l10n';
 
 export class LinksView implements PanelView {
   readonly id = 'links';
   readonly element: HTMLElement;
   private readonly links: TokenLinks;
-  private readonly title = el('span', 'links-title-text', undefined, 'Links');
+  private readonly title = el('span', 'links-title-text', undefined, t('Links'));
   private context: ViewContext | undefined;
   private frame = 0;
   private readonly observer: ResizeObserver;
@@ -38,7 +39,7 @@ export class LinksView implements PanelView {
       case 'group': {
         const { group, texts } = context;
         this.links.setTokens(texts[group.queries] as string[], texts[group.keys] as string[], group.queries, group.keys);
-        this.title.textContent = `Links · ${describeGroup(group)}`;
+        this.title.textContent = t('Links · {0}', describeGroup(group));
         return;
       }
       case 'focus': {

@@ -4,6 +4,7 @@
 import { isHostMessage } from '../src/shared/protocol';
 import { Panel } from './panel';
 import { connectToHost } from './vscodeApi';
+import { t } from './l10n';
 
 const host = connectToHost();
 
@@ -33,7 +34,7 @@ function start(): void {
     try {
       panel.handle(message);
     } catch (error) {
-      panel.reportProblem(`The panel failed to handle “${message.type}”: ${describe(error)}`);
+      panel.reportProblem(t('The panel failed to handle “{0}”: {1}', message.type, describe(error)));
     }
   });
 

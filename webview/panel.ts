@@ -12,7 +12,7 @@ import { assertNever, type ColorScale, type GroupInfo, type HostToWebview, type 
 import { AttentionStore, type Arrival } from './attentionStore';
 import { isColorScale } from './colorScale';
 import { formatPercent, tokenDisplay } from './displayText';
-import { stepGroup } from './groups';
+import { sequenceName, stepGroup } from './groups';
 import { renderHeader } from './header';
 import { installKeyboard } from './keyboard';
 import { buildLayout, type PanelLayout } from './layout';
@@ -26,6 +26,7 @@ import type { PanelView, ViewChange, ViewContext, ViewHost } from './view';
 import { VIEW_REGISTRY } from './viewRegistry';
 import * as views from './viewState';
 import type { HostChannel } from './vscodeApi';
+import { t } from './l10n';
 
 /** How many attended tokens are highlighted and sent to the editor. */
 export const TOP_K = 5;
@@ -250,7 +251,7 @@ export class Panel {
     const problem = sessionProblem(session);
     if (problem) {
       this.layout.banners.hideBusy();
-      this.reportProblem(`Cannot show this run: ${problem}.`);
+      this.reportProblem(t('Cannot show this run: {0}.', problem));
       return;
     }
     this.state = views.openSession(this.state, this.currentGroup()?.name, session, this.host.loadState());
@@ -378,7 +379,7 @@ export class Panel {
     this.keyStrip().setAttended(attended ?? []);
     this.updateViews({ kind: 'focus', reveal }, focus);
     if (token === null) {
-      this.layout.focusInfo.textContent = 'Hover, focus or click a token to see what it attends to.';
+      this.layout.focusInfo.textContent = t('Hover, focus or click a token to see what it attends to.');
       this.postFocus(null, []);
       return;
     }
@@ -412,10 +413,13 @@ function noFocusSignature(sessionId: number): string {
 /** "#3 “·fox” attends most to #2 “·brown” (41%)."; across sequences the key's sequence is named. */
 function describeFocus(queries: string[], keys: string[], group: GroupInfo, token: number, pinned: boolean, attended: WeightedToken[] | undefined): string {
   const crossSequence = group.queries !== group.keys;
-  const subject = `${crossSequence ? `${group.queries} ` : ''}#${token} “${queries[token]}”${pinned ? ' (pinned)' : ''}`;
-  if (!attended) return `${subject}: loading…`;
-  if (attended.length === 0) return `${subject} attends to nothing.`;
+  const named = `#${token} “${queries[token]}”`;
+  const token_ = crossSequence ? t('{0} {1}', sequenceName(group.queries), named) : named;
+  const subject = pinned ? t('{0} (pinned)', token_) : token_;
+  if (!attended) return t('{0}: loading…', subject);
+  if (attended.length === 0) return t('{0} attends to nothing.', subject);
   const strongest = attended[0];
-  const target = !crossSequence && strongest.token === token ? 'itself' : `${crossSequence ? `${group.keys} ` : ''}#${strongest.token} “${keys[strongest.token]}”`;
-  return `${subject} attends most to ${target} (${formatPercent(strongest.weight)}).`;
+  const key = `#${strongest.token} “${keys[strongest.token]}”`;
+  const target = !crossSequence && strongest.token === token ? t('itself') : crossSequence ? t('{0} {1}', sequenceName(group.keys), key) : key;
+  return t('{0} attends most to {1} ({2}).', subject, target, formatPercent(strongest.weight));
 }

@@ -8,6 +8,7 @@ import { closestIndex, el } from './dom';
 import { GroupPicker } from './groupPicker';
 import { kvGroupOf, kvHeadsOf } from './groups';
 import { headColorCss, type Theme } from './theme';
+import { t } from './l10n';
 
 export interface SidePanelEvents {
   onSelect(layer: number, head: number): void;
@@ -15,8 +16,12 @@ export interface SidePanelEvents {
 }
 
 /** The short label of the mean-of-heads entry, and what it is (its title, aria-label and the hint). */
-export const MEAN_LABEL = 'avg';
-export const MEAN_TEXT = "average of the heads' weights (a summary, not what the model computes)";
+export function meanLabel(): string {
+  return t('avg');
+}
+export function meanText(): string {
+  return t("average of the heads' weights (a summary, not what the model computes)");
+}
 
 export class SidePanel {
   readonly element: HTMLElement;
@@ -29,15 +34,15 @@ export class SidePanel {
   private selected = { layer: 0, head: MEAN_HEAD };
 
   constructor(private readonly events: SidePanelEvents) {
-    this.listbox = el('div', 'head-grid', { role: 'listbox', 'aria-label': 'Layers and heads', id: 'head-grid' });
+    this.listbox = el('div', 'head-grid', { role: 'listbox', 'aria-label': t('Layers and heads'), id: 'head-grid' });
     this.groupPicker = new GroupPicker({ onSelect: (group) => this.events.onSelectGroup(group) });
     this.element = el(
       'nav',
       'side-panel',
-      { 'aria-label': 'Attention groups, layers and heads' },
+      { 'aria-label': t('Attention groups, layers and heads') },
       this.groupPicker.element,
-      el('h2', 'panel-title', undefined, 'Layers & heads'),
-      el('p', 'panel-hint', undefined, `${MEAN_LABEL}: ${MEAN_TEXT}.`),
+      el('h2', 'panel-title', undefined, t('Layers & heads')),
+      el('p', 'panel-hint', undefined, t('{0}: {1}.', meanLabel(), meanText())),
       this.listbox,
     );
     this.listbox.addEventListener('click', (event) => {
@@ -68,16 +73,16 @@ export class SidePanel {
     const groups: HTMLElement[] = [];
     for (let layer = 0; layer < layers; layer++) {
       const row: HTMLElement[] = [];
-      const mean = el('div', 'head-option mean', { role: 'option', 'data-layer': layer, 'data-head': MEAN_HEAD, tabindex: -1, 'aria-selected': 'false', 'aria-label': `Layer ${layer}, ${MEAN_TEXT}`, title: `Layer ${layer} · ${MEAN_TEXT} (${heads} heads)` }, MEAN_LABEL);
+      const mean = el('div', 'head-option mean', { role: 'option', 'data-layer': layer, 'data-head': MEAN_HEAD, tabindex: -1, 'aria-selected': 'false', 'aria-label': t('Layer {0}, {1}', layer, meanText()), title: t('Layer {0} · {1} ({2} heads)', layer, meanText(), heads) }, meanLabel());
       row.push(mean);
       for (let head = 0; head < heads; head++) {
         const swatch = el('span', 'swatch', { 'aria-hidden': 'true' });
         const kv = kvHeads === undefined ? undefined : kvGroupOf(head, heads, kvHeads);
-        const kvText = kv === undefined ? '' : `, K/V head ${kv}`;
+        const label = kv === undefined ? t('Layer {0}, head {1}', layer, head) : t('Layer {0}, head {1}, K/V head {2}', layer, head, kv);
         const option = el(
           'div',
           kv !== undefined && head > 0 && kvGroupOf(head - 1, heads, kvHeads!) !== kv ? 'head-option kv-start' : 'head-option',
-          { role: 'option', 'data-layer': layer, 'data-head': head, tabindex: -1, 'aria-selected': 'false', 'aria-label': `Layer ${layer}, head ${head}${kvText}`, title: `Layer ${layer} · head ${head}${kv === undefined ? '' : ` · reads K/V head ${kv} of ${kvHeads}`}` },
+          { role: 'option', 'data-layer': layer, 'data-head': head, tabindex: -1, 'aria-selected': 'false', 'aria-label': label, title: kv === undefined ? t('Layer {0} · head {1}', layer, head) : t('Layer {0} · head {1} · reads K/V head {2} of {3}', layer, head, kv, kvHeads!) },
           swatch,
           el('span', 'head-number', undefined, String(head)),
         );
@@ -88,7 +93,7 @@ export class SidePanel {
         row.push(option);
       }
       this.options.push(row);
-      groups.push(el('div', 'layer-row', { role: 'group', 'aria-label': `Layer ${layer}` }, el('span', 'layer-label', { 'aria-hidden': 'true' }, `L${layer}`), ...row));
+      groups.push(el('div', 'layer-row', { role: 'group', 'aria-label': t('Layer {0}', layer) }, el('span', 'layer-label', { 'aria-hidden': 'true' }, `L${layer}`), ...row));
     }
     this.listbox.replaceChildren(...groups);
     this.listbox.style.setProperty('--heads', String(heads));

@@ -4,7 +4,8 @@
 import type { TokenSequence, TokenSpan } from '../src/core/types';
 import { MEAN_HEAD, type GroupInfo, type SessionInfo } from '../src/shared/protocol';
 import { isColorScale } from './colorScale';
-import { kvHeadsProblem } from './groups';
+import { kvHeadsProblem, sequenceName } from './groups';
+import { t } from './l10n';
 
 export interface ViewSelection {
   layer: number;
@@ -35,7 +36,7 @@ export function isValidView(view: ViewSelection, layers: number, heads: number):
 }
 
 export function describeHead(head: number, heads: number): string {
-  return head === MEAN_HEAD ? `average of ${heads} heads' weights` : `head ${head}`;
+  return head === MEAN_HEAD ? t("average of {0} heads' weights", heads) : t('head {0}', head);
 }
 
 /** The tokens a sequence of the session names: the inspected text's, or the decoder's. */
@@ -51,39 +52,39 @@ const isDims = (dims: unknown): dims is [number, number, number, number] =>
 
 /** Why a session cannot be shown, or undefined when it is consistent. */
 export function sessionProblem(session: SessionInfo): string | undefined {
-  if (typeof session !== 'object' || session === null) return 'the session is missing';
-  if (!Number.isInteger(session.sessionId)) return 'the session has no id';
-  if (!session.model || typeof session.model.name !== 'string') return 'the session has no model description';
-  if (!Array.isArray(session.tokens)) return 'the session lists no tokens';
+  if (typeof session !== 'object' || session === null) return t('the session is missing');
+  if (!Number.isInteger(session.sessionId)) return t('the session has no id');
+  if (!session.model || typeof session.model.name !== 'string') return t('the session has no model description');
+  if (!Array.isArray(session.tokens)) return t('the session lists no tokens');
   if (session.target !== undefined) {
     const target = session.target as Partial<NonNullable<SessionInfo['target']>> | null;
     if (!target || typeof target.text !== 'string' || !Array.isArray(target.tokens) || typeof target.generated !== 'boolean') {
-      return 'the target must have text, tokens and generated';
+      return t('the target must have text, tokens and generated');
     }
   }
-  if (!Array.isArray(session.groups) || session.groups.length === 0) return 'the session lists no attention groups';
+  if (!Array.isArray(session.groups) || session.groups.length === 0) return t('the session lists no attention groups');
   for (let index = 0; index < session.groups.length; index++) {
     const problem = groupProblem(session, session.groups[index]);
-    if (problem) return `attention group ${index}: ${problem}`;
+    if (problem) return t('attention group {0}: {1}', index, problem);
   }
-  if (!isColorScale(session.colorScale)) return `unknown colour scale ${JSON.stringify(session.colorScale)}`;
+  if (!isColorScale(session.colorScale)) return t('unknown colour scale {0}', JSON.stringify(session.colorScale));
   return undefined;
 }
 
 function groupProblem(session: SessionInfo, group: GroupInfo): string | undefined {
-  if (typeof group !== 'object' || group === null) return 'missing';
-  if (!GROUP_NAMES.has(group.name)) return `unknown name ${JSON.stringify(group.name)}`;
-  if (!GROUP_KINDS.has(group.kind)) return `unknown kind ${JSON.stringify(group.kind)}`;
-  if (typeof group.label !== 'string' || group.label === '') return 'no label';
-  if (!isSequence(group.queries) || !isSequence(group.keys)) return `queries and keys must be "source" or "target", got ${JSON.stringify([group.queries, group.keys])}`;
-  if (!isDims(group.dims)) return `dims must be four positive integers [L, H, Tq, Tk], got ${JSON.stringify(group.dims)}`;
+  if (typeof group !== 'object' || group === null) return t('missing');
+  if (!GROUP_NAMES.has(group.name)) return t('unknown name {0}', JSON.stringify(group.name));
+  if (!GROUP_KINDS.has(group.kind)) return t('unknown kind {0}', JSON.stringify(group.kind));
+  if (typeof group.label !== 'string' || group.label === '') return t('no label');
+  if (!isSequence(group.queries) || !isSequence(group.keys)) return t('queries and keys must be "source" or "target", got {0}', JSON.stringify([group.queries, group.keys]));
+  if (!isDims(group.dims)) return t('dims must be four positive integers [L, H, Tq, Tk], got {0}', JSON.stringify(group.dims));
   const [layers, heads, queries, keys] = group.dims;
-  if (layers > 4096 || heads > 4096) return `implausible model size ${layers}×${heads}`;
+  if (layers > 4096 || heads > 4096) return t('implausible model size {0}×{1}', layers, heads);
   for (const [sequence, count, axis] of [[group.queries, queries, 'Tq'], [group.keys, keys, 'Tk']] as const) {
-    if (sequence === 'target' && !session.target) return `it reads the target, but the session has none`;
+    if (sequence === 'target' && !session.target) return t('it reads the target, but the session has none');
     const listed = sequenceTokens(session, sequence).length;
-    if (listed !== count) return `the session lists ${listed} ${sequence} tokens but dims say ${axis} = ${count}`;
+    if (listed !== count) return t('the session lists {0} {1} tokens but dims say {2} = {3}', listed, sequenceName(sequence), axis, count);
   }
-  if (group.causal && queries !== keys) return `causal attention must be square, got ${queries}×${keys}`;
+  if (group.causal && queries !== keys) return t('causal attention must be square, got {0}×{1}', queries, keys);
   return kvHeadsProblem(group.kvHeads, heads);
 }

@@ -30,6 +30,7 @@ import {
   sumVectors,
 } from './stepViewFormat';
 import { VectorStrip, type StripColors } from './vectorStrip';
+import { t } from './l10n';
 
 export type StepColorScale = 'linear' | 'sqrt' | 'log';
 
@@ -38,10 +39,13 @@ export interface StepViewOptions {
   colorScale?: StepColorScale;
 }
 
-export const STEP_VIEW_HINT = 'Pin a token (click) to see how this head computes its attention, step by step.';
+export function stepViewHint(): string {
+  return t('Pin a token (click) to see how this head computes its attention, step by step.');
+}
 
-export const WORKED_EXAMPLE_NOTE =
-  'A well-known study note gives 1.4 / 1.8 / 2.2 here; that is an arithmetic slip (it would need V = [0.8], [1.8], [2.8]). With V = [1], [2], [3]: 0.6·1 + 0.2·2 + 0.2·3 = 1.6.';
+export function workedExampleNote(): string {
+  return t('A well-known study note gives 1.4 / 1.8 / 2.2 here; that is an arithmetic slip (it would need V = [0.8], [1.8], [2.8]). With V = [1], [2], [3]: 0.6·1 + 0.2·2 + 0.2·3 = 1.6.');
+}
 
 type Column = { kind: 'key'; j: number } | { kind: 'gap'; from: number; to: number };
 
@@ -76,7 +80,7 @@ export class StepView {
   constructor() {
     this.body = el('div', 'sv-body');
     this.detail = el('div', 'sv-detail', { 'aria-live': 'polite', 'data-role': 'detail' });
-    this.element = el('section', 'step-view', { 'aria-label': 'Step view: how one head computes its attention' }, this.body, this.detail);
+    this.element = el('section', 'step-view', { 'aria-label': t('Step view: how one head computes its attention') }, this.body, this.detail);
     this.element.addEventListener('keydown', (event) => this.onKeyDown(event));
     this.element.addEventListener('focusin', (event) => {
       const target = event.target instanceof HTMLElement ? event.target : null;
@@ -102,7 +106,7 @@ export class StepView {
     this.detail.textContent = '';
     if (!explanation) {
       this.element.classList.add('sv-empty');
-      this.body.replaceChildren(el('p', 'sv-hint', {}, STEP_VIEW_HINT));
+      this.body.replaceChildren(el('p', 'sv-hint', {}, stepViewHint()));
       return;
     }
     this.element.classList.remove('sv-empty');
@@ -153,33 +157,33 @@ export class StepView {
   // ------------------------------------------------------------------ sections
 
   private header(x: HeadExplanation): HTMLElement {
-    const group = x.group !== 0 ? `group ${x.group} · ` : '';
+    const group = x.group !== 0 ? `${t('group {0}', x.group)} · ` : '';
     const title = el(
       'h3',
       'sv-title',
       {},
-      `${group}Layer ${x.layer} · Head ${x.head} · query `,
-      el('span', 'sv-token', { title: `token ${x.query.index}` }, visibleText(x.query.text)),
+      `${group}${t('Layer {0} · Head {1} · query', x.layer, x.head)} `,
+      el('span', 'sv-token', { title: t('token {0}', x.query.index) }, visibleText(x.query.text)),
       el('span', 'sv-index', {}, ` #${x.query.index}`),
     );
     const root = Math.sqrt(x.dK);
     const facts = el('p', 'sv-facts', {}, `${x.model.name} · d_k = ${x.dK} · √d_k = ${formatNumber(root)} · scale = ${formatNumber(x.scale)}`);
-    if (Math.abs(x.scale * root - 1) > 1e-6) facts.append(` (not 1/√d_k = ${formatNumber(1 / root)}: the model's config scales further)`);
-    facts.append(x.causal ? ' · causal mask' : ' · no mask');
+    if (Math.abs(x.scale * root - 1) > 1e-6) facts.append(` ${t("(not 1/√d_k = {0}: the model's config scales further)", formatNumber(1 / root))}`);
+    facts.append(` · ${x.causal ? t('causal mask') : t('no mask')}`);
     return el('header', 'sv-header', {}, title, facts);
   }
 
   private notes(x: HeadExplanation): HTMLElement[] {
     const notes: HTMLElement[] = [];
     const variation: string[] = [];
-    if (!x.positions) variation.push('Positions off: this run had no position information');
+    if (!x.positions) variation.push(t('Positions off: this run had no position information'));
     if (x.ablated.length > 0) variation.push(describeAblated(x.ablated));
     if (variation.length > 0) notes.push(el('p', 'sv-note sv-variation', { 'data-role': 'variation' }, variation.join(' · ')));
     if (x.unavailable.length > 0) {
-      const reason = x.unavailableReason ? `: ${x.unavailableReason}` : '.';
-      notes.push(el('p', 'sv-note sv-unavailable', { 'data-role': 'unavailable' }, `This model cannot show ${describeSteps(x.unavailable)}${reason}`));
+      const text = x.unavailableReason ? t('This model cannot show {0}: {1}', describeSteps(x.unavailable), x.unavailableReason) : t('This model cannot show {0}.', describeSteps(x.unavailable));
+      notes.push(el('p', 'sv-note sv-unavailable', { 'data-role': 'unavailable' }, text));
     }
-    if (x.model.name === 'worked-example') notes.push(el('aside', 'sv-note sv-aside', { 'data-role': 'worked-example' }, WORKED_EXAMPLE_NOTE));
+    if (x.model.name === 'worked-example') notes.push(el('aside', 'sv-note sv-aside', { 'data-role': 'worked-example' }, workedExampleNote()));
     return notes;
   }
 
@@ -187,31 +191,31 @@ export class StepView {
     const count = x.keys.length;
     const shown = selectColumns(x, MAX_COLUMNS);
     const columns = layoutColumns(shown, count);
-    const keyName = (j: number) => `${tokenDisplay(x.keys[j])} (key ${x.keys[j].index})`;
+    const keyName = (j: number) => t('{0} (key {1})', tokenDisplay(x.keys[j]), x.keys[j].index);
 
     // The query vector and the sizes, above the table.
     const lead = el('div', 'sv-lead sv-row', { 'data-row': 'q' }, el('span', 'sv-label', {}, 'q'));
     if (x.q) {
-      lead.append(this.strip(x.q, `q (query ${visibleText(x.query.text)})`, 160));
+      lead.append(this.strip(x.q, t('q (query {0})', visibleText(x.query.text)), 160));
       lead.append(el('span', 'sv-muted', {}, ` d_k = ${x.dK}, |q| = ${formatNumber(norm(x.q))}`));
     } else {
-      lead.append(el('span', 'sv-muted', {}, 'not available for this model'));
+      lead.append(el('span', 'sv-muted', {}, t('not available for this model')));
     }
 
-    const head = el('tr', 'sv-keys', {}, el('th', 'sv-rowhead', { scope: 'col' }, 'key j'));
+    const head = el('tr', 'sv-keys', {}, el('th', 'sv-rowhead', { scope: 'col' }, t('key j')));
     for (const column of columns) {
       if (column.kind === 'gap') {
         const hidden = column.to - column.from + 1;
-        head.append(el('th', 'sv-gap', { scope: 'col', title: `${hidden} key${hidden === 1 ? '' : 's'} not shown (#${column.from}–#${column.to})` }, '…'));
+        head.append(el('th', 'sv-gap', { scope: 'col', title: hidden === 1 ? t('1 key not shown (#{0}–#{1})', column.from, column.to) : t('{0} keys not shown (#{1}–#{2})', hidden, column.from, column.to) }, '…'));
         continue;
       }
       const key = x.keys[column.j];
       const classes = ['sv-key', key.index === x.query.index ? 'sv-query-key' : '', x.masked[column.j] ? 'sv-masked-key' : ''].filter(Boolean).join(' ');
       head.append(
-        el('th', classes, { scope: 'col', 'data-key': column.j, title: `key ${key.index}: ${JSON.stringify(key.text)}` }, el('span', 'sv-token', {}, tokenDisplay(key)), el('span', 'sv-index', {}, `#${key.index}`)),
+        el('th', classes, { scope: 'col', 'data-key': column.j, title: t('key {0}: {1}', key.index, JSON.stringify(key.text)) }, el('span', 'sv-token', {}, tokenDisplay(key)), el('span', 'sv-index', {}, `#${key.index}`)),
       );
     }
-    head.append(el('th', 'sv-sum', { scope: 'col' }, count > shown.length ? `all ${count} keys` : ''));
+    head.append(el('th', 'sv-sum', { scope: 'col' }, count > shown.length ? t('all {0} keys', count) : ''));
 
     const rows: HTMLTableRowElement[] = [];
     const row = (name: string, label: string | Node, cell: (j: number) => HTMLElement, sum?: HTMLElement, labelTitle?: string): void => {
@@ -222,93 +226,93 @@ export class StepView {
     };
     const numberCell = (name: string, j: number, value: number | null, extra = ''): HTMLElement => {
       if (value === null) return el('td', 'sv-num sv-missing', {}, '—');
-      const label = `${name} for ${keyName(j)}: ${exactNumber(value)}`;
+      const label = t('{0} for {1}: {2}', name, keyName(j), exactNumber(value));
       return el('td', `sv-num sv-focus ${extra}`.trim(), { tabindex: -1, 'aria-label': label, title: label, 'data-value': exactNumber(value), 'data-key': j }, formatNumber(value));
     };
 
     if (x.k) {
       const range = maxAbs(x.k);
-      row('k', 'k_j', (j) => this.stripCell(x.k![j], `k_${j} (${keyName(j)})`, range, j), undefined, `the key vectors, d_k = ${x.dK}`);
+      row('k', 'k_j', (j) => this.stripCell(x.k![j], `k_${j} (${keyName(j)})`, range, j), undefined, t('the key vectors, d_k = {0}', x.dK));
     }
     if (x.v) {
       const range = maxAbs(x.v);
-      row('v', 'v_j', (j) => this.stripCell(x.v![j], `v_${j} (${keyName(j)})`, range, j), undefined, `the value vectors, d_v = ${x.v[0]?.length ?? 0}`);
+      row('v', 'v_j', (j) => this.stripCell(x.v![j], `v_${j} (${keyName(j)})`, range, j), undefined, t('the value vectors, d_v = {0}', x.v[0]?.length ?? 0));
     }
     if (x.scores) {
       const scores = x.scores;
-      row('scores', 'q·k_j', (j) => numberCell('q·k', j, scores[j]), undefined, 'raw scores: the dot product of q with each key');
-      const rootLabel = el('span', '', {}, '× 1/√d_k', el('span', 'sv-sub', {}, `√${x.dK} = ${formatNumber(Math.sqrt(x.dK))}, scale ${formatNumber(x.scale)}`));
-      row('scaledScores', rootLabel, (j) => numberCell(`q·k × ${exactNumber(x.scale)}`, j, scores[j] * x.scale), undefined, `scores multiplied by scale = ${exactNumber(x.scale)}`);
+      row('scores', 'q·k_j', (j) => numberCell('q·k', j, scores[j]), undefined, t('raw scores: the dot product of q with each key'));
+      const rootLabel = el('span', '', {}, '× 1/√d_k', el('span', 'sv-sub', {}, t('√{0} = {1}, scale {2}', x.dK, formatNumber(Math.sqrt(x.dK)), formatNumber(x.scale))));
+      row('scaledScores', rootLabel, (j) => numberCell(`q·k × ${exactNumber(x.scale)}`, j, scores[j] * x.scale), undefined, t('scores multiplied by scale = {0}', exactNumber(x.scale)));
     }
     if (x.bias) {
       const bias = x.bias;
-      row('bias', '+ position bias', (j) => numberCell('position bias', j, bias[j]), undefined, 'relative position bias added to the scaled scores');
+      row('bias', t('+ position bias'), (j) => numberCell(t('position bias'), j, bias[j]), undefined, t('relative position bias added to the scaled scores'));
     }
-    const scaledLabel = x.bias ? 'scaled = scores·scale + bias' : 'scaled = scores·scale';
+    const scaledLabel = x.bias ? t('scaled = scores·scale + bias') : t('scaled = scores·scale');
     row(
       'masked',
-      el('span', '', {}, 'mask', el('span', 'sv-sub', {}, `${x.causal ? 'future keys' : 'masked keys'} → −∞`)),
-      (j) => (x.masked[j] ? this.maskedCell(keyName(j), j) : numberCell('softmax input', j, x.scaled[j] ?? null)),
+      el('span', '', {}, t('mask'), el('span', 'sv-sub', {}, `${x.causal ? t('future keys') : t('masked keys')} → −∞`)),
+      (j) => (x.masked[j] ? this.maskedCell(keyName(j), j) : numberCell(t('softmax input'), j, x.scaled[j] ?? null)),
       undefined,
-      `${scaledLabel}; masked keys get −∞ so softmax gives them 0`,
+      t('{0}; masked keys get −∞ so softmax gives them 0', scaledLabel),
     );
     const total = sumOf(x.weights);
-    const sumLabel = `Σ of all ${count} weights = ${exactNumber(total)}`;
+    const sumLabel = t('Σ of all {0} weights = {1}', count, exactNumber(total));
     const sumCell = el('td', 'sv-sum sv-num sv-focus', { tabindex: -1, 'aria-label': sumLabel, title: sumLabel, 'data-value': exactNumber(total), 'data-role': 'weight-sum' }, `Σ = ${total.toFixed(3)}`);
     row(
       'weights',
       el('span', '', {}, 'softmax → w_j'),
       (j) => {
-        if (x.masked[j]) return numberCell('weight', j, x.weights[j], 'sv-masked');
-        const cell = numberCell('weight', j, x.weights[j], 'sv-weight');
+        if (x.masked[j]) return numberCell(t('weight'), j, x.weights[j], 'sv-masked');
+        const cell = numberCell(t('weight'), j, x.weights[j], 'sv-weight');
         cell.style.setProperty('--sv-w', String(scaleWeight(x.weights[j], colorScale)));
         return cell;
       },
       sumCell,
-      'the attention weights: softmax over the unmasked keys',
+      t('the attention weights: softmax over the unmasked keys'),
     );
 
     // One tab stop per row: the first focusable cell.
     for (const tr of [lead, ...rows]) tr.querySelector<HTMLElement>('.sv-focus')?.setAttribute('tabindex', '0');
 
-    const table = el('table', 'sv-table', {}, el('caption', 'visually-hidden', {}, 'Scores, scaling, mask and softmax per key'), el('thead', '', {}, head), el('tbody', '', {}, ...rows));
+    const table = el('table', 'sv-table', {}, el('caption', 'visually-hidden', {}, t('Scores, scaling, mask and softmax per key')), el('thead', '', {}, head), el('tbody', '', {}, ...rows));
     const scroller = el('div', 'sv-scroll', {}, table);
-    const caption = el('h4', 'sv-step', {}, '1–2 · q, k_j and v_j; q·k_j → × 1/√d_k', x.bias ? ' → + bias' : '', ' → mask → softmax');
-    const explainScaled = el('p', 'sv-muted sv-formula', {}, `${scaledLabel}; weights = softmax over the unmasked keys.`);
-    if (count > shown.length) explainScaled.append(` ${shown.length} of ${count} keys shown: the first, the query's neighbours and the largest weights; “…” columns hide the rest.`);
+    const caption = el('h4', 'sv-step', {}, x.bias ? t('1–2 · q, k_j and v_j; q·k_j → × 1/√d_k → + bias → mask → softmax') : t('1–2 · q, k_j and v_j; q·k_j → × 1/√d_k → mask → softmax'));
+    const explainScaled = el('p', 'sv-muted sv-formula', {}, t('{0}; weights = softmax over the unmasked keys.', scaledLabel));
+    if (count > shown.length) explainScaled.append(` ${t("{0} of {1} keys shown: the first, the query's neighbours and the largest weights; “…” columns hide the rest.", shown.length, count)}`);
     return el('div', 'sv-section sv-group', { 'data-section': 'keys' }, caption, lead, explainScaled, scroller);
   }
 
   private outputSection(x: HeadExplanation): HTMLElement {
-    const section = el('div', 'sv-section sv-group', { 'data-section': 'output' }, el('h4', 'sv-step', {}, "3 · The head's output and its write"));
+    const section = el('div', 'sv-section sv-group', { 'data-section': 'output' }, el('h4', 'sv-step', {}, t("3 · The head's output and its write")));
     if (x.output) {
       const dV = x.output.length;
       const arithmetic = outputArithmetic(x);
       const line = el('div', 'sv-line sv-row', { 'data-row': 'output' }, el('span', 'sv-label', {}, 'Σ_j w_j·v_j'));
       if (arithmetic) {
-        const label = `head output: ${arithmetic} (exact ${exactNumber(x.output[0])})`;
+        const label = t('head output: {0} (exact {1})', arithmetic, exactNumber(x.output[0]));
         line.append(el('span', 'sv-arithmetic sv-focus', { tabindex: 0, 'aria-label': label, title: label, 'data-role': 'arithmetic', 'data-value': exactNumber(x.output[0]) }, arithmetic));
       } else {
-        line.append(this.strip(x.output, "head output Σ w·v", 160));
-        line.append(el('span', 'sv-muted', {}, ` d_v = ${dV}, |output| = ${formatNumber(norm(x.output))}`));
+        line.append(this.strip(x.output, t('head output Σ w·v'), 160));
+        line.append(el('span', 'sv-muted', {}, ` ${t('d_v = {0}, |output| = {1}', dV, formatNumber(norm(x.output)))}`));
       }
       section.append(line);
     }
 
-    const mixing = el('p', 'sv-muted sv-formula', {}, 'Heads are concatenated and mixed by W_O, not averaged: each head writes its output through its own slice of W_O, and the writes add up.');
+    const mixing = el('p', 'sv-muted sv-formula', {}, t('Heads are concatenated and mixed by W_O, not averaged: each head writes its output through its own slice of W_O, and the writes add up.'));
     section.append(mixing);
 
     if (x.headWrites) {
       const range = maxAbs(x.headWrites);
-      const heads = el('div', 'sv-heads sv-row', { 'data-row': 'headWrites' }, el('span', 'sv-label', {}, "heads' writes"));
+      const heads = el('div', 'sv-heads sv-row', { 'data-row': 'headWrites' }, el('span', 'sv-label', {}, t("heads' writes")));
       x.headWrites.forEach((write, h) => {
         const current = h === x.head;
-        const label = current ? `H${h}: this head's write (its slice of W_O)` : `H${h} write`;
-        heads.append(el('figure', current ? 'sv-head sv-current' : 'sv-head', { 'data-head': h }, this.strip(write, label, 96, range), el('figcaption', '', {}, current ? `H${h} (this head)` : `H${h}`)));
+        const label = current ? t("H{0}: this head's write (its slice of W_O)", h) : t('H{0} write', h);
+        heads.append(el('figure', current ? 'sv-head sv-current' : 'sv-head', { 'data-head': h }, this.strip(write, label, 96, range), el('figcaption', '', {}, current ? t('H{0} (this head)', h) : `H${h}`)));
       });
       section.append(heads);
     } else if (x.headWrite) {
-      section.append(el('div', 'sv-line sv-row', { 'data-row': 'headWrite' }, el('span', 'sv-label', {}, "this head's write (its slice of W_O)"), this.strip(x.headWrite, "this head's write", 160)));
+      section.append(el('div', 'sv-line sv-row', { 'data-row': 'headWrite' }, el('span', 'sv-label', {}, t("this head's write (its slice of W_O)")), this.strip(x.headWrite, t("this head's write"), 160)));
     }
 
     if (x.headWrites && x.attentionOutput) {
@@ -320,18 +324,18 @@ export class StepView {
         'div',
         'sv-line sv-row',
         { 'data-row': 'sublayer' },
-        el('span', 'sv-label', {}, x.attentionBias ? "Σ heads' writes + b_O" : "Σ heads' writes"),
-        this.strip(recomputed, x.attentionBias ? "Σ heads' writes + b_O" : "Σ heads' writes", 160, range),
+        el('span', 'sv-label', {}, x.attentionBias ? t("Σ heads' writes + b_O") : t("Σ heads' writes")),
+        this.strip(recomputed, x.attentionBias ? t("Σ heads' writes + b_O") : t("Σ heads' writes"), 160, range),
         el('span', 'sv-op', {}, '='),
-        this.strip(x.attentionOutput, 'attention sublayer output', 160, range),
-        el('span', 'sv-muted', {}, ' attention sublayer output'),
+        this.strip(x.attentionOutput, t('attention sublayer output'), 160, range),
+        el('span', 'sv-muted', {}, ` ${t('attention sublayer output')}`),
       );
-      const checkText = `|Σ| = ${formatNumber(norm(recomputed))} · |output| = ${formatNumber(norm(x.attentionOutput))} · max |difference| = ${formatNumber(difference, 2)} ${ok ? '✓ matches' : '✗ does not match'}`;
+      const checkText = `${t('|Σ| = {0} · |output| = {1} · max |difference| = {2}', formatNumber(norm(recomputed)), formatNumber(norm(x.attentionOutput)), formatNumber(difference, 2))} ${ok ? t('✓ matches') : t('✗ does not match')}`;
       const check = el('p', ok ? 'sv-check sv-ok sv-focus' : 'sv-check sv-bad sv-focus', {
         tabindex: 0,
         'data-role': 'sum-check',
         'data-max-difference': exactNumber(difference),
-        'aria-label': `Check: norm of the sum ${exactNumber(norm(recomputed))}, norm of the sublayer output ${exactNumber(norm(x.attentionOutput))}, largest difference ${exactNumber(difference)}, ${ok ? 'they match' : 'they do not match'}`,
+        'aria-label': t('Check: norm of the sum {0}, norm of the sublayer output {1}, largest difference {2}, {3}', exactNumber(norm(recomputed)), exactNumber(norm(x.attentionOutput)), exactNumber(difference), ok ? t('they match') : t('they do not match')),
       }, checkText);
       section.append(sumLine, check);
     }
@@ -341,20 +345,20 @@ export class StepView {
   private residualSection(x: HeadExplanation): HTMLElement[] {
     if (!x.residual || x.residual.length === 0) return [];
     const fields = [
-      ['before', '|x| before'],
-      ['attention', '|attention write|'],
-      ['afterAttention', '|x + attention|'],
-      ['mlp', '|MLP write|'],
-      ['after', '|x| after'],
+      ['before', t('|x| before')],
+      ['attention', t('|attention write|')],
+      ['afterAttention', t('|x + attention|')],
+      ['mlp', t('|MLP write|')],
+      ['after', t('|x| after')],
     ] as const;
     let max = 0;
     for (const layer of x.residual) for (const [field] of fields) max = Math.max(max, layer[field]);
-    const head = el('tr', '', {}, el('th', 'sv-rowhead', { scope: 'col' }, 'layer'), ...fields.map(([, label]) => el('th', '', { scope: 'col' }, label)));
+    const head = el('tr', '', {}, el('th', 'sv-rowhead', { scope: 'col' }, t('layer')), ...fields.map(([, label]) => el('th', '', { scope: 'col' }, label)));
     const rows = x.residual.map((layer) => {
       const tr = el('tr', layer.layer === x.layer ? 'sv-row sv-current' : 'sv-row', { 'data-layer': layer.layer }, el('th', 'sv-rowhead', { scope: 'row' }, `L${layer.layer}`));
       fields.forEach(([field, label], i) => {
         const value = layer[field];
-        const text = `layer ${layer.layer} ${label}: ${exactNumber(value)}`;
+        const text = t('layer {0} {1}: {2}', layer.layer, label, exactNumber(value));
         const bar = el('span', `sv-bar sv-bar-${field}`);
         bar.style.setProperty('--sv-frac', String(max > 0 ? value / max : 0));
         tr.append(el('td', 'sv-num sv-focus sv-norm', { tabindex: i === 0 ? 0 : -1, 'aria-label': text, title: text, 'data-value': exactNumber(value) }, el('span', 'sv-norm-value', {}, formatNumber(value)), bar));
@@ -366,8 +370,8 @@ export class StepView {
         'div',
         'sv-section sv-group',
         { 'data-section': 'residual' },
-        el('h4', 'sv-step', {}, '4 · The residual stream of this token (norms)'),
-        el('p', 'sv-muted sv-formula', {}, 'Each block adds its sublayers’ writes onto the stream: after = before + attention write + MLP write.'),
+        el('h4', 'sv-step', {}, t('4 · The residual stream of this token (norms)')),
+        el('p', 'sv-muted sv-formula', {}, t('Each block adds its sublayers’ writes onto the stream: after = before + attention write + MLP write.')),
         el('div', 'sv-scroll', {}, el('table', 'sv-table sv-residual', {}, el('thead', '', {}, head), el('tbody', '', {}, ...rows))),
       ),
     ];
@@ -379,7 +383,7 @@ export class StepView {
       const tr = el('tr', layer.layer === x.layer ? 'sv-row sv-current' : 'sv-row', { 'data-layer': layer.layer }, el('th', 'sv-rowhead', { scope: 'row' }, `L${layer.layer}`));
       const cell = el('td', 'sv-lens');
       layer.top.forEach((prediction, i) => {
-        const text = `layer ${layer.layer} prediction ${i + 1}: ${JSON.stringify(prediction.token)} ${exactNumber(prediction.probability)}`;
+        const text = t('layer {0} prediction {1}: {2} {3}', layer.layer, i + 1, JSON.stringify(prediction.token), exactNumber(prediction.probability));
         cell.append(
           el(
             'span',
@@ -398,7 +402,7 @@ export class StepView {
         'div',
         'sv-section sv-group',
         { 'data-section': 'lens' },
-        el('h4', 'sv-step', {}, '5 · Logit lens: what the stream would predict after each layer'),
+        el('h4', 'sv-step', {}, t('5 · Logit lens: what the stream would predict after each layer')),
         el('div', 'sv-scroll', {}, el('table', 'sv-table sv-lens-table', {}, el('tbody', '', {}, ...rows))),
       ),
     ];
@@ -428,7 +432,7 @@ export class StepView {
   }
 
   private maskedCell(keyName: string, key: number): HTMLElement {
-    const label = `softmax input for ${keyName}: masked (−Infinity)`;
+    const label = t('{0} for {1}: {2}', t('softmax input'), keyName, t('masked (−Infinity)'));
     return el('td', 'sv-num sv-focus sv-masked', { tabindex: -1, 'aria-label': label, title: label, 'data-value': '-Infinity', 'data-key': key }, '−∞');
   }
 

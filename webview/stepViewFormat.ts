@@ -3,6 +3,7 @@
 // check Σ heads' writes + b_O against the sublayer output.
 
 import type { HeadExplanation } from '../src/core/explain/types';
+import { t } from './l10n';
 
 export const MINUS = '\u2212';
 export const NEG_INFINITY = `${MINUS}∞`;
@@ -55,14 +56,14 @@ export function formatProbability(p: number): string {
 /** "[0.1, −2, 3.5]" for up to `limit` entries, then "… (n more)". */
 export function formatVector(values: readonly number[], limit = 8, digits = 4): string {
   const shown = values.slice(0, limit).map((v) => formatNumber(v, digits));
-  const more = values.length > limit ? `, … (${values.length - limit} more)` : '';
+  const more = values.length > limit ? `, … ${t('({0} more)', values.length - limit)}` : '';
   return `[${shown.join(', ')}${more}]`;
 }
 
 /** The exact entries, for the detail line and tooltips: every entry up to `limit`. */
 export function exactVector(values: readonly number[], limit = 64): string {
   const shown = values.slice(0, limit).map(exactNumber);
-  const more = values.length > limit ? `, … (${values.length - limit} more)` : '';
+  const more = values.length > limit ? `, … ${t('({0} more)', values.length - limit)}` : '';
   return `[${shown.join(', ')}${more}]`;
 }
 
@@ -148,27 +149,27 @@ export function outputArithmetic(
   return `${terms.join(' + ')} = ${formatNumber(output[0])}`;
 }
 
-const STEP_NAMES: Record<string, string> = {
-  q: 'q (the query vector)',
-  k: 'k (the key vectors)',
-  v: 'v (the value vectors)',
-  scores: 'raw scores q·k',
-  bias: 'position bias',
-  output: "the head's output Σ w·v",
-  headWrite: "this head's write through W_O",
-  headWrites: "the heads' writes",
-  residual: 'the residual stream',
-  logitLens: 'the logit lens',
+const STEP_NAMES: Record<string, () => string> = {
+  q: () => t('q (the query vector)'),
+  k: () => t('k (the key vectors)'),
+  v: () => t('v (the value vectors)'),
+  scores: () => t('raw scores q·k'),
+  bias: () => t('position bias'),
+  output: () => t("the head's output Σ w·v"),
+  headWrite: () => t("this head's write through W_O"),
+  headWrites: () => t("the heads' writes"),
+  residual: () => t('the residual stream'),
+  logitLens: () => t('the logit lens'),
 };
 
 /** A human list of unavailable steps: "q (the query vector), k (the key vectors) and v (the value vectors)". */
 export function describeSteps(steps: readonly string[]): string {
-  const names = steps.map((step) => STEP_NAMES[step] ?? step);
+  const names = steps.map((step) => (Object.prototype.hasOwnProperty.call(STEP_NAMES, step) ? STEP_NAMES[step]() : step));
   if (names.length <= 1) return names.join('');
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return t('{0} and {1}', names.slice(0, -1).join(t(', ')), names[names.length - 1]);
 }
 
 /** "Heads switched off: L0 H1, L2 H3". */
 export function describeAblated(heads: readonly { layer: number; head: number }[]): string {
-  return `Heads switched off: ${heads.map((h) => `L${h.layer} H${h.head}`).join(', ')}`;
+  return t('Heads switched off: {0}', heads.map((h) => `L${h.layer} H${h.head}`).join(', '));
 }

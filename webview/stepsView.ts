@@ -11,10 +11,12 @@ import { requestKey } from './requests';
 import { StepView } from './stepView';
 import { describeVariation, sharedVariation, stepsVariation } from './variationState';
 import type { PanelView, ViewContext, ViewSetup } from './view';
-import { mergedQueryNote } from './unitsView';
+import { t } from './l10n';
 
 export const HOVER_DELAY_MS = 150;
-export const MEAN_HEAD_HINT = 'The average of the heads is a summary, not something the model computes: pick one head (side panel, or [ / ]) to see its steps.';
+export function meanHeadHint(): string {
+  return t('The average of the heads is a summary, not something the model computes: pick one head (side panel, or [ / ]) to see its steps.');
+}
 const CACHE_SIZE = 8;
 
 export class StepsView implements PanelView {
@@ -35,7 +37,7 @@ export class StepsView implements PanelView {
       'section',
       'steps-section',
       { 'aria-labelledby': 'steps-title' },
-      el('div', 'section-head', undefined, el('h2', 'section-title', { id: 'steps-title' }, 'Steps: how this head computes its attention'), this.backendLine),
+      el('div', 'section-head', undefined, el('h2', 'section-title', { id: 'steps-title' }, t('Steps: how this head computes its attention')), this.backendLine),
       this.status,
       this.stepView.element,
     );
@@ -89,7 +91,7 @@ export class StepsView implements PanelView {
       this.shownKey = null;
       this.stepView.show(null);
       this.backendLine.hidden = true;
-      this.setStatus(MEAN_HEAD_HINT, 'hint');
+      this.setStatus(meanHeadHint(), 'hint');
       return;
     }
     const token = state.pinned ?? focus.token;
@@ -134,7 +136,7 @@ export class StepsView implements PanelView {
     if (!context) return;
     this.wanted = key;
     this.element.classList.add('loading');
-    this.setStatus(`Computing the steps of layer ${request.layer}, head ${request.head} for token #${request.query}…`, 'loading');
+    this.setStatus(t('Computing the steps of layer {0}, head {1} for token #{2}…', request.layer, request.head, request.query), 'loading');
     void context.host.request(request).then((reply) => {
       if (reply.explanation) {
         this.cache.set(key, reply);
@@ -150,7 +152,7 @@ export class StepsView implements PanelView {
       this.shownKey = null;
       this.stepView.show(null);
       this.backendLine.hidden = true;
-      this.setStatus(reply.error ?? 'The host could not explain this head.', 'error');
+      this.setStatus(reply.error ?? t('The host could not explain this head.'), 'error');
       return;
     }
     this.shownKey = key;
@@ -158,10 +160,7 @@ export class StepsView implements PanelView {
     this.backendLine.hidden = false;
     this.backendLine.textContent = describeBackend(reply.explanation, this.context?.session.model.backend);
     const varied = describeVariation(reply.variation);
-    this.setStatus(varied ? `Explaining the varied run (${varied}), as set in “Positions & what if”.` : '', varied ? 'variation' : 'none');
-    // Characters or words: the host explained the unit's last token (src/extension/mergedSteps.ts).
-    const unitNote = mergedQueryNote(this.context?.session, reply.query, reply.explanation);
-    if (unitNote) this.setStatus(this.status.textContent ? `${this.status.textContent} ${unitNote}` : unitNote, this.status.dataset.kind === 'variation' ? 'variation' : 'hint');
+    this.setStatus(varied ? t('Explaining the varied run ({0}), as set in “{1}”.', varied, t('Positions & what if')) : '', varied ? 'variation' : 'none');
   }
 
   private setStatus(text: string, kind: 'hint' | 'loading' | 'error' | 'variation' | 'none'): void {
@@ -174,7 +173,7 @@ export class StepsView implements PanelView {
 
 /** "Computed by the built-in GPT-2 block (default), from the same weights as the ONNX run above." */
 export function describeBackend(explanation: HeadExplanation, runBackend: string | undefined): string {
-  const by = explanation.model.backend === 'builtin' ? 'the built-in GPT-2 block' : 'the ONNX model (from its softmax inputs)';
-  const note = runBackend && runBackend !== explanation.model.backend ? ` — the heatmap came from ${runBackend === 'onnx' ? 'ONNX' : runBackend}, the same weights` : '';
-  return `Computed by ${by} · ${explanation.model.name}${note}`;
+  const by = explanation.model.backend === 'builtin' ? t('the built-in GPT-2 block') : t('the ONNX model (from its softmax inputs)');
+  const line = t('Computed by {0} · {1}', by, explanation.model.name);
+  return runBackend && runBackend !== explanation.model.backend ? t('{0} — the heatmap came from {1}, the same weights', line, runBackend === 'onnx' ? 'ONNX' : runBackend) : line;
 }

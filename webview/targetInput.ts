@@ -5,6 +5,7 @@
 
 import { MAX_TARGET_CHARS } from '../src/shared/protocol';
 import { el } from './dom';
+import { t } from './l10n';
 
 export interface TargetInputEvents {
   /** Run again with this target (null: the model's own greedy output). */
@@ -27,13 +28,13 @@ export class TargetInput {
     });
     this.note = el('p', 'target-note', { id: 'target-note' });
     this.hint = el('p', 'target-hint', { id: 'target-hint', role: 'status', 'aria-live': 'polite' });
-    const run = el('button', 'target-run', { type: 'button', title: 'Run the model again with this target (Enter)' }, 'Run');
-    const useModel = el('button', 'target-model', { type: 'button', title: 'Run again with the model’s own greedy output as the target' }, 'Use model output');
+    const run = el('button', 'target-run', { type: 'button', title: t('Run the model again with this target (Enter)') }, t('Run'));
+    const useModel = el('button', 'target-model', { type: 'button', title: t('Run again with the model’s own greedy output as the target') }, t('Use model output'));
     this.element = el(
       'div',
       'target-input',
-      { role: 'group', 'aria-label': 'Target' },
-      el('label', 'target-label', { id: 'target-label', for: 'target-field' }, 'Target text (decoder input)'),
+      { role: 'group', 'aria-label': t('Target') },
+      el('label', 'target-label', { id: 'target-label', for: 'target-field' }, t('Target text (decoder input)')),
       this.field,
       el('div', 'target-actions', undefined, run, useModel, this.note),
       this.hint,
@@ -56,7 +57,7 @@ export class TargetInput {
   /** A new run: the target the decoder read, and where it came from. */
   setTarget(text: string, generated: boolean): void {
     this.field.value = text;
-    this.note.textContent = generated ? 'The model’s own greedy output.' : 'Your text.';
+    this.note.textContent = generated ? t('The model’s own greedy output.') : t('Your text.');
     this.element.dataset.generated = String(generated);
     this.showHint('');
   }
@@ -64,12 +65,12 @@ export class TargetInput {
   private submit(): void {
     const text = this.field.value;
     if (text.trim() === '') {
-      this.showHint('Type a target text to run, or use the model output.');
+      this.showHint(t('Type a target text to run, or use the model output.'));
       this.field.focus();
       return;
     }
     if (text.length > MAX_TARGET_CHARS) {
-      this.showHint(`The target may have at most ${MAX_TARGET_CHARS} characters (it has ${text.length}).`);
+      this.showHint(t('The target may have at most {0} characters (it has {1}).', MAX_TARGET_CHARS, text.length));
       return;
     }
     this.showHint('');

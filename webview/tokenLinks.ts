@@ -8,6 +8,8 @@
 import type { TokenSequence } from '../src/core/types';
 import type { WeightedToken } from '../src/shared/protocol';
 import { closestIndex, el, svg } from './dom';
+import { sequenceName } from './groups';
+import { t } from './l10n';
 
 /** Weights below this are not drawn: invisible at any opacity, and they would cost paths. */
 const MIN_WEIGHT = 0.01;
@@ -94,8 +96,8 @@ export class TokenLinks {
 
   /** A new run or another group: the query tokens (left) and key tokens (right), already made visible. */
   setTokens(queries: string[], keys: string[], querySequence: TokenSequence, keySequence: TokenSequence): void {
-    this.queryHeading.textContent = `Q: ${querySequence}`;
-    this.keyHeading.textContent = `K/V: ${keySequence}`;
+    this.queryHeading.textContent = t('Q: {0}', sequenceName(querySequence));
+    this.keyHeading.textContent = t('K/V: {0}', sequenceName(keySequence));
     this.queryItems = queries.map((text, index) => el('div', 'link-token', { 'data-index': index, title: `#${index} ${text}` }, text));
     this.keyItems = keys.map((text, index) => el('div', 'link-token', { 'data-index': index, title: `#${index} ${text}` }, text));
     this.queryColumn.replaceChildren(...this.queryItems);

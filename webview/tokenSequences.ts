@@ -6,9 +6,10 @@
 import type { TokenSequence } from '../src/core/types';
 import type { GroupInfo, SessionInfo } from '../src/shared/protocol';
 import { el } from './dom';
-import { SEQUENCE_TITLES } from './groups';
+import { groupLabel, sequenceTitle } from './groups';
 import { TargetInput } from './targetInput';
 import { TokenStrip } from './tokenStrip';
+import { t } from './l10n';
 
 export interface TokenSequencesEvents {
   onHover(sequence: TokenSequence, token: number | null): void;
@@ -19,11 +20,11 @@ export interface TokenSequencesEvents {
 
 type Role = 'queries' | 'keys' | 'both' | 'unused';
 
-const ROLE_TEXT: Record<Role, string> = {
-  queries: 'Q · hover a token',
-  keys: 'K/V',
-  both: 'Q and K/V',
-  unused: 'not read by this group',
+const ROLE_TEXT: Record<Role, () => string> = {
+  queries: () => t('Q · hover a token'),
+  keys: () => t('K/V'),
+  both: () => t('Q and K/V'),
+  unused: () => t('not read by this group'),
 };
 
 interface Block {
@@ -46,7 +47,7 @@ export class TokenSequences {
         onToggle: (token) => events.onToggle(sequence, token),
       });
       const role = el('span', 'sequence-role');
-      const head = el('div', 'sequence-head', undefined, el('h3', 'sequence-title', { id: `${sequence}-title` }, SEQUENCE_TITLES[sequence]), role);
+      const head = el('div', 'sequence-head', undefined, el('h3', 'sequence-title', { id: `${sequence}-title` }, sequenceTitle(sequence)), role);
       const element = el('div', 'sequence-block', { 'data-sequence': sequence, role: 'group', 'aria-labelledby': `${sequence}-title` }, head, strip.element);
       return { element, head, role, strip };
     };
@@ -80,8 +81,8 @@ export class TokenSequences {
       const role: Role = isQuery && isKey ? 'both' : isQuery ? 'queries' : isKey ? 'keys' : 'unused';
       const { element, role: tag, strip } = this.blocks[sequence];
       element.dataset.role = role;
-      tag.textContent = ROLE_TEXT[role];
-      strip.setRole(role, `${SEQUENCE_TITLES[sequence]} tokens: ${ROLE_TEXT[role]} in ${group.label}`);
+      tag.textContent = ROLE_TEXT[role]();
+      strip.setRole(role, t('{0} tokens: {1} in {2}', sequenceTitle(sequence), ROLE_TEXT[role](), groupLabel(group)));
     }
   }
 }

@@ -8,6 +8,7 @@ import type { TokenSequence, TokenSpan } from '../src/core/types';
 import type { WeightedToken } from '../src/shared/protocol';
 import { endsLine, formatPercent, tokenDisplay } from './displayText';
 import { closestIndex, el } from './dom';
+import { t } from './l10n';
 
 export interface TokenStripEvents {
   /** The pointer entered a chip, or left the strip (null). */
@@ -34,7 +35,7 @@ export class TokenStrip {
     readonly sequence: TokenSequence,
     private readonly events: TokenStripEvents,
   ) {
-    this.flow = el('div', 'token-flow', { role: 'listbox', 'aria-label': sequence === 'source' ? 'Tokens' : 'Target tokens', 'aria-orientation': 'horizontal', 'data-sequence': sequence });
+    this.flow = el('div', 'token-flow', { role: 'listbox', 'aria-label': sequence === 'source' ? t('Tokens') : t('Target tokens'), 'aria-orientation': 'horizontal', 'data-sequence': sequence });
     this.element = el('div', 'token-scroll', { 'data-sequence': sequence }, this.flow);
     this.flow.addEventListener('mouseover', (event) => {
       const token = closestIndex(event.target, '.token', 'index');
@@ -77,11 +78,11 @@ export class TokenStrip {
       const chip = el(
         'div',
         token.label !== undefined ? 'token special' : token.text.length === 0 ? 'token empty' : token.text.trim() === '' ? 'token whitespace' : 'token',
-        { role: 'option', id: `${this.sequence}-token-${index}`, 'data-index': index, tabindex: index === 0 ? 0 : -1, 'aria-selected': 'false', title: `#${index} · id ${token.id} · ${describeText(tokens, index)}` },
+        { role: 'option', id: `${this.sequence}-token-${index}`, 'data-index': index, tabindex: index === 0 ? 0 : -1, 'aria-selected': 'false', title: t('#{0} · id {1} · {2}', index, token.id, describeText(tokens, index)) },
         el('span', 'token-text', undefined, shown),
         el('span', 'token-weight', { 'aria-hidden': 'true' }),
       );
-      this.labels.push(`Token ${index}: ${shown}`);
+      this.labels.push(t('Token {0}: {1}', index, shown));
       chip.setAttribute('aria-label', this.labels[index]);
       this.chips.push(chip);
       fragment.append(chip);
@@ -147,7 +148,7 @@ export class TokenStrip {
       chip.dataset.weight = String(weight);
       chip.style.setProperty('--weight', (weight / strongest).toFixed(3));
       chip.querySelector('.token-weight')!.textContent = formatPercent(weight);
-      chip.setAttribute('aria-label', `${this.labels[token]}, attended ${formatPercent(weight)}`);
+      chip.setAttribute('aria-label', t('{0}, attended {1}', this.labels[token], formatPercent(weight)));
     });
     this.separateBadges();
   }
@@ -204,11 +205,11 @@ export class TokenStrip {
 /** The chip's tooltip text; an empty token says which character's bytes it carries. */
 function describeText(tokens: readonly TokenSpan[], index: number): string {
   const label = tokens[index].label;
-  if (label !== undefined) return `${label}, inserted by the tokenizer (covers no text)`;
+  if (label !== undefined) return t('{0}, inserted by the tokenizer (covers no text)', label);
   if (tokens[index].text !== '') return JSON.stringify(tokens[index].text);
   for (let previous = index - 1; previous >= 0; previous--) {
     const last = Array.from(tokens[previous].text).pop();
-    if (last !== undefined) return `more bytes of “${last}” (byte-level BPE split this character over several tokens)`;
+    if (last !== undefined) return t('more bytes of “{0}” (byte-level BPE split this character over several tokens)', last);
   }
-  return 'no characters of its own';
+  return t('no characters of its own');
 }

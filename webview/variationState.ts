@@ -2,6 +2,7 @@
 // the Steps view so it can explain the varied run too. One per page; reset with every session.
 
 import type { HeadRef, RunVariation } from '../src/core/explain/types';
+import { t } from './l10n';
 
 type Listener = (variation: RunVariation) => void;
 
@@ -43,8 +44,8 @@ export function headName(head: HeadRef): string {
 export function describeVariation(variation: RunVariation | undefined): string {
   if (!variation) return '';
   const parts: string[] = [];
-  if (variation.positions === false) parts.push('positions off');
-  if (variation.swap) parts.push(`tokens ${variation.swap[0]} and ${variation.swap[1]} swapped`);
-  if (variation.ablate && variation.ablate.length > 0) parts.push(`${variation.ablate.map(headName).join(', ')} off`);
-  return parts.join(', ');
+  if (variation.positions === false) parts.push(t('positions off'));
+  if (variation.swap) parts.push(t('tokens {0} and {1} swapped', variation.swap[0], variation.swap[1]));
+  if (variation.ablate && variation.ablate.length > 0) parts.push(t('{0} off', variation.ablate.map(headName).join(', ')));
+  return parts.join(t(', '));
 }

@@ -5,6 +5,7 @@
 
 import { el } from './dom';
 import { exactNumber, exactVector, formatNumber, norm } from './stepViewFormat';
+import { t } from './l10n';
 
 export interface StripColors {
   positive: string;
@@ -42,8 +43,8 @@ export class VectorStrip {
     this.height = options.height ?? 22;
     this.element = el('canvas', 'sv-strip', {
       role: 'img',
-      'aria-label': `${options.label}: ${values.length} entries, norm ${formatNumber(norm(values))}, ${exactVector(values)}`,
-      title: `${options.label} (${values.length} entries, |·| = ${formatNumber(norm(values))})\n${exactVector(values, 16)}`,
+      'aria-label': `${options.label}: ${t('{0} entries, norm {1}, {2}', values.length, formatNumber(norm(values)), exactVector(values))}`,
+      title: `${options.label} ${t('({0} entries, |·| = {1})', values.length, formatNumber(norm(values)))}\n${exactVector(values, 16)}`,
     });
     this.element.style.width = `${this.width}px`;
     this.element.style.height = `${this.height}px`;

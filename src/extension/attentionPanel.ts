@@ -4,6 +4,7 @@ import * as crypto from 'crypto';
 import * as vscode from 'vscode';
 import { parseWebviewMessage, type HostToWebview, type WebviewToHost } from '../shared/protocol';
 import { makeNonce, renderWebviewHtml, WEBVIEW_STYLESHEETS } from '../shared/webviewHtml';
+import { webviewLocale } from './l10n';
 
 export const PANEL_VIEW_TYPE = 'attentionInspector.panel';
 
@@ -45,6 +46,7 @@ export class AttentionPanel implements vscode.Disposable {
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js')).toString(),
       styleUri: WEBVIEW_STYLESHEETS.map((name) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', name)).toString()),
       nonce: makeNonce(() => crypto.randomBytes(1)[0]),
+      ...webviewLocale(this.extensionUri),
     });
     this.panel = panel;
     this.ready = false;

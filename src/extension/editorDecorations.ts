@@ -50,10 +50,10 @@ export class EditorDecorations implements vscode.Disposable {
     const buckets: vscode.DecorationOptions[][] = Array.from({ length: LEVELS }, () => []);
     for (const item of attended) {
       const level = Math.min(LEVELS - 1, Math.max(0, Math.ceil((item.weight / strongest) * LEVELS) - 1));
-      buckets[level].push({ range: item.range, hoverMessage: `Attention ${(item.weight * 100).toFixed(1)}% — ${item.label}` });
+      buckets[level].push({ range: item.range, hoverMessage: vscode.l10n.t('Attention {0}% — {1}', (item.weight * 100).toFixed(1), item.label) });
     }
     for (const editor of this.editors) {
-      editor.setDecorations(this.focusType, focus ? [{ range: focus, hoverMessage: 'Focused token (Attention Inspector)' }] : []);
+      editor.setDecorations(this.focusType, focus ? [{ range: focus, hoverMessage: vscode.l10n.t('Focused token (Attention Inspector)') }] : []);
       this.levelTypes.forEach((type, level) => editor.setDecorations(type, buckets[level]));
     }
     const uri = document.uri.toString();

@@ -82,12 +82,12 @@ export class InspectionController implements vscode.Disposable {
   async showAttention(): Promise<void> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
-      void vscode.window.showInformationMessage('Attention Inspector: open a file and select some text first.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Attention Inspector: open a file and select some text first.'));
       return;
     }
     const selected = pickText(editor);
     if (!selected) {
-      void vscode.window.showInformationMessage('Attention Inspector: nothing to inspect — the selection and the current line are empty.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Attention Inspector: nothing to inspect — the selection and the current line are empty.'));
       return;
     }
     await this.runner.inspect(selected, false);
@@ -119,7 +119,7 @@ export class InspectionController implements vscode.Disposable {
         const inspected = this.current(message.sessionId);
         if (!inspected) return;
         if (message.text !== null && message.text.trim() === '') {
-          this.panel.post({ type: 'error', message: 'The target text is empty: type what the decoder should read, or use the model\'s own output.' });
+          this.panel.post({ type: 'error', message: vscode.l10n.t("The target text is empty: type what the decoder should read, or use the model's own output.") });
           return;
         }
         // The re-run keeps the source text it ran before, even if the document changed since.

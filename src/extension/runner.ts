@@ -93,10 +93,10 @@ export class InspectionRunner implements vscode.Disposable {
     const modelName = settings.modelLabel;
     try {
       const backend = this.registry.get(settings.modelDir, settings.backend);
-      this.host.show(`Attention: ${modelName}`);
-      this.host.post({ type: 'busy', message: `Running ${modelName} on ${describeRange(selected)}…` });
+      this.host.show(vscode.l10n.t('Attention: {0}', modelName));
+      this.host.post({ type: 'busy', message: vscode.l10n.t('Running {0} on {1}…', modelName, describeRange(selected)) });
       const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Attention Inspector: running ${modelName}…`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Attention Inspector: running {0}…', modelName), cancellable: true },
         (_progress, token) => {
           const forward = token.onCancellationRequested(() => cancellation.cancel());
           return backend
@@ -110,7 +110,7 @@ export class InspectionRunner implements vscode.Disposable {
       if (id !== this.runCounter) return;
       if (error instanceof CancelledError) {
         this.host.log(`Run ${id} cancelled.`);
-        this.host.post({ type: 'error', message: 'The run was cancelled.' });
+        this.host.post({ type: 'error', message: vscode.l10n.t('The run was cancelled.') });
         return;
       }
       if (error instanceof TooManyTokensError) {
@@ -122,10 +122,11 @@ export class InspectionRunner implements vscode.Disposable {
   }
 
   private async offerTruncation(selected: Selected, error: TooManyTokensError): Promise<void> {
-    const inspectFirst = `Inspect the first ${error.maxTokens} tokens`;
-    const openSettings = 'Open Settings';
-    this.host.post({ type: 'error', message: error.message });
-    const choice = await this.ask(`Attention Inspector: ${error.message}`, inspectFirst, openSettings);
+    const inspectFirst = vscode.l10n.t('Inspect the first {0} tokens', error.maxTokens);
+    const openSettings = vscode.l10n.t('Open Settings');
+    const message = vscode.l10n.t('The selection has {0} tokens, more than the limit of {1} (attentionInspector.maxTokens).', error.tokenCount, error.maxTokens);
+    this.host.post({ type: 'error', message });
+    const choice = await this.ask(vscode.l10n.t('Attention Inspector: {0}', message), inspectFirst, openSettings);
     if (choice === inspectFirst) await this.inspect(selected, true);
     else if (choice === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', 'attentionInspector.maxTokens');
   }
@@ -144,8 +145,8 @@ export class InspectionRunner implements vscode.Disposable {
     const T = raw.tokens.length;
     const notes = [...selected.notes];
     if (result.truncatedFrom !== undefined) {
-      const reason = T < maxTokens ? `the model's context is ${result.model.maxPositions} tokens` : `attentionInspector.maxTokens is ${maxTokens}`;
-      notes.push(`Inspected the first ${T} of ${result.truncatedFrom} tokens (${reason}).`);
+      const reason = T < maxTokens ? vscode.l10n.t("the model's context is {0} tokens", result.model.maxPositions) : vscode.l10n.t('attentionInspector.maxTokens is {0}', maxTokens);
+      notes.push(vscode.l10n.t('Inspected the first {0} of {1} tokens ({2}).', T, result.truncatedFrom, reason));
     }
     const session: SessionInfo = {
       sessionId: id,
@@ -177,12 +178,14 @@ export class InspectionRunner implements vscode.Disposable {
   /** Logs an error, shows it in the panel and as a notification. */
   report(error: unknown): void {
     const known = error instanceof AttentionInspectorError;
-    const message = known ? error.message : `Something went wrong: ${describeError(error)}`;
+    const message = known ? error.message : vscode.l10n.t('Something went wrong: {0}', describeError(error));
     this.host.log(known ? `Error: ${message}` : `Unexpected error: ${error instanceof Error ? error.stack ?? message : message}`);
     this.host.post({ type: 'error', message });
-    void vscode.window.showErrorMessage(`Attention Inspector: ${message}`, 'Open Settings', 'Show Log').then((choice) => {
-      if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'attentionInspector');
-      if (choice === 'Show Log') this.host.showLog();
+    const openSettings = vscode.l10n.t('Open Settings');
+    const showLog = vscode.l10n.t('Show Log');
+    void vscode.window.showErrorMessage(vscode.l10n.t('Attention Inspector: {0}', message), openSettings, showLog).then((choice) => {
+      if (choice === openSettings) void vscode.commands.executeCommand('workbench.action.openSettings', 'attentionInspector');
+      if (choice === showLog) this.host.showLog();
     });
   }
 
@@ -200,7 +203,7 @@ export function pickText(editor: vscode.TextEditor): Selected | undefined {
   }
   const line = document.lineAt(selection.active.line);
   if (line.isEmptyOrWhitespace) return undefined;
-  return { document, range: line.range, text: line.text, notes: [`No text was selected: inspecting line ${line.lineNumber + 1}.`] };
+  return { document, range: line.range, text: line.text, notes: [vscode.l10n.t('No text was selected: inspecting line {0}.', line.lineNumber + 1)] };
 }
 
 function describeRange({ document, range }: Selected): string {

@@ -33,7 +33,7 @@ export function readSettings(extensionUri: vscode.Uri): InspectorSettings {
   return {
     modelDir,
     isBundledModel,
-    modelLabel: bundled === 'default' ? 'default model' : isBundledModel ? `${bundled} (bundled)` : modelDir.split(/[\\/]/).filter(Boolean).at(-1) ?? modelDir,
+    modelLabel: bundled === 'default' ? vscode.l10n.t('default model') : isBundledModel ? vscode.l10n.t('{0} (bundled)', bundled) : modelDir.split(/[\\/]/).filter(Boolean).at(-1) ?? modelDir,
     backend: (BACKENDS as readonly string[]).includes(backend) ? (backend as BackendChoice) : 'auto',
     maxTokens: Number.isInteger(maxTokens) && maxTokens > 0 ? maxTokens : 512,
     colorScale: (SCALES as readonly string[]).includes(colorScale) ? (colorScale as ColorScale) : 'sqrt',

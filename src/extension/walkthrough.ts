@@ -26,14 +26,14 @@ export const WALKTHROUGH_EXAMPLES: Readonly<Record<string, WalkthroughExample>> 
 export async function tryExample(extensionUri: vscode.Uri, step: unknown): Promise<void> {
   const example = typeof step === 'string' && Object.prototype.hasOwnProperty.call(WALKTHROUGH_EXAMPLES, step) ? WALKTHROUGH_EXAMPLES[step] : undefined;
   if (!example) {
-    void vscode.window.showErrorMessage(`Attention Inspector: there is no walkthrough example called ${JSON.stringify(String(step)).slice(0, 60)}.`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Attention Inspector: there is no walkthrough example called {0}.', JSON.stringify(String(step)).slice(0, 60)));
     return;
   }
   const config = vscode.workspace.getConfiguration('attentionInspector');
   if ((config.get<string>('model') ?? '').trim() !== example.model) {
     await config.update('model', example.model === '' ? undefined : example.model, vscode.ConfigurationTarget.Global);
-    const name = example.model === '' ? 'the default model' : `the bundled ${example.model.slice(BUNDLED_PREFIX.length)} model`;
-    void vscode.window.showInformationMessage(`Attention Inspector now uses ${name} (Choose Model… switches back).`);
+    const name = example.model === '' ? vscode.l10n.t('the default model') : vscode.l10n.t('the bundled {0} model', example.model.slice(BUNDLED_PREFIX.length));
+    void vscode.window.showInformationMessage(vscode.l10n.t('Attention Inspector now uses {0} (Choose Model… switches back).', name));
   }
   const document = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(extensionUri, 'media', 'samples', example.sample));
   const editor = await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, preview: false });

@@ -14,9 +14,19 @@ export interface WebviewHtmlOptions {
   styleUri: string | readonly string[];
   /** Fresh random string per load. */
   nonce: string;
+  /** VS Code's display language (vscode.env.language), for <html lang>; default 'en'. */
+  language?: string;
+  /**
+   * The l10n bundle for that language (l10n/bundle.l10n.<lang>.json: English message -> translation),
+   * given to the webview as a JSON data attribute on <body> (webview/l10n.ts reads it). None: English.
+   */
+  strings?: Readonly<Record<string, string>>;
 }
 
-export function renderWebviewHtml({ cspSource, scriptUri, styleUri, nonce }: WebviewHtmlOptions): string {
+/** The text the page shows before the script has run (a key of the l10n bundle). */
+export const PLACEHOLDER_TEXT = 'Select text in an editor and run “Attention Inspector: Show Attention”.';
+
+export function renderWebviewHtml({ cspSource, scriptUri, styleUri, nonce, language = 'en', strings }: WebviewHtmlOptions): string {
   const csp = [
     "default-src 'none'",
     `img-src ${cspSource} data:`,
@@ -25,7 +35,7 @@ export function renderWebviewHtml({ cspSource, scriptUri, styleUri, nonce }: Web
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
   return `<!DOCTYPE html>
-<html lang="en">
+<html lang="${escapeAttribute(language)}">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
@@ -33,8 +43,8 @@ export function renderWebviewHtml({ cspSource, scriptUri, styleUri, nonce }: Web
 ${(typeof styleUri === 'string' ? [styleUri] : styleUri).map((uri) => `<link rel="stylesheet" href="${escapeAttribute(uri)}">`).join('\n')}
 <title>Attention Inspector</title>
 </head>
-<body>
-<div id="app" class="app"><p class="placeholder">Select text in an editor and run “Attention Inspector: Show Attention”.</p></div>
+<body${strings && Object.keys(strings).length > 0 ? ` data-l10n="${escapeAttribute(JSON.stringify(strings))}"` : ''}>
+<div id="app" class="app"><p class="placeholder">${escapeText(strings?.[PLACEHOLDER_TEXT] ?? PLACEHOLDER_TEXT)}</p></div>
 <script nonce="${nonce}" src="${escapeAttribute(scriptUri)}"></script>
 </body>
 </html>`;
@@ -50,4 +60,8 @@ export function makeNonce(randomByte: () => number): string {
 
 function escapeAttribute(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+function escapeText(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

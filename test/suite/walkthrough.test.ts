@@ -28,7 +28,11 @@ describe('walkthrough: learn attention', function () {
     assert.ok(extension);
     api = await extension.activate();
     root = extension.extensionPath;
-    const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+    // package.json names its strings %key%; package.nls.json has the English (VS Code substitutes them).
+    const nls = JSON.parse(fs.readFileSync(path.join(root, 'package.nls.json'), 'utf8')) as Record<string, string>;
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'), (_key, value: unknown) =>
+      typeof value === 'string' && /^%[\w.-]+%$/.test(value) ? nls[value.slice(1, -1)] ?? value : value,
+    );
     steps = manifest.contributes.walkthroughs[0].steps;
     modelBefore = vscode.workspace.getConfiguration('attentionInspector').inspect('model')?.globalValue;
   });
