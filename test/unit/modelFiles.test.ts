@@ -138,3 +138,30 @@ describe('model files are checked before they are read', function () {
     assert.equal((await runCli(['run', '--text', 'x', '--model', tiny, '--max-tokens', '7'])).code, 0);
   });
 });
+
+describe('ONNX models without config.json', function () {
+  this.timeout(60_000);
+  it('take their context from the graph\'s position table, and longer inputs are cut or refused with a message', async () => {
+    const { OnnxBackend } = await import('../../src/core/backends/onnxBackend');
+    const { TooManyTokensError } = await import('../../src/core/errors');
+    const fixture = path.join(repoRoot(), 'test', 'fixtures', 'onnx', 'gpt2-plain');
+    const positions = JSON.parse(fs.readFileSync(path.join(fixture, 'config.json'), 'utf8')).n_positions as number;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-noconfig-'));
+    try {
+      for (const file of ['model.onnx', 'tokenizer.json']) fs.copyFileSync(path.join(fixture, file), path.join(dir, file));
+      const backend = new OnnxBackend(dir, 'no-config');
+      try {
+        assert.equal((await backend.describe()).maxPositions, positions);
+        const long = Array.from({ length: positions * 2 }, (_, i) => `w${i}`).join(' ');
+        await assert.rejects(backend.run(long, { maxTokens: 4096, failIfTooLong: true }), (error: Error) => error instanceof TooManyTokensError && error.maxTokens === positions);
+        const cut = await backend.run(long, { maxTokens: 4096 });
+        assert.equal(cut.tokens.length, positions);
+        assert.ok(cut.truncatedFrom !== undefined && cut.truncatedFrom > positions);
+      } finally {
+        backend.dispose();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

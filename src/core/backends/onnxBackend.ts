@@ -10,7 +10,7 @@ import type { ExplainRequest, HeadExplanation } from '../explain/types';
 import * as path from 'path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { encoderDecoderGroup, selfGroup } from '../attentionGroups';
-import { ModelLoadError, throwIfCancelled } from '../errors';
+import { InputError, ModelLoadError, throwIfCancelled } from '../errors';
 import { looksCausal } from '../onnx/attentionFinder';
 import { exposeModelFile, noAttentionMessage } from '../onnx/exposeAttention';
 import { planInputs, toOrtFeeds, type GraphInput } from '../onnx/inputs';
@@ -36,6 +36,8 @@ interface Loaded {
   logitsOutput: string | undefined;
   config: Record<string, unknown>;
   modelPath: string;
+  /** The graph's position-embedding rows, for models without config.json. */
+  positionTable: number | undefined;
 }
 
 /**
@@ -104,6 +106,7 @@ export class OnnxBackend implements AttentionBackend {
       logitsOutput,
       config,
       modelPath,
+      positionTable: exposed.positionTable,
     };
   }
 
@@ -127,7 +130,7 @@ export class OnnxBackend implements AttentionBackend {
   }
 
   async describe(): Promise<ModelInfo> {
-    const { config, encoderDecoder, source } = await this.load();
+    const { config, encoderDecoder, source, positionTable } = await this.load();
     const int = (...keys: string[]) => {
       for (const key of keys) if (typeof config[key] === 'number') return config[key] as number;
       return 0;
@@ -139,7 +142,8 @@ export class OnnxBackend implements AttentionBackend {
       heads: int('n_head', 'num_attention_heads', 'num_heads', 'encoder_attention_heads'),
       dModel: int('n_embd', 'hidden_size', 'd_model'),
       vocabSize: int('vocab_size'),
-      maxPositions: int('n_positions', 'max_position_embeddings') || 4096,
+      // Without config.json: the graph's position table; models with relative or rotary positions have none.
+      maxPositions: int('n_positions', 'max_position_embeddings') || positionTable || UNKNOWN_CONTEXT,
       backend: 'onnx',
       attentionSource: source,
     };
@@ -168,7 +172,7 @@ export class OnnxBackend implements AttentionBackend {
     };
 
     if (!loaded.encoderDecoder) {
-      const results = await session.run(toOrtFeeds(loaded.ort, planInputs(loaded.inputs, ids)));
+      const results = await runSession(session, toOrtFeeds(loaded.ort, planInputs(loaded.inputs, ids)), loaded.modelPath, ids.length);
       throwIfCancelled(cancellation);
       const T = tokens.length;
       const { attention, dims } = collectGroup(loaded.groups[0], results, T, T);
@@ -221,7 +225,7 @@ export class OnnxBackend implements AttentionBackend {
   private async decode(loaded: Loaded, session: InferenceSession, sourceIds: readonly number[], options: RunOptions, cancellation?: CancellationSignal): Promise<{ target: TargetSequence; results: InferenceSession.ReturnType }> {
     const settings = decodingSettings(loaded.config, loaded.modelPath, options.maxTokens ?? 512);
     const runWith = async (decoderIds: readonly number[]) => {
-      const results = await session.run(toOrtFeeds(loaded.ort, planInputs(loaded.inputs, sourceIds, { decoderIds })));
+      const results = await runSession(session, toOrtFeeds(loaded.ort, planInputs(loaded.inputs, sourceIds, { decoderIds })), loaded.modelPath, sourceIds.length);
       throwIfCancelled(cancellation);
       return results;
     };
@@ -263,4 +267,17 @@ function lastLogitsOf(loaded: Loaded, results: InferenceSession.ReturnType, T: n
   const logits = results[loaded.logitsOutput] as Tensor;
   const V = logits.dims[logits.dims.length - 1];
   return Float32Array.from((logits.data as Float32Array).subarray((T - 1) * V, T * V));
+}
+
+/** The context assumed for ONNX models with neither config.json nor a position table (relative or rotary positions). */
+const UNKNOWN_CONTEXT = 4096;
+
+/** session.run, with onnxruntime's failure turned into one readable line (no native stack). */
+async function runSession(session: InferenceSession, feeds: InferenceSession.FeedsType, modelPath: string, tokens: number): Promise<InferenceSession.ReturnType> {
+  try {
+    return await session.run(feeds);
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0].slice(0, 400);
+    throw new InputError(`onnxruntime could not run ${path.basename(path.dirname(modelPath))}/model.onnx on ${tokens} tokens: ${message}. If the input is longer than the model's context, select less text or set attentionInspector.maxTokens lower.`);
+  }
 }

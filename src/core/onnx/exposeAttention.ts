@@ -6,6 +6,7 @@ import { FILE_LIMITS, readCheckedFile } from '../modelFiles';
 import { type AttentionSite, findAttention } from './attentionFinder';
 import { PROTOBUF_LIMIT_BYTES, checkExternalData, externalDataBytes, externalDataSessionOptions, externalTensors, inlineExternalData } from './externalData';
 import { detectFusedAttention, fusedAttentionMessage } from './fusedOps';
+import { positionTableSize } from './positionTable';
 import { type GraphInput, graphInputs } from './inputs';
 import { type ModelProto, decodeModel, encodeGraphOutputsPatch, encodeModel } from './onnxModel';
 
@@ -53,6 +54,8 @@ export interface ExposedModel {
   sessionOptions: { extra?: Record<string, Record<string, string>> };
   /** How external data was handled: 'none' when the model has none. */
   externalData: 'none' | 'inline' | 'reference';
+  /** Rows of the model's learned position-embedding table, when the graph has one (positionTable.ts). */
+  positionTable?: number;
 }
 
 /**
@@ -94,6 +97,7 @@ export async function exposeAttention(modelBytes: Uint8Array, options: ExposeOpt
     inputs: graphInputs(model),
     sessionOptions: mode === 'reference' ? externalDataSessionOptions(options.modelDir!) : {},
     externalData: mode,
+    positionTable: positionTableSize(model),
   };
 }
 
