@@ -154,27 +154,43 @@ class Encoder:
         self.cache = {}
 
     def bpe(self, piece):
+        """BPE of one pre-token, merging as Hugging Face's Rust `Word::merge_all` does: always the pair of lowest
+        merge rank, the leftmost one among equals, found with a heap (linear-time-ish even for the long pre-tokens
+        that Chinese text makes: a sentence without spaces is one GPT-2 pre-token)."""
         word = [BYTE_TO_CHAR[b] for b in piece.encode("utf-8")]
-        while len(word) > 1:
-            best, best_rank = None, None
-            for i in range(len(word) - 1):
-                rank = self.ranks.get((word[i], word[i + 1]))
-                if rank is not None and (best_rank is None or rank < best_rank):
-                    best, best_rank = i, rank
-            if best is None:
-                break
-            # Merge every occurrence of the best pair, left to right, as the reference implementation does.
-            left, right = word[best], word[best + 1]
-            merged, i = [], 0
-            while i < len(word):
-                if i + 1 < len(word) and word[i] == left and word[i + 1] == right:
-                    merged.append(left + right)
-                    i += 2
-                else:
-                    merged.append(word[i])
-                    i += 1
-            word = merged
-        return [self.vocab[t] for t in word]
+        n = len(word)
+        if n == 1:
+            return [self.vocab[word[0]]]
+        ranks = self.ranks
+        nxt = list(range(1, n + 1))
+        prv = list(range(-1, n - 1))
+        alive = [True] * n
+        heap = []
+        for i in range(n - 1):
+            rank = ranks.get((word[i], word[i + 1]))
+            if rank is not None:
+                heap.append((rank, i, word[i], word[i + 1]))
+        heapq.heapify(heap)
+        while heap:
+            rank, i, left, right = heapq.heappop(heap)
+            j = nxt[i] if alive[i] else n
+            if j >= n or word[i] != left or word[j] != right:
+                continue  # stale: one side has been merged since
+            word[i] = left + right
+            alive[j] = False
+            nxt[i] = nxt[j]
+            if nxt[j] < n:
+                prv[nxt[j]] = i
+            if prv[i] >= 0:
+                p = prv[i]
+                r = ranks.get((word[p], word[i]))
+                if r is not None:
+                    heapq.heappush(heap, (r, p, word[p], word[i]))
+            if nxt[i] < n:
+                r = ranks.get((word[i], word[nxt[i]]))
+                if r is not None:
+                    heapq.heappush(heap, (r, i, word[i], word[nxt[i]]))
+        return [self.vocab[word[i]] for i in range(n) if alive[i]]
 
     def encode(self, text):
         ids = []
@@ -201,34 +217,157 @@ def read_docs(split=None):
                 yield doc
 
 
+CJK = regex.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+TARGET_ZH = "我爱你"
+TARGET_EN = "A fluffy blue creature roamed the verdant forest."
+TARGET_EN_MAX = 13
+
+
+def token_spans(encoder, ids):
+    """Character spans [start, end) of each token in the decoded text; a token that holds only part of a
+    character's UTF-8 bytes gets the span of the character(s) it touches."""
+    byte_decoder = {c: b for b, c in BYTE_TO_CHAR.items()}
+    pieces = [bytes(byte_decoder[c] for c in encoder.id_to_token[i]) for i in ids]
+    spans, offset, pending = [], 0, b""
+    starts = []
+    for piece in pieces:
+        starts.append(offset)
+        pending += piece
+        try:
+            offset += len(pending.decode("utf-8"))
+            pending = b""
+        except UnicodeDecodeError:
+            pass
+        spans.append((starts[-1], offset))
+    return [list(s) for s in spans]
+
+
+def measure(encoder, docs_by_kind, common_words):
+    """Tokenizer figures the model card reports (and the vocabulary size is chosen by)."""
+    result = {"vocab_size": len(encoder.vocab)}
+    for kind, texts in docs_by_kind.items():
+        chars = sum(len(t) for t in texts)
+        tokens = sum(len(encoder.encode(t)) for t in texts)
+        result[f"tokens_per_char_{kind}"] = round(tokens / max(1, chars), 4)
+        result[f"held_out_chars_{kind}"] = chars
+    zh_ids = encoder.encode(TARGET_ZH)
+    result["target_zh"] = {"text": TARGET_ZH, "tokens": len(zh_ids), "spans": token_spans(encoder, zh_ids),
+                           "pieces": [encoder.decode([i]) for i in zh_ids]}
+    en_ids = encoder.encode(TARGET_EN)
+    result["target_en"] = {"text": TARGET_EN, "tokens": len(en_ids), "pieces": [encoder.decode([i]) for i in en_ids]}
+    # Share of the Chinese characters of held-out text that no token boundary cuts (whole tokens or whole
+    # parts of multi-character tokens).
+    byte_decoder = {c: b for b, c in BYTE_TO_CHAR.items()}
+    token_bytes = {}
+    whole = total = 0
+    for text in docs_by_kind.get("zh", []):
+        for piece in pre_tokenize(text):
+            if not CJK.search(piece):
+                continue
+            boundaries, offset = set(), 0
+            for token in encoder.bpe(piece):
+                if token not in token_bytes:
+                    token_bytes[token] = len(bytes(byte_decoder[c] for c in encoder.id_to_token[token]))
+                offset += token_bytes[token]
+                boundaries.add(offset)
+            offset = 0
+            for ch in piece:
+                size = len(ch.encode("utf-8"))
+                if CJK.match(ch):
+                    total += 1
+                    whole += not any(offset < cut < offset + size for cut in range(offset + 1, offset + size) if cut in boundaries)
+                offset += size
+    result["zh_chars_whole"] = round(whole / max(1, total), 4)
+    single = sum(1 for w in common_words if len(encoder.encode(w)) == 1)
+    result["common_en_words_single"] = round(single / max(1, len(common_words)), 4)
+    result["common_en_words_checked"] = len(common_words)
+    return result
+
+
+def meets_targets(m):
+    spans_ok = m["target_zh"]["spans"] == [[0, 1], [1, 2], [2, 3]]
+    return (m["target_zh"]["tokens"] == 3 and spans_ok and m["target_en"]["tokens"] <= TARGET_EN_MAX
+            and m["zh_chars_whole"] >= 0.98 and m["common_en_words_single"] >= 0.95)
+
+
+def common_english_words(limit=1000):
+    """The most frequent space-prefixed English words (3+ letters) of the training prose."""
+    counts = collections.Counter()
+    for doc in read_docs("train"):
+        if doc["kind"] == "prose":
+            counts.update(w for w in regex.findall(r" [a-z]{3,}\b", doc["text"]))
+    return [w for w, _ in counts.most_common(limit)]
+
+
+class PrefixEncoder(Encoder):
+    """The tokenizer made of the first `merges` merges of a bigger one (BPE merges are learnt in order)."""
+
+    def __init__(self, spec, merges):
+        self.vocab = {t: i for t, i in spec["model"]["vocab"].items() if i < 256 + merges}
+        self.vocab[END_OF_TEXT] = 256 + merges
+        self.ranks = {tuple(m.split(" ")): i for i, m in enumerate(spec["model"]["merges"][:merges])}
+        self.eot_id = self.vocab[END_OF_TEXT]
+        self.id_to_token = {i: t for t, i in self.vocab.items()}
+        self.cache = {}
+
+
+def held_out_by_kind(limit_chars=400_000):
+    by_kind = collections.defaultdict(list)
+    sizes = collections.Counter()
+    for doc in read_docs("val"):
+        if sizes[doc["kind"]] < limit_chars:
+            by_kind[doc["kind"]].append(doc["text"])
+            sizes[doc["kind"]] += len(doc["text"])
+    return dict(by_kind)
+
+
 def command_train(args):
     texts = [d["text"] for d in read_docs("train")]
     symbols, merges = train_bpe(texts, args.vocab_size)
     spec = tokenizer_json(symbols, merges, args.max_length)
+    if args.choose:
+        # Vocabulary size by measurement: the smallest candidate (a prefix of the merges) that meets the targets.
+        held_out, words = held_out_by_kind(), common_english_words()
+        table = []
+        for size in sorted(int(s) for s in args.choose.split(",")):
+            m = measure(PrefixEncoder(spec, size - 257), held_out, words)
+            m["meets_targets"] = meets_targets(m)
+            table.append(m)
+            log(f"bpe: vocabulary {size}: " + json.dumps({k: v for k, v in m.items() if not isinstance(v, dict)})
+                + f", 我爱你 {m['target_zh']['tokens']} tokens {m['target_zh']['spans']}, English sentence {m['target_en']['tokens']} tokens")
+        chosen = next((m["vocab_size"] for m in table if m["meets_targets"]), table[-1]["vocab_size"])
+        write_json(work_path("tokenizer", "vocab_choice.json"), {"candidates": table, "chosen": chosen})
+        log(f"bpe: chose vocabulary size {chosen}")
+        keep = chosen - 257
+        symbols, merges = symbols[:256 + keep], merges[:keep]
+        spec = tokenizer_json(symbols, merges, args.max_length)
     write_json(work_path("tokenizer", "tokenizer.json"), spec, indent=None)
     write_json(work_path("tokenizer", "tokenizer_config.json"), tokenizer_config_json(args.max_length))
     log(f"bpe: wrote vocabulary of {len(spec['model']['vocab'])} tokens, {len(merges)} merges")
 
 
 def command_encode(args):
-    """Token ids of every split, documents separated by <|endoftext|>; validation kept per kind (code/prose)."""
+    """Token ids of every split, documents separated by <|endoftext|>; validation kept per kind (code, prose = English,
+    zh = Chinese). stats.json: bytes, characters and tokens per stream, per kind of the training split and per source."""
     encoder = Encoder(work_path("tokenizer", "tokenizer.json"))
     streams = collections.defaultdict(list)
-    stats = collections.defaultdict(lambda: [0, 0])  # stream -> [bytes, tokens]
+    stats = collections.defaultdict(lambda: [0, 0, 0])  # stream -> [bytes, chars, tokens]
     for doc in read_docs():
         ids = encoder.encode(doc["text"])
         key = "train" if doc["split"] == "train" else f"val_{doc['kind']}"
         streams[key].extend(ids)
         streams[key].append(encoder.eot_id)
-        stats[key][0] += len(doc["text"].encode("utf-8"))
-        stats[key][1] += len(ids)
-        stats[doc["source"] + "/" + doc["split"]][0] += len(doc["text"].encode("utf-8"))
-        stats[doc["source"] + "/" + doc["split"]][1] += len(ids)
+        size, chars = len(doc["text"].encode("utf-8")), len(doc["text"])
+        for name in {key, f"{doc['split']}_{doc['kind']}", doc["source"] + "/" + doc["split"]}:
+            stats[name][0] += size
+            stats[name][1] += chars
+            stats[name][2] += len(ids)
     for key, ids in streams.items():
-        np.asarray(ids, dtype=np.uint16).tofile(work_path("tokens", f"{key}.u16"))
+        np.asarray(ids, dtype=np.uint16 if encoder.eot_id < 65536 else np.uint32).tofile(work_path("tokens", f"{key}.u16"))
         log(f"encode: {key}: {len(ids)} tokens")
     write_json(work_path("tokens", "stats.json"),
-               {k: {"bytes": b, "tokens": t, "bytes_per_token": round(b / max(t, 1), 3)} for k, (b, t) in sorted(stats.items())})
+               {k: {"bytes": b, "chars": c, "tokens": t, "bytes_per_token": round(b / max(t, 1), 3),
+                    "tokens_per_char": round(t / max(c, 1), 4)} for k, (b, c, t) in sorted(stats.items())})
 
 
 EDGE_CASES = [
@@ -249,7 +388,7 @@ EDGE_CASES = [
 def command_cases(args):
     """Held-out texts with their ids from this encoder, for verify_tokenizer.cjs to compare with tokenizers.js."""
     encoder = Encoder(work_path("tokenizer", "tokenizer.json"))
-    texts = list(EDGE_CASES)
+    texts = list(EDGE_CASES) + [TARGET_ZH, TARGET_EN, "我爱你，你爱我吗？", "中文文本的注意力：自注意力机制让每个词元关注前面的词元。"]
     lines = []
     for doc in read_docs("val"):
         lines.extend(line for line in doc["text"].split("\n") if line.strip())
@@ -267,6 +406,8 @@ def main():
     train = sub.add_parser("train")
     train.add_argument("--vocab-size", type=int, default=4096)
     train.add_argument("--max-length", type=int, default=512)
+    train.add_argument("--choose", metavar="SIZES", help="comma-separated candidate vocabulary sizes (each at most "
+                       "--vocab-size): keep the smallest whose tokenizer meets the targets, measured on held-out text")
     sub.add_parser("encode")
     cases = sub.add_parser("cases")
     cases.add_argument("--lines", type=int, default=400)

@@ -11,6 +11,7 @@ work/verify/
 Checks on the way: safetensors read back into a fresh model reproduces the logits; onnx.checker passes.
 """
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -90,19 +91,22 @@ class OnnxWrapper(torch.nn.Module):
 
 def export_onnx(model, path):
     example = torch.zeros(1, 8, dtype=torch.int64)
+    # PyTorch >= 2.9 defaults to the torch.export-based exporter; the TorchScript one gives the graph shape
+    # (one stacked `attentions` output, dynamic T) that the extension and verify_onnx.cjs expect.
+    legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     torch.onnx.export(
         OnnxWrapper(model), (example,), path,
         input_names=["input_ids"], output_names=["logits", "attentions"],
         dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
                       "logits": {0: "batch", 1: "sequence"},
                       "attentions": {1: "batch", 3: "sequence", 4: "sequence"}},
-        opset_version=17, do_constant_folding=True)
+        opset_version=17, do_constant_folding=True, **legacy)
     onnx.checker.check_model(onnx.load(path))
 
 
 def held_out_ids(length, which=0):
     """A deterministic window of held-out tokens; which=0 picks code, 1 prose (where both exist)."""
-    names = [n for n in ("val_code", "val_prose") if os.path.exists(work_path("tokens", f"{n}.u16"))]
+    names = [n for n in ("val_code", "val_prose", "val_zh") if os.path.exists(work_path("tokens", f"{n}.u16"))]
     stream = np.fromfile(work_path("tokens", f"{names[which % len(names)]}.u16"), dtype=np.uint16).astype(np.int64)
     if len(stream) < length:
         stream = np.resize(stream, length)  # tiny corpora only
@@ -163,8 +167,8 @@ def main():
     sizes = {n: os.path.getsize(os.path.join(args.out, n)) for n in sorted(os.listdir(args.out))}
     total = sum(sizes.values())
     log("export: " + ", ".join(f"{n} {s / 1e6:.2f} MB" for n, s in sizes.items()) + f"; total {total / 1e6:.2f} MB")
-    if total > 30e6:
-        raise RuntimeError(f"model folder is {total / 1e6:.1f} MB, over the 30 MB budget")
+    if total > 39e6:
+        raise RuntimeError(f"model folder is {total / 1e6:.1f} MB, over the 40 MB budget (39 MB without the card)")
     write_json(work_path("export.json"), {"files": sizes, "total_bytes": total, "onnx_opset": 17,
                                           "torch_version": torch.__version__, "onnx_version": onnx.__version__})
 

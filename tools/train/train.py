@@ -8,6 +8,7 @@ Writes work/ckpt/model.pt (weights, settings, training record) every --save-ever
 import argparse
 import math
 import os
+import sys
 import time
 
 import numpy as np
@@ -17,7 +18,7 @@ import torch.nn.functional as F
 from common import log, read_json, work_path
 from model import GPT2, GPT2Settings
 
-FULL = {"n_embd": 128, "n_layer": 4, "n_head": 4, "context": 512, "batch": 4}
+FULL = {"n_embd": 192, "n_layer": 4, "n_head": 4, "context": 512, "batch": 4}
 TINY = {"n_embd": 64, "n_layer": 2, "n_head": 2, "context": 64, "batch": 4}
 # Sequence-length warm-up: the first part of training uses short windows (same tokens per step).
 # Attention spread over 512 keys gives q/k tiny gradients at first; over 128 keys heads specialise sooner.
@@ -29,12 +30,30 @@ def load_tokens(name):
     return np.fromfile(work_path("tokens", f"{name}.u16"), dtype=np.uint16).astype(np.int64)
 
 
-def random_windows(stream, batch, context, rng):
-    # stream [N] -> inputs [B, T], targets [B, T] (targets are the inputs shifted by one)
+def repeated_passage(stream, length, rng):
+    """One window of `length` tokens in which a passage of the training stream occurs twice:
+    [text][passage][text][passage], the passage 8 to length/2 tokens long, the parts from random places.
+    The second copy can only be predicted by looking back at the first (an induction head's job)."""
+    k = int(rng.integers(8, length // 2 + 1))
+    gap = int(rng.integers(0, length - 2 * k + 1))
+    lead = length - 2 * k - gap
+
+    def piece(n):
+        s = int(rng.integers(0, len(stream) - n - 1))
+        return stream[s:s + n]
+    passage = piece(k)
+    return np.concatenate([piece(lead), passage, piece(gap), passage])
+
+
+def random_windows(stream, batch, context, rng, repeat_fraction=0.0):
+    # stream [N] -> inputs [B, T], targets [B, T] (targets are the inputs shifted by one);
+    # each row is, with probability repeat_fraction, a window with a repeated passage instead.
     starts = rng.integers(0, len(stream) - context - 1, size=batch)
-    windows = np.stack([stream[s:s + context + 1] for s in starts])
+    repeats = rng.random(batch) < repeat_fraction
+    windows = np.stack([repeated_passage(stream, context + 1, rng) if r else stream[s:s + context + 1]
+                        for s, r in zip(starts, repeats)])
     windows = torch.from_numpy(windows)
-    return windows[:, :-1], windows[:, 1:]
+    return windows[:, :-1], windows[:, 1:], int(repeats.sum())
 
 
 def learning_rate(step, progress, peak, warmup):
@@ -73,6 +92,19 @@ def previous_token_scores(model, stream, length=128, windows=16):
     return attentions[:, :, :, torch.arange(1, length), torch.arange(0, length - 1)].mean(dim=(1, 3))
 
 
+@torch.no_grad()
+def induction_scores(model, stream, half=50, rows=8, seed=0):
+    """[L, H] mean attention from the second copy of a token to the token after its first copy, on `rows`
+    sequences of `half` tokens drawn from the stream (so mostly common tokens) and repeated twice."""
+    model.eval()
+    rng = np.random.default_rng(seed)
+    first = np.stack([stream[rng.integers(0, len(stream), size=half)] for _ in range(rows)])
+    _, attentions = model(torch.from_numpy(np.concatenate([first, first], axis=1)), return_attentions=True)
+    model.train()
+    queries = torch.arange(half + 1, 2 * half)
+    return attentions[:, :, :, queries, queries - half + 1].mean(dim=(1, 3))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=2400)
@@ -93,6 +125,8 @@ def main():
     parser.add_argument("--aid-head", default="0.1", metavar="LAYER.HEAD")
     parser.add_argument("--sinusoidal-position-std", type=float, default=0.04,
                         help="start the learned position table from sin/cos features of this std (0: random)")
+    parser.add_argument("--repeat-fraction", type=float, default=0.25,
+                        help="share of training windows that contain a passage twice (for induction heads; 0: off)")
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--weight-decay", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=1234)
@@ -126,7 +160,7 @@ def main():
         model.load_state_dict(earlier["state_dict"])
         earlier_record = earlier["record"]
     train_stream = load_tokens("train")
-    val_streams = {name: load_tokens(name) for name in ("val_code", "val_prose")
+    val_streams = {name: load_tokens(name) for name in ("val_code", "val_prose", "val_zh")
                    if os.path.exists(work_path("tokens", f"{name}.u16"))}
     context, batch = shape["context"], shape["batch"]
     tokens_per_step = context * batch
@@ -149,6 +183,8 @@ def main():
               "seed_previous_token_head": args.seed_previous_token_head,
               "previous_token_aid": {"weight": args.previous_token_aid, "fraction": args.aid_fraction,
                                      "layer": aid_layer, "head": aid_head, "steps": 0},
+              "repeat_fraction": args.repeat_fraction, "repeated_windows": 0, "windows": 0,
+              "torch_version": str(torch.__version__), "python": sys.executable,
               "short_context": short_context, "short_fraction": short_fraction, "short_steps": 0,
               "resumed_from": earlier_record,
               "loss_curve": [], "val_curve": []}
@@ -177,10 +213,13 @@ def main():
         for group in optimizer.param_groups:
             group["lr"] = lr
         if max(step / args.steps, time_progress) < short_fraction:
-            inputs, targets = random_windows(train_stream, tokens_per_step // short_context, short_context, rng)
+            inputs, targets, repeated = random_windows(train_stream, tokens_per_step // short_context, short_context, rng,
+                                                       args.repeat_fraction)
             record["short_steps"] = step + 1
         else:
-            inputs, targets = random_windows(train_stream, batch, context, rng)
+            inputs, targets, repeated = random_windows(train_stream, batch, context, rng, args.repeat_fraction)
+        record["repeated_windows"] += repeated
+        record["windows"] += inputs.shape[0]
         progress = max(step / args.steps, time_progress)
         aid = args.previous_token_aid * max(0.0, 1.0 - progress / args.aid_fraction) if args.aid_fraction > 0 else 0.0
         if aid > 0:
@@ -218,9 +257,14 @@ def main():
             record.setdefault("previous_token_curve", []).append(
                 [done, round(float(scores.max()), 4), f"{best_layer}.{best_head}",
                  round(float(scores[aid_layer, aid_head]), 4)])
+            induction = induction_scores(model, stream)
+            best_induction = divmod(int(induction.argmax()), induction.shape[1])
+            record.setdefault("induction_curve", []).append(
+                [done, round(float(induction.max()), 4), f"{best_induction[0]}.{best_induction[1]}"])
             log(f"step {done}: quick validation " + ", ".join(f"{k} {v:.3f}" for k, v in val.items())
                 + f"; best previous-token head {best_layer}.{best_head} {float(scores.max()):.3f}"
-                + f", head {aid_layer}.{aid_head} {float(scores[aid_layer, aid_head]):.3f}")
+                + f", head {aid_layer}.{aid_head} {float(scores[aid_layer, aid_head]):.3f}"
+                + f"; best induction head {best_induction[0]}.{best_induction[1]} {float(induction.max()):.3f}")
         if done % args.save_every == 0 or done == args.steps:
             save(done)
     record.setdefault("stopped_by", "steps")

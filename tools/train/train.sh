@@ -6,21 +6,28 @@
 #   bash tools/train/train.sh --steps 20 --tiny   smoke test (well under two minutes)
 #
 # Options: --steps N (training steps, default 2400), --tiny (small corpus and model, own work folder),
-#          --previous-token-aid W (default 3; 0 = off: for the first 35 % of training an extra loss term of
+#          --previous-token-aid W (default 0 = off; W > 0: for the first 35 % of training an extra loss term of
 #          weight W, fading to 0, rewards layer 0 head 1 for attending to the previous token; see train.py),
 #          --max-minutes M (training time budget, default 60 for full runs, 0 = none; the learning-rate
 #          schedule ends at whichever limit comes first),
-#          --work DIR (work folder; default tools/train/work, or tools/train/work/tiny with --tiny).
+#          --work DIR (work folder; default tools/train/work, or tools/train/work/tiny with --tiny),
+#          --python venv|system|PATH (which Python runs the stages; default: see below),
+#          --repeat-fraction F (share of training windows with a passage repeated, for induction heads; default 0.25).
+# Python: PYTHON=... or --python PATH wins. Otherwise full runs use the virtual environment tools/train/work/venv
+# (PyTorch 2.x, created on first use with `python3 -m venv` + `pip install -r requirements.txt` from pip's configured
+# index) and fall back to Debian's /usr/bin/python3 (python3-torch) when it cannot be made; smoke runs (--tiny) use
+# that venv if it already exists, else Debian's python3 if it has the packages, else they create the venv.
 # The model folder ends up in <work>/out/default/. Exit status 3: PyTorch or friends are missing.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-python="${PYTHON:-/usr/bin/python3}"
+python="${PYTHON:-}"
 steps=""
+repeat_fraction="0.25"
 tiny=""
 work=""
 max_minutes=""
-aid="3"
+aid="0"
 while [ $# -gt 0 ]; do
   case "$1" in
     --steps) steps="${2:?--steps needs a number}"; shift 2 ;;
@@ -29,7 +36,9 @@ while [ $# -gt 0 ]; do
     --previous-token-aid) aid="${2:?--previous-token-aid needs a number}"; shift 2 ;;
     --max-minutes) max_minutes="${2:?--max-minutes needs a number}"; shift 2 ;;
     --work) work="${2:?--work needs a folder}"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --python) python="${2:?--python needs venv, system or a path}"; shift 2 ;;
+    --repeat-fraction) repeat_fraction="${2:?--repeat-fraction needs a number}"; shift 2 ;;
+    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "train.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -52,11 +61,34 @@ if [ -z "$work" ]; then
 fi
 export ATTN_TRAIN_WORK="$work"
 
-if ! "$python" -c 'import torch, onnx, numpy, regex' 2>/dev/null; then
+venv="$here/work/venv"
+has_packages() { "$1" -c 'import torch, onnx, numpy, regex' 2>/dev/null; }
+make_venv() {
+  # PyTorch 2.x and friends in a virtual environment; pip uses its configured index (offline: a local one).
+  has_packages "$venv/bin/python" && return 0
+  echo "train.sh: creating $venv (pip install -r requirements.txt)" >&2
+  { /usr/bin/python3 -m venv "$venv" &&
+    "$venv/bin/pip" install --retries 1 --timeout 20 -r "$here/requirements.txt" >"$here/work/venv-install.log" 2>&1 &&
+    has_packages "$venv/bin/python"; } || { echo "train.sh: could not make $venv (see work/venv-install.log)" >&2; return 1; }
+}
+mkdir -p "$here/work"
+case "$python" in
+  venv) make_venv || exit 3; python="$venv/bin/python" ;;
+  system) python=/usr/bin/python3 ;;
+  "")
+    if has_packages "$venv/bin/python"; then python="$venv/bin/python"
+    elif [ -n "$tiny" ] && has_packages /usr/bin/python3; then python=/usr/bin/python3
+    elif make_venv; then python="$venv/bin/python"
+    else python=/usr/bin/python3
+    fi ;;
+esac
+if ! has_packages "$python"; then
   echo "train.sh: $python lacks PyTorch, onnx, numpy or regex." >&2
-  echo "  On Debian: apt-get install python3-torch python3-onnx python3-numpy python3-regex python3-doc libopenblas0-pthread" >&2
+  echo "  Either let train.sh make tools/train/work/venv (python3-venv and a pip index with torch), or on Debian:" >&2
+  echo "  apt-get install python3-torch python3-onnx python3-numpy python3-regex python3-doc libopenblas0-pthread" >&2
   exit 3
 fi
+echo "train.sh: using $python ($("$python" -c 'import torch; print("PyTorch", torch.__version__)'))" >&2
 if ! command -v node >/dev/null; then
   echo "train.sh: node is needed for the tokenizer and ONNX checks" >&2; exit 3
 fi
@@ -84,9 +116,15 @@ EOF
 cd "$here"
 rm -rf "$out"
 stage corpus "$python" corpus.py $tiny
-stage tokenizer "$python" bpe.py train --vocab-size 4096 --max-length 512
+if [ -n "$tiny" ]; then
+  stage tokenizer "$python" bpe.py train --vocab-size 1024 --max-length 512
+else
+  # Trained once at 14,336 entries (16,384 would not fit the 40 MB folder at d_model 192); the smallest candidate (a prefix of the merges) that meets the targets is kept.
+  stage tokenizer "$python" bpe.py train --vocab-size 14336 --choose 8192,10240,12288,14336 --max-length 512
+fi
 stage encode "$python" bpe.py encode
-stage train "$python" train.py ${steps:+--steps "$steps"} --max-minutes "$max_minutes" --previous-token-aid "$aid" --aid-fraction 0.35 $tiny
+stage train "$python" train.py ${steps:+--steps "$steps"} --max-minutes "$max_minutes" --previous-token-aid "$aid" --aid-fraction 0.35 \
+  --repeat-fraction "$repeat_fraction" $tiny
 stage evaluate "$python" evaluate.py $([ -n "$tiny" ] && echo "--max-tokens 5000")
 stage export "$python" export.py --out "$out"
 stage verify-tokenizer bash -c "'$python' bpe.py cases && node verify_tokenizer.cjs '$out' '$work/verify/tokenizer_cases.json' | tee '$work/verify/tokenizer_check.json'"
