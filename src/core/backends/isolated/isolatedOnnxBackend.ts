@@ -28,6 +28,8 @@ export interface IsolatedOnnxOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
+/** How much longer than the parent's limit the worker lets a request run before it ends itself. */
+const WORKER_GRACE_MS = 10_000;
 /** Characters of the child's stdout/stderr kept for crash reports. */
 const OUTPUT_TAIL_CHARS = 4096;
 /** After 'exit', how long to wait for 'close' (which comes once the child's output is all read). */
@@ -225,7 +227,8 @@ export class IsolatedOnnxBackend implements AttentionBackend {
     child.on('exit', (code, signal) => setTimeout(() => reportExit(code, signal), OUTPUT_DRAIN_MS).unref());
 
     this.worker = worker;
-    this.post(worker, { type: 'init', dir: this.dir, modelName: this.modelName });
+    // The worker's own limit is a little longer than ours: normally we kill it first and say why.
+    this.post(worker, { type: 'init', dir: this.dir, modelName: this.modelName, limitMs: this.timeoutMs + WORKER_GRACE_MS });
     return worker;
   }
 

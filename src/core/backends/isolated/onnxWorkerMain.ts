@@ -3,6 +3,7 @@
 // native crash or an endless run in onnxruntime takes down this process only, never the host.
 import { OnnxBackend } from '../onnxBackend';
 import { serializeError } from './errorTransfer';
+import { startWatchdog, type Watchdog } from './watchdog';
 import { WORKER_DEBUG_ENV, assertNever, type DebugRequestType, type ParentToWorker, type WorkerRequest, type WorkerToParent } from './workerProtocol';
 
 const send = process.send?.bind(process);
@@ -13,6 +14,7 @@ if (!send) {
 
 const debugHooks = process.env[WORKER_DEBUG_ENV] === '1';
 let backend: OnnxBackend | undefined;
+let watchdog: Watchdog | undefined;
 
 function reply(message: WorkerToParent): void {
   try {
@@ -52,9 +54,14 @@ process.on('message', (message: ParentToWorker) => {
   if (message.type === 'init') {
     backend?.dispose();
     backend = new OnnxBackend(message.dir, message.modelName);
+    // Ends this process when the parent dies or a request overruns, even while this thread is stuck.
+    watchdog ??= startWatchdog({ parentPid: process.ppid, limitMs: message.limitMs });
     return;
   }
-  answer(message).then(reply, (error: unknown) => reply({ type: 'failed', id: message.id, error: serializeError(error) }));
+  watchdog?.busy();
+  answer(message)
+    .then(reply, (error: unknown) => reply({ type: 'failed', id: message.id, error: serializeError(error) }))
+    .finally(() => watchdog?.idle());
 });
 
 // The parent went away (closed, crashed or was killed): nothing is left to answer.

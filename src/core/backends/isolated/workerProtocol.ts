@@ -11,7 +11,7 @@ export const WORKER_DEBUG_ENV = 'ATTENTION_INSPECTOR_WORKER_DEBUG';
 
 export type ParentToWorker =
   /** Sent once, first: the model folder this worker serves (one worker per backend). */
-  | { type: 'init'; dir: string; modelName: string }
+  | { type: 'init'; dir: string; modelName: string; /** The worker kills itself when one request runs longer than this (ms). */ limitMs: number }
   | { type: 'describe'; id: number }
   | { type: 'run'; id: number; text: string; options: RunOptions }
   /** Test hook: the worker calls process.abort(), as a native crash in onnxruntime would. */
