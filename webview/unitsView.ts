@@ -8,16 +8,8 @@
 import type { HeadExplanation } from '../src/core/explain/types';
 import type { SessionInfo, UnitsMode } from '../src/shared/protocol';
 import { el } from './dom';
+import { t } from './l10n';
 import type { PanelView, ViewContext, ViewSetup } from './view';
-
-/**
- * The panel's l10n helper (webview/l10n.ts) was not committed when this view was written: this
- * stand-in has its signature (English message as the key, {0}, {1}, … filled from args), so
- * localising the view is replacing it with `import { t } from './l10n';`.
- */
-function t(message: string, ...args: (string | number)[]): string {
-  return message.replace(/\{(\d+)\}/g, (whole, index: string) => (Number(index) < args.length ? String(args[Number(index)]) : whole));
-}
 
 /** The view's words, in one place (each through t). */
 const STRINGS = {

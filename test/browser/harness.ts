@@ -21,8 +21,15 @@ export interface ServedPanel {
 
 const CONTENT_TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
 
-/** Serves the panel page, dist/webview.js(.map) and media/webview.css from `root` on a random port. */
-export async function servePanel(root: string): Promise<ServedPanel> {
+/**
+ * Serves the panel page, dist/webview.js(.map) and media/webview.css from `root` on a random port.
+ * `language` (e.g. 'zh-cn') serves the page as the host does for that display language: <html lang>
+ * and the strings table of l10n/bundle.l10n.<language>.json.
+ */
+export async function servePanel(root: string, options: { language?: string } = {}): Promise<ServedPanel> {
+  const language = options.language ?? 'en';
+  const bundle = path.join(root, 'l10n', `bundle.l10n.${language}.json`);
+  const strings = language !== 'en' && fs.existsSync(bundle) ? (JSON.parse(fs.readFileSync(bundle, 'utf8')) as Record<string, string>) : undefined;
   const files = new Map([
     ['/dist/webview.js', path.join(root, 'dist', 'webview.js')],
     ['/dist/webview.js.map', path.join(root, 'dist', 'webview.js.map')],
@@ -37,6 +44,8 @@ export async function servePanel(root: string): Promise<ServedPanel> {
         scriptUri: `${origin}/dist/webview.js`,
         styleUri: WEBVIEW_STYLESHEETS.map((name) => `${origin}/media/${name}`),
         nonce: makeNonce(() => crypto.randomBytes(1)[0]),
+        language,
+        strings,
       });
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       response.end(html);

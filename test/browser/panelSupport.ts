@@ -37,7 +37,7 @@ export interface OpenOptions {
  * in a test is closed after it, and the test fails if the page logged an error or warning, broke
  * the CSP or posted webviewError (unless the test removed those with host.expectProblems).
  */
-export function usePanelBrowser(): (options: OpenOptions) => Promise<{ page: Page; host: FakeHost }> {
+export function usePanelBrowser(pageOptions: { language?: string } = {}): (options: OpenOptions) => Promise<{ page: Page; host: FakeHost }> {
   let browser: Browser;
   let served: ServedPanel;
   const open: { context: BrowserContext; host: FakeHost }[] = [];
@@ -46,7 +46,7 @@ export function usePanelBrowser(): (options: OpenOptions) => Promise<{ page: Pag
     const script = path.join(ROOT, 'dist', 'webview.js');
     assert.ok(fs.existsSync(script), `${script} is missing: build it first (node esbuild.js)`);
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    served = await servePanel(ROOT);
+    served = await servePanel(ROOT, pageOptions);
     browser = await launchChromium();
   });
 
