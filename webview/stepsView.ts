@@ -11,6 +11,7 @@ import { requestKey } from './requests';
 import { StepView } from './stepView';
 import { describeVariation, sharedVariation, stepsVariation } from './variationState';
 import type { PanelView, ViewContext, ViewSetup } from './view';
+import { mergedQueryNote } from './unitsView';
 import { t } from './l10n';
 
 export const HOVER_DELAY_MS = 150;
@@ -161,6 +162,9 @@ export class StepsView implements PanelView {
     this.backendLine.textContent = describeBackend(reply.explanation, this.context?.session.model.backend);
     const varied = describeVariation(reply.variation);
     this.setStatus(varied ? t('Explaining the varied run ({0}), as set in “{1}”.', varied, t('Positions & what if')) : '', varied ? 'variation' : 'none');
+    // Characters or words: the host explained the unit's last token (src/extension/mergedSteps.ts).
+    const unitNote = mergedQueryNote(this.context?.session, reply.query, reply.explanation);
+    if (unitNote) this.setStatus(this.status.textContent ? `${this.status.textContent} ${unitNote}` : unitNote, this.status.dataset.kind === 'variation' ? 'variation' : 'hint');
   }
 
   private setStatus(text: string, kind: 'hint' | 'loading' | 'error' | 'variation' | 'none'): void {
