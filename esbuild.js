@@ -2,6 +2,7 @@
 //   dist/extension.js  the extension host entry (node, cjs; vscode and onnxruntime-node stay external)
 //   dist/cli.js        the `attention-inspector` command (node, cjs)
 //   dist/onnxWorker.js the child process that runs onnxruntime-node for the ONNX backend (node, cjs)
+//   dist/tokenizerWorker.js the worker thread that tokenizes under a time limit (node, cjs)
 //   dist/webview.js    the panel's script (browser, iife)
 //   dist/test/**       unit, browser, extension-host and end-to-end tests, one bundle per test file
 // Usage: node esbuild.js [--watch] [--production]
@@ -41,6 +42,8 @@ const builds = [
   { ...nodeDefaults, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // The child process that hosts onnxruntime-node for the ONNX backend (src/core/backends/isolated).
   { ...nodeDefaults, entryPoints: ['src/core/backends/isolated/onnxWorkerMain.ts'], outfile: 'dist/onnxWorker.js' },
+  // The worker thread that tokenizes under a time limit (src/core/tokenizer/tokenizerThread.ts).
+  { ...nodeDefaults, entryPoints: ['src/core/tokenizer/tokenizerWorkerMain.ts'], outfile: 'dist/tokenizerWorker.js' },
   {
     bundle: true,
     platform: 'browser',

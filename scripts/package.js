@@ -157,6 +157,7 @@ function checkContents(names, target, withoutOnnxruntime) {
     'extension/dist/extension.js',
     'extension/dist/webview.js',
     'extension/dist/onnxWorker.js',
+    'extension/dist/tokenizerWorker.js',
     // Translations: the manifest's (package.nls*.json) and the messages' (l10n/).
     'extension/package.nls.json',
     'extension/package.nls.zh-cn.json',

@@ -36,6 +36,8 @@ export interface JsonReport {
   /** Encoder–decoder models: the decoder input (start token first); generated = the model's greedy output. */
   target?: { text: string; generated: boolean; tokens: JsonToken[] };
   truncatedFrom?: number;
+  /** truncatedFrom is a lower bound (long inputs are tokenized only as far as needed). */
+  truncatedFromAtLeast?: boolean;
   predictions?: { id: number; token: string; probability: number }[];
   elapsedMs: number;
 }
@@ -95,6 +97,7 @@ export function toJsonReport(result: AttentionResult): JsonReport {
     })),
     ...(result.target ? { target: { text: result.target.text, generated: result.target.generated, tokens: jsonTokens(result.target.tokens) } } : {}),
     ...(result.truncatedFrom !== undefined ? { truncatedFrom: result.truncatedFrom } : {}),
+    ...(result.truncatedFromAtLeast ? { truncatedFromAtLeast: true } : {}),
     ...(result.predictions ? { predictions: result.predictions } : {}),
     elapsedMs: Math.round(result.elapsedMs * 10) / 10,
   };
@@ -114,7 +117,7 @@ export function toTextReport(result: AttentionResult, topK = 3): string {
   const kind = model.kind === 'encoder-decoder' ? 'encoder–decoder' : result.causal ? 'causal' : 'bidirectional';
   lines.push(`Model  ${model.name} (${model.backend}): ${L} layers × ${H} heads, d_model ${model.dModel}, ${kind}`);
   const unmerged = (result as { unmerged?: AttentionResult }).unmerged;
-  lines.push(`${unmerged ? `Units ${T} of ${unmerged.tokens.length} tokens` : `Tokens ${T}`}${result.truncatedFrom !== undefined ? ` (first ${T} of ${result.truncatedFrom})` : ''}, ${result.elapsedMs.toFixed(0)} ms`);
+  lines.push(`${unmerged ? `Units ${T} of ${unmerged.tokens.length} tokens` : `Tokens ${T}`}${result.truncatedFrom !== undefined ? ` (first ${T} of ${result.truncatedFromAtLeast ? 'more than ' : ''}${result.truncatedFrom})` : ''}, ${result.elapsedMs.toFixed(0)} ms`);
   pushTokens(lines, result.tokens);
   if (result.target) {
     lines.push(`Target ${JSON.stringify(result.target.text)} (${result.target.generated ? "the model's greedy output" : 'typed'}), ${result.target.tokens.length} decoder tokens`);

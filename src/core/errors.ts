@@ -15,8 +15,9 @@ export class ModelLoadError extends AttentionInspectorError {}
 export class InputError extends AttentionInspectorError {}
 
 export class TooManyTokensError extends InputError {
-  constructor(readonly tokenCount: number, readonly maxTokens: number) {
-    super(`The selection has ${tokenCount} tokens, more than the limit of ${maxTokens} (attentionInspector.maxTokens).`);
+  /** atLeast: only a prefix was tokenized, so tokenCount is a lower bound. */
+  constructor(readonly tokenCount: number, readonly maxTokens: number, readonly atLeast = false) {
+    super(`The selection has ${atLeast ? 'more than ' : ''}${tokenCount} tokens, more than the limit of ${maxTokens} (attentionInspector.maxTokens).`);
   }
 }
 

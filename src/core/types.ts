@@ -114,6 +114,8 @@ export interface AttentionResult {
   predictions?: Prediction[];
   /** Set when the input had more tokens than options.maxTokens and only the first ones were run. */
   truncatedFrom?: number;
+  /** truncatedFrom is a lower bound: a long input is tokenized only as far as the run needs. */
+  truncatedFromAtLeast?: boolean;
   /** Wall time of tokenization plus inference. */
   elapsedMs: number;
 }

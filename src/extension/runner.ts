@@ -146,7 +146,11 @@ export class InspectionRunner implements vscode.Disposable {
     const notes = [...selected.notes];
     if (result.truncatedFrom !== undefined) {
       const reason = T < maxTokens ? vscode.l10n.t("the model's context is {0} tokens", result.model.maxPositions) : vscode.l10n.t('attentionInspector.maxTokens is {0}', maxTokens);
-      notes.push(vscode.l10n.t('Inspected the first {0} of {1} tokens ({2}).', T, result.truncatedFrom, reason));
+      notes.push(
+        result.truncatedFromAtLeast
+          ? vscode.l10n.t('Inspected the first {0} of more than {1} tokens ({2}).', T, result.truncatedFrom, reason)
+          : vscode.l10n.t('Inspected the first {0} of {1} tokens ({2}).', T, result.truncatedFrom, reason),
+      );
     }
     const session: SessionInfo = {
       sessionId: id,

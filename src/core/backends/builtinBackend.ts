@@ -8,7 +8,8 @@ import type { ExplainRequest, HeadExplanation } from '../explain/types';
 import { explainFromTrace } from '../explain/traceExplain';
 import { swapTokens } from '../explain/variation';
 import { InputError } from '../errors';
-import { fitTokens } from './truncation';
+import { fitText } from './truncation';
+import { TokenizerThread } from '../tokenizer/tokenizerThread';
 import { selfGroup } from '../attentionGroups';
 import { topPredictions } from '../predictions';
 
@@ -21,6 +22,7 @@ interface Loaded {
 export class BuiltinBackend implements AttentionBackend {
   readonly name = 'builtin' as const;
   private loading: Promise<Loaded> | undefined;
+  private tokenizing: TokenizerThread | undefined;
 
   constructor(private readonly dir: string, private readonly modelName: string = path.basename(dir)) {}
 
@@ -73,7 +75,7 @@ export class BuiltinBackend implements AttentionBackend {
     const started = performance.now();
     const { tokenizer, model, info } = await this.load();
     throwIfCancelled(cancellation);
-    const fitted = fitTokens(tokenizer.encode(text), options, info.maxPositions);
+    const fitted = await fitText(this.tokenizerThread(), text, options, info.maxPositions, cancellation);
     const variation = options.variation ?? {};
     const tokens = swapTokens(fitted.tokens, variation.swap);
     const output = await model.forward(
@@ -99,12 +101,20 @@ export class BuiltinBackend implements AttentionBackend {
       lastLogits: output.lastLogits,
       predictions: topPredictions(output.lastLogits, 5, (id) => tokenizer.displayToken(id)),
       truncatedFrom: fitted.truncatedFrom,
+      ...(fitted.truncatedFromAtLeast ? { truncatedFromAtLeast: true } : {}),
       elapsedMs: performance.now() - started,
     };
     return { result, trace: output.trace, tokenizer };
   }
 
+  /** Tokenization runs in a worker thread under a time limit (a runaway tokenizer regex must not freeze the host). */
+  private tokenizerThread(): TokenizerThread {
+    return (this.tokenizing ??= new TokenizerThread(path.join(this.dir, 'tokenizer.json')));
+  }
+
   dispose(): void {
+    this.tokenizing?.dispose();
+    this.tokenizing = undefined;
     this.loading = undefined;
   }
 }

@@ -19,7 +19,8 @@ import { TextTokenizer } from '../tokenizer/textTokenizer';
 import type { AttentionBackend, AttentionGroup, AttentionResult, CancellationSignal, ModelInfo, RunOptions, TargetSequence, TokenSpan } from '../types';
 import { argmaxRow, decodingSettings, generatedTarget, typedTarget } from './decoderTarget';
 import { collectGroup, collectScores, planGroups, planScoreGroups, type GroupOutputs } from './onnxAttention';
-import { fitTokens } from './truncation';
+import { fitText } from './truncation';
+import { TokenizerThread } from '../tokenizer/tokenizerThread';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -54,6 +55,7 @@ export class OnnxBackend implements AttentionBackend {
   readonly name = 'onnx' as const;
   private loading: Promise<Loaded> | undefined;
   private scoring: Promise<ScoresSession | undefined> | undefined;
+  private tokenizing: TokenizerThread | undefined;
 
   constructor(private readonly dir: string, private readonly modelName: string = path.basename(dir)) {}
 
@@ -159,9 +161,9 @@ export class OnnxBackend implements AttentionBackend {
     const loaded = await this.load();
     const described = await this.describe();
     throwIfCancelled(cancellation);
-    const { tokens, truncatedFrom } = fitTokens(loaded.tokenizer.encode(text), options, described.maxPositions);
+    const { tokens, truncatedFrom, truncatedFromAtLeast } = await fitText(this.tokenizerThread(), text, options, described.maxPositions, cancellation);
     const ids = tokens.map((token) => token.id);
-    const common = { text, tokens, truncatedFrom };
+    const common = { text, tokens, truncatedFrom, ...(truncatedFromAtLeast ? { truncatedFromAtLeast } : {}) };
     const scoring = options.scores ? await this.loadScores(loaded) : undefined;
     throwIfCancelled(cancellation);
     const session = scoring?.session ?? loaded.session;
@@ -251,7 +253,14 @@ export class OnnxBackend implements AttentionBackend {
     return (await this.load()).source;
   }
 
+  /** Tokenization runs in a worker thread under a time limit, with a clear error for a runaway tokenizer regex. */
+  private tokenizerThread(): TokenizerThread {
+    return (this.tokenizing ??= new TokenizerThread(path.join(this.dir, 'tokenizer.json')));
+  }
+
   dispose(): void {
+    this.tokenizing?.dispose();
+    this.tokenizing = undefined;
     const loading = this.loading;
     const scoring = this.scoring;
     this.loading = undefined;

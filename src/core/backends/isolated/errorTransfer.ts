@@ -39,7 +39,7 @@ export function reviveError(serialized: SerializedError): Error {
   let error: Error;
   switch (kind) {
     case 'TooManyTokensError':
-      error = new TooManyTokensError(Number(fields.tokenCount), Number(fields.maxTokens));
+      error = new TooManyTokensError(Number(fields.tokenCount), Number(fields.maxTokens), fields.atLeast === true);
       break;
     case 'CancelledError':
       error = new CancelledError();

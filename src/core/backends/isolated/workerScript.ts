@@ -7,17 +7,17 @@ import { AttentionInspectorError } from '../../errors';
 
 export const WORKER_SCRIPT = 'onnxWorker.js';
 
-/** The nearest onnxWorker.js at or above fromDir, or in a dist/ folder of one of those folders. */
-export function locateWorkerScript(fromDir: string = __dirname): string {
+/** The nearest `script` (default onnxWorker.js) at or above fromDir, or in a dist/ folder of one of those folders. */
+export function locateWorkerScript(fromDir: string = __dirname, script: string = WORKER_SCRIPT): string {
   const start = path.resolve(fromDir);
   for (let dir = start; ; dir = path.dirname(dir)) {
-    for (const candidate of [path.join(dir, WORKER_SCRIPT), path.join(dir, 'dist', WORKER_SCRIPT)]) {
+    for (const candidate of [path.join(dir, script), path.join(dir, 'dist', script)]) {
       if (fs.existsSync(candidate)) return candidate;
     }
     if (path.dirname(dir) === dir) break;
   }
   throw new AttentionInspectorError(
-    `The onnxruntime worker script ${WORKER_SCRIPT} is missing: it is not in ${start} nor in any dist/ folder above it. ` +
+    `The worker script ${script} is missing: it is not in ${start} nor in any dist/ folder above it. ` +
       'Reinstall the extension, or run `node esbuild.js` in a development checkout.',
   );
 }
