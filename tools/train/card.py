@@ -118,7 +118,7 @@ def main():
     w = out.append
     w(f"# Attention Inspector default model{' (SMOKE TEST BUILD, not for shipping)' if record['tiny'] else ''}\n")
     w(f"A {L}-layer, {H}-head GPT-2 (d_model {D}, {parameters:,} parameters) trained from scratch by "
-      "`tools/train/train.sh` on a mix of code and English prose from locally installed npm and Debian packages, "
+      "`tools/train/train.sh` on a mix of code, English prose and Simplified Chinese prose from locally installed npm and Debian packages, "
       "with its own byte-level BPE tokenizer. It exists to show attention patterns in the extension, not to generate text.\n")
     w(f"Built {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.\n")
 
@@ -153,15 +153,53 @@ def main():
         if len(s["package"]) >= 120:
             w(f"\n<details><summary>{s['name']}: the packages (name@version (licence))</summary>\n\n"
               f"{s['package'].split(': ', 1)[1]}.\n\n</details>")
-    w(f"\nTraining stream: {token_stats['train']['tokens']:,} tokens; validation: {token_stats['val_code']['tokens']:,} code tokens, "
-      f"{token_stats['val_prose']['tokens']:,} prose tokens (documents separated by `{END_OF_TEXT}`).\n")
+    w(f"\nTraining stream: {token_stats['train']['tokens']:,} tokens (documents separated by `{END_OF_TEXT}`). "
+      "Large Chinese files (manuals, fortunes) are cut into chunks of about 6,000 characters at paragraph ends before the split, "
+      "so each language has its own held-out part; in the Chinese sources only paragraphs with at least 20 % CJK characters are kept.\n")
+    w("The mix per language (held-out = validation split):\n")
+    w("| language | train bytes | train characters | train tokens | share of train tokens | held-out bytes | held-out tokens |")
+    w("|---|---|---|---|---|---|---|")
+    names = {"code": "code (TypeScript, Python)", "prose": "English prose", "zh": "Simplified Chinese prose"}
+    for kind, label in names.items():
+        tr, va = token_stats.get(f"train_{kind}"), token_stats.get(f"val_{kind}")
+        if tr and va:
+            w(f"| {label} | {mb(tr['bytes'])} | {tr['chars']:,} | {tr['tokens']:,} | {tr['tokens'] / token_stats['train']['tokens']:.0%} | "
+              f"{mb(va['bytes'])} | {va['tokens']:,} |")
+    w("")
 
     w("## Tokenizer\n")
     w(f"Byte-level BPE in GPT-2's format, trained by `tools/train/bpe.py` on the training split: {len(tokenizer['model']['vocab'])} entries "
       f"= 256 byte tokens + {len(tokenizer['model']['merges'])} merges + `{END_OF_TEXT}` (id {tokenizer['model']['vocab'][END_OF_TEXT]}). "
       "Pre-tokenizer: ByteLevel with GPT-2's regex, `add_prefix_space` false; decoder ByteLevel; no normalizer. "
       "Merges are learnt greedily by pair frequency over pre-tokenized words (ties: lower ids first). "
-      f"Average bytes per token: code {token_stats['val_code']['bytes_per_token']}, prose {token_stats['val_prose']['bytes_per_token']} (validation).")
+      "Encoding merges the lowest-ranked pair first (leftmost among equals), as Hugging Face's BPE does; a Chinese sentence "
+      "without spaces is one GPT-2 pre-token, so merges can join characters into words.")
+    choice = optional_json(work_path("tokenizer", "vocab_choice.json"))
+    if choice:
+        w(f"\nVocabulary size chosen by measurement: BPE was trained once to {max(c['vocab_size'] for c in choice['candidates']):,} entries, "
+          "and each candidate size is the prefix of that merge list. Kept: the smallest candidate with `我爱你` → 3 tokens of one character "
+          "each, at most 13 tokens for the English sentence below, ≥ 98 % of held-out Chinese characters never cut by a token boundary, "
+          "and ≥ 95 % of the 1,000 most frequent English words of the training prose single tokens; when none meets them all, the largest. "
+          f"Chosen: **{choice['chosen']:,}**.\n")
+        w("| vocabulary | tokens/char code | tokens/char English | tokens/char Chinese | Chinese chars whole | common English words single | `我爱你` | English sentence | meets all |")
+        w("|---|---|---|---|---|---|---|---|---|")
+        for c in choice["candidates"]:
+            w(f"| {c['vocab_size']:,} | {c.get('tokens_per_char_code', 0):.3f} | {c.get('tokens_per_char_prose', 0):.3f} | {c.get('tokens_per_char_zh', 0):.3f} | "
+              f"{c['zh_chars_whole']:.1%} | {c['common_en_words_single']:.1%} | {c['target_zh']['tokens']} | {c['target_en']['tokens']} | "
+              f"{'yes' if c['meets_targets'] else 'no'} |")
+    measured = evaluation.get("tokenizer")
+    if measured:
+        zh, en = measured["target_zh"], measured["target_en"]
+        w(f"\nThe shipped tokenizer on held-out text: tokens per character — code {measured.get('tokens_per_char_code', 0):.3f}, "
+          f"English prose {measured.get('tokens_per_char_prose', 0):.3f}, Chinese {measured.get('tokens_per_char_zh', 0):.3f} "
+          f"(average bytes per token: code {token_stats['val_code']['bytes_per_token']}, English {token_stats['val_prose']['bytes_per_token']}, "
+          f"Chinese {token_stats.get('val_zh', {}).get('bytes_per_token', 0)}).\n")
+        w(f"- `{zh['text']}` → {zh['tokens']} tokens {' '.join('`' + p + '`' for p in zh['pieces'])}, character spans "
+          + ", ".join(f"[{a},{b})" for a, b in zh["spans"]) + f" (target: 3 tokens, [0,1), [1,2), [2,3)).")
+        w(f"- `{en['text']}` → {en['tokens']} tokens: " + " ".join("`" + p.replace(" ", "␣") + "`" for p in en["pieces"])
+          + " (target: at most 13).")
+        w(f"- {measured['zh_chars_whole']:.1%} of held-out Chinese characters are whole (never cut by a token boundary); "
+          f"{measured['common_en_words_single']:.1%} of the {measured['common_en_words_checked']:,} most frequent English words are single tokens.")
     if tokenizer_check:
         w(f"\nChecked against `@huggingface/tokenizers` (the extension's tokenizer library) on {tokenizer_check['cases']} held-out texts "
           f"({tokenizer_check['tokens']:,} tokens, plus Unicode edge cases): {tokenizer_check['idMismatches']} id mismatches, "
@@ -182,7 +220,8 @@ def main():
     total_tokens = sum(r["tokens_seen"] for r in stages)
     total_seconds = sum(r["train_seconds"] for r in stages)
     w(f"{total_steps} steps, {total_tokens:,} tokens ({total_tokens / token_stats['train']['tokens']:.2f} passes over the training stream), "
-      f"{total_seconds / 60:.1f} minutes of training on {cpu_description()} (no GPU), PyTorch {torch.__version__} (Debian python3-torch) "
+      f"{total_seconds / 60:.1f} minutes of training on {cpu_description()} (no GPU), PyTorch {record.get('torch_version', torch.__version__)} "
+      f"({'tools/train/work/venv' if 'venv' in record.get('python', '') else 'Debian python3-torch'}) "
       f"with {record['threads']} threads and OpenBLAS (pthread); the CPU was shared with other work, so the step rate varied.\n")
     for number, stage_record in enumerate(stages, 1):
         if len(stages) > 1:
@@ -204,10 +243,12 @@ def main():
     w(f"Non-overlapping windows of {context} tokens, evenly spaced over each validation stream (windows scored: {coverage}); "
       "every next-token prediction inside a window counts. "
       "Unigram baseline: add-one-smoothed token frequencies of the training split, scored on the same targets. Losses in nats per token.\n")
-    w("| split | targets | loss | perplexity | unigram loss | unigram perplexity | top-1 accuracy |")
-    w("|---|---|---|---|---|---|---|")
+    w("| split | targets | loss | perplexity | unigram loss | unigram perplexity | top-1 accuracy | top-5 accuracy |")
+    w("|---|---|---|---|---|---|---|---|")
+    labels = {"code": "code", "prose": "English prose", "zh": "Chinese prose", "all": "all"}
     for name, r in list(evaluation["kinds"].items()) + [("all", evaluation["overall"])]:
-        w(f"| {name} | {r['targets']:,} | {r['loss']:.3f} | {r['perplexity']:.1f} | {r['unigram_loss']:.3f} | {r['unigram_perplexity']:.1f} | {r['top1_accuracy'] * 100:.1f} % |")
+        w(f"| {labels.get(name, name)} | {r['targets']:,} | {r['loss']:.3f} | {r['perplexity']:.1f} | {r['unigram_loss']:.3f} | "
+          f"{r['unigram_perplexity']:.1f} | {r['top1_accuracy'] * 100:.1f} % | {r.get('top5_accuracy', 0) * 100:.1f} % |")
     w("")
 
     w("## Head statistics\n")
@@ -216,19 +257,33 @@ def main():
     w("_Pending: computed by the TypeScript code of the extension on held-out text._\n")
     heads = evaluation.get("heads_python")
     if heads:
-        prose = heads["prose"]
-        w(f"Python cross-check from `tools/train/evaluate.py` (not the official numbers): mean attention to the previous token on "
-          f"{prose['windows']} held-out prose windows of {prose['context']} tokens:\n")
-        w(head_table(prose["previous_token"]))
-        w(f"\nSame on held-out code:\n")
-        w(head_table(heads["code"]["previous_token"]))
-        w(f"\nInduction score (attention from the second copy of a token to the token after its first copy; "
-          f"{prose['windows']} sequences of {prose['repeat_length']} random tokens repeated twice):\n")
-        w(head_table(prose["induction"]))
-        best = max((v, l, h) for l, row in enumerate(prose["previous_token"]) for h, v in enumerate(row))
-        verdict = "reaches" if best[0] >= 0.5 else "does not reach"
-        w(f"\nBest previous-token head in this cross-check: layer {best[1]} head {best[2]} with {best[0]:.3f}, which {verdict} the 0.5 target; "
-          f"best induction score {max(max(r) for r in prose['induction']):.3f}.")
+        for kind, label in (("prose", "English prose"), ("zh", "Chinese prose"), ("code", "code")):
+            if kind not in heads:
+                continue
+            h = heads[kind]
+            w(f"Python cross-check from `tools/train/evaluate.py`: mean attention to the previous token on {h['windows']} held-out "
+              f"{label} windows of {h['context']} tokens:\n")
+            w(head_table(h["previous_token"]))
+            w("")
+        words = evaluation.get("induction_common_words")
+        if words:
+            w(f"Induction score on random common words (the {words['vocabulary']} most frequent single-token English words, e.g. "
+              f"`{words['example'].strip()}`; {words['rows']} sequences of {words['half']} distinct random words repeated twice): mean attention "
+              "from the second copy of a word to the word after its first copy:\n")
+            w(head_table(words["scores"]))
+            w("")
+        first = heads.get("prose") or next(iter(heads.values()))
+        w(f"Induction score on random tokens of the whole vocabulary ({first['windows']} sequences of {first['repeat_length']} tokens repeated twice):\n")
+        w(head_table(first["induction"]))
+        best = max((v, l, h) for l, row in enumerate(first["previous_token"]) for h, v in enumerate(row))
+        aid = record.get("previous_token_aid") or {}
+        aided = bool(aid.get("weight") and aid.get("steps"))
+        w(f"\nBest previous-token head (English prose): layer {best[1]} head {best[2]} with {best[0]:.3f} "
+          f"({'reaches' if best[0] >= 0.9 else 'does not reach'} the 0.9 target); "
+          + ("the previous-token aid was used (see Training)." if aided else "trained without the previous-token aid (language-model loss only)."))
+        if words:
+            bi = max((v, l, h) for l, row in enumerate(words["scores"]) for h, v in enumerate(row))
+            w(f"Best induction head (common words): layer {bi[1]} head {bi[2]} with {bi[0]:.3f} ({'reaches' if bi[0] >= 0.4 else 'does not reach'} the 0.4 target).")
         w("")
 
     w("## ONNX graph\n")
@@ -248,13 +303,18 @@ def main():
 
     w("## Limitations\n")
     w("- Tiny and briefly trained: its predictions are weak and it should not be used to generate text. It is meant to produce interpretable attention maps.")
-    w("- Trained only on Python, TypeScript declarations, Python documentation and npm READMEs; other languages and domains are out of distribution.")
+    w("- Trained only on Python, TypeScript declarations, technical English (Python documentation, npm READMEs), English fortunes, an old "
+      "dictionary and technical or literary Chinese (Debian manuals, man pages, fortunes and classical poems); other languages and domains are "
+      "out of distribution, and the Chinese part is much smaller than the English one.")
     w("- Windows were cut at random offsets in a stream of concatenated files, so position 0 is usually mid-document; "
       f"the model saw `{END_OF_TEXT}` only between documents.\n")
 
     w("## Reproduce\n")
-    w("`npm run train` (= `bash tools/train/train.sh`) on a machine with Debian's `python3-torch python3-onnx python3-regex python3-numpy "
-      "python3-doc libopenblas0-pthread` and this repository's npm dependencies; `npm run train -- --steps 20 --tiny` is the smoke test.")
+    w("`npm run train` (= `bash tools/train/train.sh`) on a machine with Debian's `python3-venv python3-doc manpages-zh debian-reference-zh-cn "
+      "fortunes-zh debian-edu-doc-zh-cn gimp-help-zh-cn fortunes dict-gcide dict-devil` packages, a pip index with PyTorch 2.x "
+      "(the script makes `tools/train/work/venv` from `tools/train/requirements.txt`; Debian's `python3-torch python3-onnx python3-regex "
+      "python3-numpy libopenblas0-pthread` are the fallback) and this repository's npm dependencies; `npm run train -- --steps 20 --tiny` "
+      "is the smoke test.")
 
     with open(os.path.join(args.out, "MODEL_CARD.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(out) + "\n")

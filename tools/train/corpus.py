@@ -259,8 +259,11 @@ def english_documents(kind):
     elif kind in ("gcide", "devil"):
         root = "/usr/share/dictd"
         # gcide.dict.dz has a few stray Windows-1252 bytes (e.g. 0x92 for an apostrophe) among its UTF-8.
-        with gzip.open(os.path.join(root, f"{kind}.dict.dz"), "rb") as f:
-            text = f.read().decode("utf-8", errors="replace").replace("\ufffd", "'")
+        path = os.path.join(root, f"{kind}.dict.dz")
+        text = None
+        if os.path.exists(path):  # packages that are not installed just contribute nothing
+            with gzip.open(path, "rb") as f:
+                text = f.read().decode("utf-8", errors="replace").replace("\ufffd", "'")
         if text:
             text = re.sub(r"\[(1913 Webster|PJC|WordNet 1.5|Century Dict\.)[^\]]*\]", "", text)
             text = re.sub(r"\\([^\\\n]*)\\", lambda m: m.group(1).replace('"', "").replace("*", "").replace("`", ""), text)

@@ -93,7 +93,7 @@ def induction_common_words(model, words, seed=0, rows=8, half=50):
     """Induction score on random common English words (single tokens, ' word') repeated twice: per head, the mean
     attention from the second copy of word i (i >= 1) to word i+1 of the first copy."""
     generator = np.random.default_rng(seed)
-    first = np.stack([generator.choice(words, size=half, replace=False) for _ in range(rows)])
+    first = np.stack([generator.choice(words, size=half, replace=len(words) < half) for _ in range(rows)])
     _, attentions = model(torch.from_numpy(np.concatenate([first, first], axis=1)), return_attentions=True)
     queries = torch.arange(half + 1, 2 * half)
     scores = attentions[:, :, :, queries, queries - half + 1].mean(dim=(1, 3))
