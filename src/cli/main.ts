@@ -9,6 +9,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { BackendRegistry } from '../core/backends/backendRegistry';
 import { FILE_LIMITS, readCheckedFileSync } from '../core/modelFiles';
+import { DEFAULT_MEMORY_BUDGET_MB } from '../core/backends/truncation';
 import { AttentionInspectorError, describeError } from '../core/errors';
 import type { BackendChoice } from '../core/types';
 import type { HeadRef, RunVariation } from '../core/explain/types';
@@ -45,6 +46,9 @@ Options:
                       default: the bundled default model
   --backend NAME      auto | builtin | onnx (default: auto)
   --max-tokens N      inspect at most N tokens (default: 512)
+  --memory-budget-mb N
+                      the most memory one run's attention may hold, copies included
+                      (default: 2048); longer inputs are cut to the tokens that fit
   --target STR        encoder–decoder models: the target text the decoder reads
                       (default: the model's own greedy output)
   --merge MODE        run: chars | words — show characters (a token holding only the rest of a
@@ -92,6 +96,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         model: { type: 'string' },
         backend: { type: 'string', default: 'auto' },
         'max-tokens': { type: 'string', default: '512' },
+        'memory-budget-mb': { type: 'string', default: String(DEFAULT_MEMORY_BUDGET_MB) },
         target: { type: 'string' },
         merge: { type: 'string' },
         window: { type: 'string', default: '128' },
@@ -131,6 +136,8 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
     if (!['auto', 'builtin', 'onnx'].includes(backend)) throw new UsageError(`--backend must be auto, builtin or onnx, not "${backend}"`);
     const maxTokens = /^[1-9][0-9]{0,8}$/.test(values['max-tokens'] as string) ? Number(values['max-tokens']) : NaN;
     if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new UsageError(`--max-tokens must be a positive integer, not "${values['max-tokens']}"`);
+    const memoryBudgetMB = /^[1-9][0-9]{0,6}$/.test(values['memory-budget-mb'] as string) ? Number(values['memory-budget-mb']) : NaN;
+    if (!(memoryBudgetMB > 0)) throw new UsageError(`--memory-budget-mb must be a positive integer, not "${values['memory-budget-mb']}"`);
     const merge = values.merge;
     if (merge !== undefined && !isMergeMode(merge)) throw new UsageError(`--merge must be chars or words, not "${merge}"`);
     if (merge !== undefined && command !== 'run') {
@@ -147,9 +154,9 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
     const registry = new BackendRegistry();
     try {
       const backendForModel = registry.get(resolveModel(values.model), backend as BackendChoice, explainRequest !== undefined || variation !== undefined);
-      const options = { maxTokens, target: values.target, variation };
+      const options = { maxTokens, memoryBudgetMB, target: values.target, variation };
       if (command === 'compare' && explainRequest && variation) {
-        const comparison = await runComparison(backendForModel, text, { maxTokens }, variation, explainRequest.layer, explainRequest.head);
+        const comparison = await runComparison(backendForModel, text, { maxTokens, memoryBudgetMB }, variation, explainRequest.layer, explainRequest.head);
         out(values.json ? JSON.stringify(toComparisonJson(comparison)) : toComparisonText(comparison));
       } else if (explainRequest) {
         const { explanation } = await backendForModel.explain(text, explainRequest, options);

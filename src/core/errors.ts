@@ -21,6 +21,17 @@ export class TooManyTokensError extends InputError {
   }
 }
 
+/** The attention of the whole input would not fit in the memory budget; `maxTokens` is the most that fits. */
+export class MemoryBudgetError extends TooManyTokensError {
+  constructor(tokenCount: number, maxTokens: number, readonly estimateBytes: number, readonly budgetBytes: number, atLeast = false) {
+    super(tokenCount, maxTokens, atLeast);
+    this.message =
+      `Running ${atLeast ? 'more than ' : ''}${tokenCount} tokens would hold about ${Math.round(estimateBytes / 2 ** 20)} MB of attention ` +
+      `(layers × heads × tokens² × 4 bytes, with the copies on the way), more than the budget of ${Math.round(budgetBytes / 2 ** 20)} MB ` +
+      `(attentionInspector.memoryBudgetMB); at most ${maxTokens} tokens fit.`;
+  }
+}
+
 /** The run was cancelled by the user or superseded by a newer run. */
 export class CancelledError extends AttentionInspectorError {
   constructor() {

@@ -141,6 +141,11 @@ export interface CancellationSignal {
 export interface RunOptions {
   /** Run at most this many tokens; longer inputs are cut and the result says so (truncatedFrom). */
   maxTokens?: number;
+  /**
+   * The most memory (MB) the run's attention may hold, copies included (default 2048): longer inputs
+   * are cut to the tokens that fit, or refused with MemoryBudgetError when failIfTooLong.
+   */
+  memoryBudgetMB?: number;
   /** Throw TooManyTokensError instead of cutting when the input is longer than maxTokens. */
   failIfTooLong?: boolean;
   /** Encoder–decoder models: the target text for the decoder; absent or undefined = the model's greedy output. */

@@ -4,7 +4,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { BackendRegistry } from '../core/backends/backendRegistry';
-import { AttentionInspectorError, CancelledError, TooManyTokensError, describeError } from '../core/errors';
+import { AttentionInspectorError, CancelledError, MemoryBudgetError, TooManyTokensError, describeError } from '../core/errors';
 import type { AttentionResult, BackendChoice } from '../core/types';
 import { mergeResult } from '../core/merge';
 import type { HostToWebview, SessionInfo, UnitsMode } from '../shared/protocol';
@@ -100,7 +100,7 @@ export class InspectionRunner implements vscode.Disposable {
         (_progress, token) => {
           const forward = token.onCancellationRequested(() => cancellation.cancel());
           return backend
-            .run(selected.text, { maxTokens: settings.maxTokens, failIfTooLong: !allowTruncation, target: selected.target }, cancellation.token)
+            .run(selected.text, { maxTokens: settings.maxTokens, memoryBudgetMB: settings.memoryBudgetMB, failIfTooLong: !allowTruncation, target: selected.target }, cancellation.token)
             .finally(() => forward.dispose());
         },
       );
@@ -124,11 +124,25 @@ export class InspectionRunner implements vscode.Disposable {
   private async offerTruncation(selected: Selected, error: TooManyTokensError): Promise<void> {
     const inspectFirst = vscode.l10n.t('Inspect the first {0} tokens', error.maxTokens);
     const openSettings = vscode.l10n.t('Open Settings');
-    const message = vscode.l10n.t('The selection has {0} tokens, more than the limit of {1} (attentionInspector.maxTokens).', error.tokenCount, error.maxTokens);
+    const message =
+      error instanceof MemoryBudgetError
+        ? vscode.l10n.t(
+            'Running {0} tokens would hold about {1} MB of attention (layers × heads × tokens² × 4 bytes, with the copies on the way), more than attentionInspector.memoryBudgetMB ({2} MB); at most {3} tokens fit.',
+            error.atLeast ? vscode.l10n.t('more than {0}', error.tokenCount) : error.tokenCount,
+            Math.round(error.estimateBytes / 2 ** 20),
+            Math.round(error.budgetBytes / 2 ** 20),
+            error.maxTokens,
+          )
+        : error.atLeast
+          ? vscode.l10n.t('The selection has more than {0} tokens, more than the limit of {1} (attentionInspector.maxTokens).', error.tokenCount, error.maxTokens)
+          : vscode.l10n.t('The selection has {0} tokens, more than the limit of {1} (attentionInspector.maxTokens).', error.tokenCount, error.maxTokens);
     this.host.post({ type: 'error', message });
     const choice = await this.ask(vscode.l10n.t('Attention Inspector: {0}', message), inspectFirst, openSettings);
     if (choice === inspectFirst) await this.inspect(selected, true);
-    else if (choice === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', 'attentionInspector.maxTokens');
+    else if (choice === openSettings) {
+      const setting = error instanceof MemoryBudgetError ? 'attentionInspector.memoryBudgetMB' : 'attentionInspector.maxTokens';
+      await vscode.commands.executeCommand('workbench.action.openSettings', setting);
+    }
   }
 
   /** Shows runs as tokens, characters or words from now on; `run` (the shown one) is published again so, without running the model. */

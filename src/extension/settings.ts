@@ -12,11 +12,14 @@ export interface InspectorSettings {
   modelLabel: string;
   backend: BackendChoice;
   maxTokens: number;
+  /** attentionInspector.memoryBudgetMB: the most memory a run's attention may hold. */
+  memoryBudgetMB: number;
   colorScale: ColorScale;
 }
 
 export { BUNDLED_MODELS, BUNDLED_PREFIX } from '../core/bundledModels';
 import { BUNDLED_MODELS, BUNDLED_PREFIX } from '../core/bundledModels';
+import { DEFAULT_MEMORY_BUDGET_MB } from '../core/backends/truncation';
 
 const BACKENDS: readonly BackendChoice[] = ['auto', 'builtin', 'onnx'];
 const SCALES: readonly ColorScale[] = ['linear', 'sqrt', 'log'];
@@ -26,6 +29,7 @@ export function readSettings(extensionUri: vscode.Uri): InspectorSettings {
   const model = (config.get<string>('model') ?? '').trim();
   const backend = config.get<string>('backend') ?? 'auto';
   const maxTokens = config.get<number>('maxTokens') ?? 512;
+  const memoryBudgetMB = config.get<number>('memoryBudgetMB') ?? DEFAULT_MEMORY_BUDGET_MB;
   const colorScale = config.get<string>('colorScale') ?? 'sqrt';
   const bundled = model === '' ? 'default' : model.startsWith(BUNDLED_PREFIX) ? model.slice(BUNDLED_PREFIX.length) : undefined;
   const isBundledModel = bundled !== undefined && BUNDLED_MODELS.some((candidate) => candidate.name === bundled);
@@ -36,6 +40,7 @@ export function readSettings(extensionUri: vscode.Uri): InspectorSettings {
     modelLabel: bundled === 'default' ? vscode.l10n.t('default model') : isBundledModel ? vscode.l10n.t('{0} (bundled)', bundled) : modelDir.split(/[\\/]/).filter(Boolean).at(-1) ?? modelDir,
     backend: (BACKENDS as readonly string[]).includes(backend) ? (backend as BackendChoice) : 'auto',
     maxTokens: Number.isInteger(maxTokens) && maxTokens > 0 ? maxTokens : 512,
+    memoryBudgetMB: Number.isFinite(memoryBudgetMB) && memoryBudgetMB >= 16 ? memoryBudgetMB : DEFAULT_MEMORY_BUDGET_MB,
     colorScale: (SCALES as readonly string[]).includes(colorScale) ? (colorScale as ColorScale) : 'sqrt',
   };
 }

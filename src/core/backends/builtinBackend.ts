@@ -75,7 +75,8 @@ export class BuiltinBackend implements AttentionBackend {
     const started = performance.now();
     const { tokenizer, model, info } = await this.load();
     throwIfCancelled(cancellation);
-    const fitted = await fitText(this.tokenizerThread(), text, options, info.maxPositions, cancellation);
+    // The pass holds one [L, H, T, T] tensor; the result shares it.
+    const fitted = await fitText(this.tokenizerThread(), text, options, info.maxPositions, cancellation, { layers: info.layers, heads: info.heads, copies: 1 });
     const variation = options.variation ?? {};
     const tokens = swapTokens(fitted.tokens, variation.swap);
     const output = await model.forward(

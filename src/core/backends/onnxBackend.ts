@@ -161,7 +161,12 @@ export class OnnxBackend implements AttentionBackend {
     const loaded = await this.load();
     const described = await this.describe();
     throwIfCancelled(cancellation);
-    const { tokens, truncatedFrom, truncatedFromAtLeast } = await fitText(this.tokenizerThread(), text, options, described.maxPositions, cancellation);
+    const { tokens, truncatedFrom, truncatedFromAtLeast } = await fitText(this.tokenizerThread(), text, options, described.maxPositions, cancellation, {
+      layers: described.layers,
+      heads: described.heads,
+      // onnxruntime's outputs, our collected copy, and the copy cloned to the parent process; twice that with scores.
+      copies: options.scores ? 6 : 3,
+    });
     const ids = tokens.map((token) => token.id);
     const common = { text, tokens, truncatedFrom, ...(truncatedFromAtLeast ? { truncatedFromAtLeast } : {}) };
     const scoring = options.scores ? await this.loadScores(loaded) : undefined;

@@ -1,7 +1,7 @@
 // Errors cross the process boundary as plain data and are rebuilt as the same classes on the
 // other side: the extension tells a TooManyTokensError (offer to cut) from a ModelLoadError (show
 // the message) from a bug (show the stack) with instanceof, so the class must survive the trip.
-import { AttentionInspectorError, CancelledError, InputError, ModelLoadError, TooManyTokensError } from '../../errors';
+import { AttentionInspectorError, CancelledError, InputError, MemoryBudgetError, ModelLoadError, TooManyTokensError } from '../../errors';
 import type { SerializedError } from './workerProtocol';
 
 /** Worker side: the nearest known class, the message and any extra own fields that can be cloned. */
@@ -12,6 +12,7 @@ export function serializeError(error: unknown): SerializedError {
 
 // Most specific first: TooManyTokensError is also an InputError, everything an AttentionInspectorError.
 function kindOf(error: Error): SerializedError['kind'] {
+  if (error instanceof MemoryBudgetError) return 'MemoryBudgetError';
   if (error instanceof TooManyTokensError) return 'TooManyTokensError';
   if (error instanceof CancelledError) return 'CancelledError';
   if (error instanceof ModelLoadError) return 'ModelLoadError';
@@ -38,6 +39,9 @@ export function reviveError(serialized: SerializedError): Error {
   const { kind, message, fields } = serialized;
   let error: Error;
   switch (kind) {
+    case 'MemoryBudgetError':
+      error = new MemoryBudgetError(Number(fields.tokenCount), Number(fields.maxTokens), Number(fields.estimateBytes), Number(fields.budgetBytes), fields.atLeast === true);
+      break;
     case 'TooManyTokensError':
       error = new TooManyTokensError(Number(fields.tokenCount), Number(fields.maxTokens), fields.atLeast === true);
       break;

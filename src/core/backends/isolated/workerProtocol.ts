@@ -35,7 +35,7 @@ export type WorkerToParent =
  * `fields` are its own enumerable properties (e.g. tokenCount and maxTokens).
  */
 export interface SerializedError {
-  kind: 'TooManyTokensError' | 'CancelledError' | 'ModelLoadError' | 'InputError' | 'AttentionInspectorError' | 'Error';
+  kind: 'MemoryBudgetError' | 'TooManyTokensError' | 'CancelledError' | 'ModelLoadError' | 'InputError' | 'AttentionInspectorError' | 'Error';
   name: string;
   message: string;
   stack?: string;
