@@ -1,5 +1,6 @@
 // "Attention Inspector: Choose Model…": pick one of the bundled models or a model folder and write
 // attentionInspector.model. A folder is checked first, so a bad pick loses nothing.
+import { inertText } from '../shared/inertText';
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { chooseBackend, inspectModelFolder } from '../core/modelFolder';
@@ -41,7 +42,7 @@ export async function chooseModel(): Promise<void> {
   ];
   const choice = await vscode.window.showQuickPick(items, {
     title: vscode.l10n.t('Attention Inspector: Choose Model'),
-    placeHolder: vscode.l10n.t('Now: {0}', current === '' ? bundledLabel('default') : current),
+    placeHolder: vscode.l10n.t('Now: {0}', current === '' ? bundledLabel('default') : inertText(current)),
   });
   if (!choice) return;
   const bundled = BUNDLED_MODELS.find((model) => choice.model === model.name);
@@ -63,8 +64,8 @@ export async function chooseModel(): Promise<void> {
     const folder = inspectModelFolder(folderUri.fsPath);
     const backend = chooseBackend(folder, (config.get<string>('backend') as BackendChoice | undefined) ?? 'auto');
     await config.update('model', folder.dir, vscode.ConfigurationTarget.Global);
-    void vscode.window.showInformationMessage(vscode.l10n.t('Attention Inspector will use {0} ({1} backend).', folder.name, backend));
+    void vscode.window.showInformationMessage(vscode.l10n.t('Attention Inspector will use {0} ({1} backend).', inertText(folder.name), backend));
   } catch (error) {
-    void vscode.window.showErrorMessage(vscode.l10n.t('Attention Inspector: {0} The model setting was not changed.', describeError(error)));
+    void vscode.window.showErrorMessage(vscode.l10n.t('Attention Inspector: {0} The model setting was not changed.', inertText(describeError(error))));
   }
 }

@@ -1,6 +1,7 @@
 // Runs the backend for one selection under a cancellable progress notification: a new run cancels
 // the one in flight, results a newer run superseded are dropped, a too-long input offers to inspect
 // its first N tokens, and a finished run is published to the panel as a session.
+import { inertText } from '../shared/inertText';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { BackendRegistry } from '../core/backends/backendRegistry';
@@ -96,7 +97,7 @@ export class InspectionRunner implements vscode.Disposable {
       this.host.show(vscode.l10n.t('Attention: {0}', modelName));
       this.host.post({ type: 'busy', message: vscode.l10n.t('Running {0} on {1}…', modelName, describeRange(selected)) });
       const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Attention Inspector: running {0}…', modelName), cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Attention Inspector: running {0}…', inertText(modelName)), cancellable: true },
         (_progress, token) => {
           const forward = token.onCancellationRequested(() => cancellation.cancel());
           return backend
@@ -137,7 +138,7 @@ export class InspectionRunner implements vscode.Disposable {
           ? vscode.l10n.t('The selection has more than {0} tokens, more than the limit of {1} (attentionInspector.maxTokens).', error.tokenCount, error.maxTokens)
           : vscode.l10n.t('The selection has {0} tokens, more than the limit of {1} (attentionInspector.maxTokens).', error.tokenCount, error.maxTokens);
     this.host.post({ type: 'error', message });
-    const choice = await this.ask(vscode.l10n.t('Attention Inspector: {0}', message), inspectFirst, openSettings);
+    const choice = await this.ask(vscode.l10n.t('Attention Inspector: {0}', inertText(message)), inspectFirst, openSettings);
     if (choice === inspectFirst) await this.inspect(selected, true);
     else if (choice === openSettings) {
       const setting = error instanceof MemoryBudgetError ? 'attentionInspector.memoryBudgetMB' : 'attentionInspector.maxTokens';
@@ -201,7 +202,7 @@ export class InspectionRunner implements vscode.Disposable {
     this.host.post({ type: 'error', message });
     const openSettings = vscode.l10n.t('Open Settings');
     const showLog = vscode.l10n.t('Show Log');
-    void vscode.window.showErrorMessage(vscode.l10n.t('Attention Inspector: {0}', message), openSettings, showLog).then((choice) => {
+    void vscode.window.showErrorMessage(vscode.l10n.t('Attention Inspector: {0}', inertText(message)), openSettings, showLog).then((choice) => {
       if (choice === openSettings) void vscode.commands.executeCommand('workbench.action.openSettings', 'attentionInspector');
       if (choice === showLog) this.host.showLog();
     });

@@ -3,6 +3,7 @@
 // The steps' words live in media/walkthrough/*.md; package.json lists the steps.
 import * as vscode from 'vscode';
 import { BUNDLED_PREFIX } from '../core/bundledModels';
+import { inertText } from '../shared/inertText';
 
 export interface WalkthroughExample {
   /** File in media/samples/. */
@@ -26,7 +27,7 @@ export const WALKTHROUGH_EXAMPLES: Readonly<Record<string, WalkthroughExample>> 
 export async function tryExample(extensionUri: vscode.Uri, step: unknown): Promise<void> {
   const example = typeof step === 'string' && Object.prototype.hasOwnProperty.call(WALKTHROUGH_EXAMPLES, step) ? WALKTHROUGH_EXAMPLES[step] : undefined;
   if (!example) {
-    void vscode.window.showErrorMessage(vscode.l10n.t('Attention Inspector: there is no walkthrough example called {0}.', JSON.stringify(String(step)).slice(0, 60)));
+    void vscode.window.showErrorMessage(vscode.l10n.t('Attention Inspector: there is no walkthrough example called {0}.', inertText(JSON.stringify(String(step)).slice(0, 60))));
     return;
   }
   const config = vscode.workspace.getConfiguration('attentionInspector');
