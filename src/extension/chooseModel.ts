@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { chooseBackend, inspectModelFolder } from '../core/modelFolder';
 import type { BackendChoice } from '../core/types';
-import { BUNDLED_MODELS, BUNDLED_PREFIX } from './settings';
+import { BUNDLED_MODELS, BUNDLED_PREFIX, settingTarget } from './settings';
 
 
 /** The setting's value for a bundled model: '' for the default, 'bundled:NAME' for the others. */
@@ -47,7 +47,7 @@ export async function chooseModel(): Promise<void> {
   if (!choice) return;
   const bundled = BUNDLED_MODELS.find((model) => choice.model === model.name);
   if (bundled) {
-    await config.update('model', bundledSetting(bundled.name) || undefined, vscode.ConfigurationTarget.Global);
+    await config.update('model', bundledSetting(bundled.name) || undefined, settingTarget(config, 'model'));
     void vscode.window.showInformationMessage(vscode.l10n.t('Attention Inspector will use the bundled {0} model.', bundled.name));
     return;
   }
@@ -63,7 +63,7 @@ export async function chooseModel(): Promise<void> {
   try {
     const folder = inspectModelFolder(folderUri.fsPath);
     const backend = chooseBackend(folder, (config.get<string>('backend') as BackendChoice | undefined) ?? 'auto');
-    await config.update('model', folder.dir, vscode.ConfigurationTarget.Global);
+    await config.update('model', folder.dir, settingTarget(config, 'model'));
     void vscode.window.showInformationMessage(vscode.l10n.t('Attention Inspector will use {0} ({1} backend).', inertText(folder.name), backend));
   } catch (error) {
     void vscode.window.showErrorMessage(vscode.l10n.t('Attention Inspector: {0} The model setting was not changed.', inertText(describeError(error))));

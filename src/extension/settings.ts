@@ -54,3 +54,17 @@ function resolveModelPath(setting: string): string {
   const root = vscode.workspace.workspaceFolders?.[0]?.uri;
   return isAbsolute || !root ? vscode.Uri.file(setting).fsPath : vscode.Uri.joinPath(root, setting).fsPath;
 }
+
+/**
+ * Where a command that changes a setting writes it: where it is already set (the workspace folder,
+ * then the workspace) when the workspace is trusted, else the user settings. Writing to the user
+ * settings while the workspace overrides them would change nothing the user can see.
+ */
+export function settingTarget(config: vscode.WorkspaceConfiguration, key: string): vscode.ConfigurationTarget {
+  const inspected = config.inspect(key);
+  if (vscode.workspace.isTrusted) {
+    if (inspected?.workspaceFolderValue !== undefined) return vscode.ConfigurationTarget.WorkspaceFolder;
+    if (inspected?.workspaceValue !== undefined) return vscode.ConfigurationTarget.Workspace;
+  }
+  return vscode.ConfigurationTarget.Global;
+}

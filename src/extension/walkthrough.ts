@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { BUNDLED_PREFIX } from '../core/bundledModels';
 import { inertText } from '../shared/inertText';
+import { settingTarget } from './settings';
 
 export interface WalkthroughExample {
   /** File in media/samples/. */
@@ -32,7 +33,7 @@ export async function tryExample(extensionUri: vscode.Uri, step: unknown): Promi
   }
   const config = vscode.workspace.getConfiguration('attentionInspector');
   if ((config.get<string>('model') ?? '').trim() !== example.model) {
-    await config.update('model', example.model === '' ? undefined : example.model, vscode.ConfigurationTarget.Global);
+    await config.update('model', example.model === '' ? undefined : example.model, settingTarget(config, 'model'));
     const name = example.model === '' ? vscode.l10n.t('the default model') : vscode.l10n.t('the bundled {0} model', example.model.slice(BUNDLED_PREFIX.length));
     void vscode.window.showInformationMessage(vscode.l10n.t('Attention Inspector now uses {0} (Choose Model… switches back).', name));
   }

@@ -8,7 +8,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { main } from '../../src/cli/main';
-import { ModelLoadError } from '../../src/core/errors';
+import { OnnxBackend } from '../../src/core/backends/onnxBackend';
+import { ModelLoadError, TooManyTokensError } from '../../src/core/errors';
 import { Gpt2Model } from '../../src/core/gpt2/model';
 import { FILE_LIMITS, checkFile, readCheckedFile } from '../../src/core/modelFiles';
 import { exposeAttention } from '../../src/core/onnx/exposeAttention';
@@ -142,8 +143,6 @@ describe('model files are checked before they are read', function () {
 describe('ONNX models without config.json', function () {
   this.timeout(60_000);
   it('take their context from the graph\'s position table, and longer inputs are cut or refused with a message', async () => {
-    const { OnnxBackend } = await import('../../src/core/backends/onnxBackend');
-    const { TooManyTokensError } = await import('../../src/core/errors');
     const fixture = path.join(repoRoot(), 'test', 'fixtures', 'onnx', 'gpt2-plain');
     const positions = JSON.parse(fs.readFileSync(path.join(fixture, 'config.json'), 'utf8')).n_positions as number;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-noconfig-'));
