@@ -30,6 +30,8 @@ export interface StartCodeServerOptions {
   extensionsDir?: string;
   /** Extra environment for the server and, through it, the extension host. */
   env?: NodeJS.ProcessEnv;
+  /** VS Code's display language (code-server --locale), e.g. 'zh-cn'; default: code-server's own (English). */
+  locale?: string;
 }
 
 const START_TIMEOUT_MS = 120_000;
@@ -158,6 +160,7 @@ export async function startCodeServer(options: StartCodeServerOptions): Promise<
     '--disable-getting-started-override',
     '--user-data-dir', userDataDir,
     '--extensions-dir', extensionsDir,
+    ...(options.locale ? ['--locale', options.locale] : []),
     path.resolve(options.workspace),
   ];
   // $PORT would override --bind-addr, and $PASSWORD/$HASHED_PASSWORD would not matter with --auth none
