@@ -38,6 +38,8 @@ export interface JsonReport {
   truncatedFrom?: number;
   /** truncatedFrom is a lower bound (long inputs are tokenized only as far as needed). */
   truncatedFromAtLeast?: boolean;
+  /** NaN or infinite weights or outputs, by name. */
+  warnings?: string[];
   predictions?: { id: number; token: string; probability: number }[];
   elapsedMs: number;
 }
@@ -98,6 +100,7 @@ export function toJsonReport(result: AttentionResult): JsonReport {
     ...(result.target ? { target: { text: result.target.text, generated: result.target.generated, tokens: jsonTokens(result.target.tokens) } } : {}),
     ...(result.truncatedFrom !== undefined ? { truncatedFrom: result.truncatedFrom } : {}),
     ...(result.truncatedFromAtLeast ? { truncatedFromAtLeast: true } : {}),
+    ...(result.warnings ? { warnings: result.warnings } : {}),
     ...(result.predictions ? { predictions: result.predictions } : {}),
     elapsedMs: Math.round(result.elapsedMs * 10) / 10,
   };

@@ -159,10 +159,12 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         const comparison = await runComparison(backendForModel, text, { maxTokens, memoryBudgetMB }, variation, explainRequest.layer, explainRequest.head);
         out(values.json ? JSON.stringify(toComparisonJson(comparison)) : toComparisonText(comparison));
       } else if (explainRequest) {
-        const { explanation } = await backendForModel.explain(text, explainRequest, options);
+        const { explanation, result } = await backendForModel.explain(text, explainRequest, options);
+        warnAbout(result.warnings, err);
         out(values.json ? JSON.stringify(toExplainJson(explanation)) : toExplainText(explanation));
       } else {
         const run = await backendForModel.run(text, options);
+        warnAbout(run.warnings, err);
         const result = merge !== undefined ? mergeResult(run, merge) : run;
         const varied = describeVariation(variation);
         out(values.json ? JSON.stringify({ ...toJsonReport(result), ...(varied ? { variation } : {}) }) : (varied ? `Variation: ${varied}\n` : '') + (merge !== undefined ? `Units: ${merge === 'chars' ? 'characters' : 'words'} (${MERGE_RULE})\n` : '') + toTextReport(result));
@@ -180,6 +182,11 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
     if (!(error instanceof AttentionInspectorError) && error instanceof Error && error.stack) err(error.stack);
     return 1;
   }
+}
+
+/** NaN or infinite weights and outputs go to stderr, whatever the output format. */
+function warnAbout(warnings: readonly string[] | undefined, err: (text: string) => void): void {
+  for (const warning of warnings ?? []) err(`attention-inspector: warning: ${warning}`);
 }
 
 /** --model: a folder, or bundled:NAME for a model shipped in media/models. */

@@ -118,6 +118,8 @@ export interface AttentionResult {
   truncatedFromAtLeast?: boolean;
   /** Wall time of tokenization plus inference. */
   elapsedMs: number;
+  /** Problems the user must know about (NaN or infinite weights or outputs, by name); absent when none. */
+  warnings?: string[];
 }
 
 /** One key token with its attention weight (a row's top-k; the panel's attended list). */

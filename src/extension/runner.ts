@@ -8,20 +8,23 @@ import { BackendRegistry } from '../core/backends/backendRegistry';
 import { AttentionInspectorError, CancelledError, MemoryBudgetError, TooManyTokensError, describeError } from '../core/errors';
 import type { AttentionResult, BackendChoice } from '../core/types';
 import { mergeResult } from '../core/merge';
-import type { HostToWebview, SessionInfo, UnitsMode } from '../shared/protocol';
+import type { HostToWebview, RestoredView, SessionInfo, UnitsMode } from '../shared/protocol';
+import { rerunInfo } from './panelRestore';
 import { readSettings } from './settings';
 
 /** Shows a question with buttons; replaced in tests, where nobody can click. */
 export type Ask = (message: string, ...choices: string[]) => Thenable<string | undefined>;
 
 export interface Selected {
-  document: vscode.TextDocument;
+  /** Absent for a panel restored after a reload whose document is not available (then `uri` says where the text was). */
+  document?: vscode.TextDocument;
+  uri?: vscode.Uri;
   range: vscode.Range;
   text: string;
   notes: string[];
   /** Encoder–decoder models: the target text typed in the panel; undefined = the model's greedy output. */
   target?: string;
-  /** A re-run for another target of a run whose document has changed since: its offsets are stale too. */
+  /** A re-run (another target, or after a window reload) of a run whose document has changed since: its offsets are stale too. */
   staleOffsets?: boolean;
 }
 
@@ -66,12 +69,15 @@ export class InspectionRunner implements vscode.Disposable {
     private readonly host: RunnerHost,
   ) {}
 
-  /** Runs `selected`, cancelling the run in flight; resolves when this run is done (or superseded). */
-  async inspect(selected: Selected, allowTruncation: boolean): Promise<void> {
+  /**
+   * Runs `selected`, cancelling the run in flight; resolves when this run is done (or superseded).
+   * restoredView: the view a panel restored after a reload showed, sent with the session.
+   */
+  async inspect(selected: Selected, allowTruncation: boolean, restoredView?: RestoredView): Promise<void> {
     this.running?.cancellation.cancel();
     const id = ++this.runCounter;
     const cancellation = new vscode.CancellationTokenSource();
-    const done = this.runOnce(id, selected, allowTruncation, cancellation).finally(() => {
+    const done = this.runOnce(id, selected, allowTruncation, cancellation, restoredView).finally(() => {
       cancellation.dispose();
       if (this.running?.id === id) this.running = undefined;
     });
@@ -89,7 +95,7 @@ export class InspectionRunner implements vscode.Disposable {
     while (this.running) await this.running.done.catch(() => undefined);
   }
 
-  private async runOnce(id: number, selected: Selected, allowTruncation: boolean, cancellation: vscode.CancellationTokenSource): Promise<void> {
+  private async runOnce(id: number, selected: Selected, allowTruncation: boolean, cancellation: vscode.CancellationTokenSource, restoredView?: RestoredView): Promise<void> {
     const settings = readSettings(this.extensionUri);
     const modelName = settings.modelLabel;
     try {
@@ -106,7 +112,7 @@ export class InspectionRunner implements vscode.Disposable {
         },
       );
       if (id !== this.runCounter) return; // superseded while running: a newer run owns the panel
-      this.publish(selected, result, settings.colorScale, { modelDir: settings.modelDir, backend: settings.backend, maxTokens: settings.maxTokens });
+      this.publish(selected, result, settings.colorScale, { modelDir: settings.modelDir, backend: settings.backend, maxTokens: settings.maxTokens }, false, restoredView);
     } catch (error) {
       if (id !== this.runCounter) return;
       if (error instanceof CancelledError) {
@@ -152,13 +158,14 @@ export class InspectionRunner implements vscode.Disposable {
     if (run && run.units !== units) this.publish(run.selected, run.raw, run.session.colorScale, run.settings, true);
   }
 
-  private publish(selected: Selected, raw: AttentionResult, colorScale: SessionInfo['colorScale'], runSettings: Published['settings'], republished = false): void {
+  private publish(selected: Selected, raw: AttentionResult, colorScale: SessionInfo['colorScale'], runSettings: Published['settings'], republished = false, restoredView?: RestoredView): void {
     const id = ++this.sessionCounter;
     const units = this.units;
     const result = units === 'tokens' ? raw : mergeResult(raw, units);
     const { maxTokens } = runSettings;
     const T = raw.tokens.length;
-    const notes = [...selected.notes];
+    // Warnings (NaN or infinite weights or attention) come first: they say the view cannot be trusted.
+    const notes = [...(result.warnings ?? []), ...selected.notes];
     if (result.truncatedFrom !== undefined) {
       const reason = T < maxTokens ? vscode.l10n.t("the model's context is {0} tokens", result.model.maxPositions) : vscode.l10n.t('attentionInspector.maxTokens is {0}', maxTokens);
       notes.push(
@@ -183,6 +190,9 @@ export class InspectionRunner implements vscode.Disposable {
       predictions: (result.predictions ?? []).map(({ token, probability }) => ({ token, probability })),
       elapsedMs: result.elapsedMs,
     };
+    const rerun = rerunInfo(selected, units);
+    if (rerun) session.rerun = rerun;
+    if (restoredView) session.restoredView = restoredView;
     this.host.published({ sessionId: id, result, raw, units, selected, session, settings: runSettings });
     this.host.post({ type: 'session', session });
     if (republished) {
@@ -225,8 +235,9 @@ export function pickText(editor: vscode.TextEditor): Selected | undefined {
   return { document, range: line.range, text: line.text, notes: [vscode.l10n.t('No text was selected: inspecting line {0}.', line.lineNumber + 1)] };
 }
 
-function describeRange({ document, range }: Selected): string {
-  const name = path.basename(document.uri.path) || document.uri.toString();
+function describeRange({ document, uri: savedUri, range }: Selected): string {
+  const uri = document?.uri ?? savedUri;
+  const name = uri ? path.basename(uri.path) || uri.toString() : '';
   const at = (position: vscode.Position) => `${position.line + 1}:${position.character + 1}`;
   return `${name}:${at(range.start)}–${at(range.end)}`;
 }

@@ -8,6 +8,7 @@ import type { ExplainRequest, HeadExplanation } from '../explain/types';
 import { explainFromTrace } from '../explain/traceExplain';
 import { swapTokens } from '../explain/variation';
 import { InputError } from '../errors';
+import { withWarnings } from '../finiteCheck';
 import { fitText } from './truncation';
 import { TokenizerThread } from '../tokenizer/tokenizerThread';
 import { selfGroup } from '../attentionGroups';
@@ -105,7 +106,7 @@ export class BuiltinBackend implements AttentionBackend {
       ...(fitted.truncatedFromAtLeast ? { truncatedFromAtLeast: true } : {}),
       elapsedMs: performance.now() - started,
     };
-    return { result, trace: output.trace, tokenizer };
+    return { result: withWarnings(result, model.warnings), trace: output.trace, tokenizer };
   }
 
   /** Tokenization runs in a worker thread under a time limit (a runaway tokenizer regex must not freeze the host). */

@@ -20,6 +20,7 @@ import type { AttentionBackend, AttentionGroup, AttentionResult, CancellationSig
 import { argmaxRow, decodingSettings, generatedTarget, typedTarget } from './decoderTarget';
 import { collectGroup, collectScores, planGroups, planScoreGroups, type GroupOutputs } from './onnxAttention';
 import { fitText } from './truncation';
+import { withWarnings } from '../finiteCheck';
 import { TokenizerThread } from '../tokenizer/tokenizerThread';
 
 type Ort = typeof import('onnxruntime-node');
@@ -156,6 +157,10 @@ export class OnnxBackend implements AttentionBackend {
   }
 
   async run(text: string, options: RunOptions, cancellation?: CancellationSignal): Promise<AttentionResult> {
+    return withWarnings(await this.runUnchecked(text, options, cancellation));
+  }
+
+  private async runUnchecked(text: string, options: RunOptions, cancellation?: CancellationSignal): Promise<AttentionResult> {
     refuseVariation(options);
     const started = performance.now();
     const loaded = await this.load();

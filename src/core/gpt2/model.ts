@@ -28,8 +28,9 @@ import { linearTransposed } from '../math/linear';
 import { matmulTransposedB } from '../math/matmul';
 import { SafetensorsFile } from '../safetensors';
 import { FILE_LIMITS, readCheckedFile } from '../modelFiles';
+import { tensorWarnings } from '../finiteCheck';
 import { parseGpt2Config, type Gpt2Config } from './config';
-import { loadGpt2Weights, type Gpt2Weights } from './weights';
+import { loadGpt2Weights, type Gpt2LayerWeights, type Gpt2Weights } from './weights';
 
 export interface Gpt2ForwardOptions {
   cancellation?: CancellationSignal;
@@ -90,10 +91,15 @@ export interface Gpt2Output {
 const MULTIPLY_ADDS_PER_SLICE = 16_000_000;
 
 export class Gpt2Model {
+  /** Weight tensors with NaN or infinite values, by name (finiteCheck.ts), found once at load. */
+  readonly warnings: string[];
+
   private constructor(
     readonly config: Gpt2Config,
     private readonly weights: Gpt2Weights,
-  ) {}
+  ) {
+    this.warnings = tensorWarnings(namedWeights(weights));
+  }
 
   /** Loads dir/config.json and dir/model.safetensors (Hugging Face GPT-2 names). */
   static async fromFolder(dir: string): Promise<Gpt2Model> {
@@ -376,6 +382,38 @@ function isDanglingLink(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The Hugging Face name of each per-layer weight (after "h.N."), for messages. */
+const LAYER_TENSOR_NAMES: Record<keyof Gpt2LayerWeights, string> = {
+  ln1Weight: 'ln_1.weight',
+  ln1Bias: 'ln_1.bias',
+  qkvWeightT: 'attn.c_attn.weight',
+  qkvBias: 'attn.c_attn.bias',
+  attnProjWeightT: 'attn.c_proj.weight',
+  attnProjBias: 'attn.c_proj.bias',
+  ln2Weight: 'ln_2.weight',
+  ln2Bias: 'ln_2.bias',
+  mlpUpWeightT: 'mlp.c_fc.weight',
+  mlpUpBias: 'mlp.c_fc.bias',
+  mlpDownWeightT: 'mlp.c_proj.weight',
+  mlpDownBias: 'mlp.c_proj.bias',
+  relativePositionBias: 'attn.relative_position_bias',
+};
+
+/** Every weight array with its Hugging Face name, for the finiteness check. */
+function* namedWeights(w: Gpt2Weights): Generator<[string, Float32Array]> {
+  yield ['wte.weight', w.tokenEmbedding];
+  yield ['wpe.weight', w.positionEmbedding];
+  for (const [l, layer] of w.layers.entries()) {
+    for (const key of Object.keys(LAYER_TENSOR_NAMES) as (keyof Gpt2LayerWeights)[]) {
+      const values = layer[key];
+      if (values) yield [`h.${l}.${LAYER_TENSOR_NAMES[key]}`, values];
+    }
+  }
+  yield ['ln_f.weight', w.finalNormWeight];
+  yield ['ln_f.bias', w.finalNormBias];
+  if (w.lmHead !== w.tokenEmbedding) yield ['lm_head.weight', w.lmHead];
 }
 
 function wrap(data: Float32Array | undefined): { data: Float32Array } | undefined {
