@@ -6,6 +6,8 @@
 //                 with the import rules that keep src/core, src/shared, src/extension and webview apart
 //   build         node esbuild.js
 //   unit          mocha, plain Node (test/.mocharc.json: dist/test/unit/**/*.test.js)
+//   reliability   the bad-input and fault matrix against the core, as the extension host runs it
+//                 (dist/test/reliability/**/*.test.js): clear errors naming the culprit, no hang, the next run works
 //   browser       the webview in headless Chromium (dist/test/browser/**/*.test.js)
 //   code-server   installs VS Code for the Web once (scripts/setup-code-server.js)
 //   integration   mocha inside code-server's extension host (scripts/run-integration.js)
@@ -57,6 +59,11 @@ const STAGES = [
   { name: 'check', run: () => ({ command: [process.platform === 'win32' ? 'npm.cmd' : 'npm', 'run', '--silent', 'check'] }) },
   { name: 'build', run: () => ({ command: [process.execPath, 'esbuild.js'] }) },
   { name: 'unit', run: () => ({ command: [process.execPath, mochaBin, '--config', 'test/.mocharc.json'] }) },
+  {
+    name: 'reliability',
+    // A short tokenizer time limit, so the runaway-regex cases take seconds, not the default 20 s.
+    run: () => ({ ...mochaStage('dist/test/reliability', 120_000)(), env: { ATTENTION_INSPECTOR_TOKENIZE_TIMEOUT_MS: '3000' } }),
+  },
   { name: 'browser', run: mochaStage('dist/test/browser', 120_000) },
   { name: 'code-server', run: () => ({ command: [process.execPath, 'scripts/setup-code-server.js'] }) },
   { name: 'integration', run: () => ({ command: [process.execPath, 'scripts/run-integration.js'] }) },
@@ -79,9 +86,9 @@ const STAGES = [
 ];
 
 /** Runs a command with its output shown live; resolves with the exit code and the output. */
-function execute(command) {
+function execute(command, env = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command[0], command.slice(1), { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(command[0], command.slice(1), { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let output = '';
     const tee = (stream, target) =>
       stream.setEncoding('utf8').on('data', (chunk) => {
@@ -132,7 +139,7 @@ async function main() {
       detail = plan.fail;
     } else {
       console.log(`$ ${plan.command.map((part) => (part === process.execPath ? 'node' : path.relative(repoRoot, part) || part)).join(' ')}`);
-      const { code, output } = await execute(plan.command);
+      const { code, output } = await execute(plan.command, plan.env);
       ok = code === 0;
       counts = testCounts(output);
       detail = ok ? '' : `exit code ${code}`;

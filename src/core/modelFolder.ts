@@ -23,11 +23,22 @@ export function inspectModelFolder(dir: string): ModelFolder {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(resolved);
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new ModelLoadError(`The model folder ${resolved} is a symbolic link that points back to itself (a link loop).`);
     throw new ModelLoadError(`Model folder not found: ${resolved}. Set attentionInspector.model to a folder with tokenizer.json and model.safetensors or model.onnx, or leave it empty for the bundled model.`);
   }
   if (!stat.isDirectory()) throw new ModelLoadError(`The model path is not a folder: ${resolved}.`);
-  const has = (file: string) => fs.existsSync(path.join(resolved, file));
+  /** Present when it resolves; a link loop is an error of its own, not a missing file. */
+  const has = (file: string) => {
+    const full = path.join(resolved, file);
+    try {
+      fs.statSync(full);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new ModelLoadError(`${file} at ${full} is a symbolic link that points back to itself (a link loop).`);
+      return false;
+    }
+  };
   return {
     dir: resolved,
     name: readModelName(resolved),
@@ -38,18 +49,20 @@ export function inspectModelFolder(dir: string): ModelFolder {
   };
 }
 
-/** The folder's name, or config.json's `_name_or_path`/`name` when it gives one. */
+/**
+ * config.json's explicit `name` when it gives one, else the folder's own name. Not `_name_or_path`:
+ * transformers writes whatever path the checkpoint was loaded from (often a training run's "ckpt" or
+ * "checkpoint-500"), which names the folder the model came from, not this one.
+ */
 function readModelName(dir: string): string {
   try {
     const config = JSON.parse(readCheckedFileSync(path.join(dir, 'config.json'), { what: 'config.json', maxBytes: FILE_LIMITS.json }).toString('utf8')) as Record<string, unknown>;
-    for (const key of ['name', '_name_or_path']) {
-      const value = config[key];
-      if (typeof value === 'string' && value.trim() !== '') return path.basename(value.trim());
-    }
+    const value = config.name;
+    if (typeof value === 'string' && value.trim() !== '') return path.basename(value.trim());
   } catch {
     // No or unreadable config: the folder name will do; loading reports real problems later.
   }
-  return path.basename(dir);
+  return path.basename(dir) || dir;
 }
 
 /**

@@ -19,8 +19,16 @@ export interface TokenizerRequest {
 
 export type TokenizerReply = { id: number; result: PrefixTokens; error?: undefined } | { id: number; error: SerializedError; result?: undefined };
 
-/** Long enough for megabytes of ordinary text on a slow machine; a runaway regex never finishes. */
-export const TOKENIZE_TIMEOUT_MS = 20_000;
+/**
+ * Long enough for megabytes of ordinary text on a slow machine; a runaway regex never finishes.
+ * ATTENTION_INSPECTOR_TOKENIZE_TIMEOUT_MS overrides it (the reliability tests use a short one).
+ */
+export const TOKENIZE_TIMEOUT_MS = positiveNumber(process.env.ATTENTION_INSPECTOR_TOKENIZE_TIMEOUT_MS) ?? 20_000;
+
+function positiveNumber(value: string | undefined): number | undefined {
+  const parsed = Number(value);
+  return value !== undefined && Number.isFinite(parsed) && parsed > 0 ? parsed : undefined;
+}
 export const TOKENIZER_WORKER_SCRIPT = 'tokenizerWorker.js';
 
 interface Pending {
