@@ -402,7 +402,8 @@ export class Panel {
   private saveState(): void {
     if (!this.session) return;
     const { group, layer, head, pinned } = this.state;
-    this.host.saveState({ sessionId: this.session.sessionId, group, layer, head, pinnedToken: pinned });
+    const rerun = this.session.rerun ? { rerun: this.session.rerun } : {};
+    this.host.saveState({ sessionId: this.session.sessionId, group, layer, head, pinnedToken: pinned, ...rerun });
   }
 }
 

@@ -28,11 +28,12 @@ export function activeToken(state: ViewState): number | null {
 }
 
 /**
- * The state for a new session: the saved state when it is for this very session (a reloaded
- * webview), else the previous group (by name), layer and head when the new run has them.
+ * The state for a new session: the view the host restores with it (a panel restored after a window
+ * reload), else the saved state when it is for this very session (a reloaded webview), else the
+ * previous group (by name), layer and head when the new run has them.
  */
 export function openSession(previous: ViewState, previousGroupName: string | undefined, session: SessionInfo, saved: PersistedState | undefined): ViewState {
-  const restored = saved && saved.sessionId === session.sessionId ? saved : undefined;
+  const restored = session.restoredView ?? (saved && saved.sessionId === session.sessionId ? saved : undefined);
   let group = restored ? restored.group : session.groups.findIndex((g) => g.name === previousGroupName);
   if (!Number.isInteger(group) || group < 0 || group >= session.groups.length) group = 0;
   const [layers, heads, queries] = session.groups[group].dims;

@@ -19,6 +19,8 @@ export interface PersistedState {
   layer: number;
   head: number;
   pinnedToken: number | null;
+  /** The session's RerunInfo, kept as the host sent it: after a window reload VS Code hands this state to the host, which checks it. */
+  rerun?: unknown;
 }
 
 export interface HostChannel {
@@ -48,5 +50,6 @@ function asPersistedState(raw: unknown): PersistedState | undefined {
   const pinnedToken = isInt(state.pinnedToken) ? state.pinnedToken : null;
   // State saved before groups existed has none: the first group is the one it showed.
   const group = isInt(state.group) ? state.group : 0;
-  return { sessionId: state.sessionId, group, layer: state.layer, head: state.head, pinnedToken };
+  const rerun = typeof state.rerun === 'object' && state.rerun !== null ? { rerun: state.rerun } : {};
+  return { sessionId: state.sessionId, group, layer: state.layer, head: state.head, pinnedToken, ...rerun };
 }

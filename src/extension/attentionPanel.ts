@@ -11,6 +11,8 @@ export const PANEL_VIEW_TYPE = 'attentionInspector.panel';
 export class AttentionPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private ready = false;
+  /** A panel restored after a reload stays where VS Code put it: the first show() after it does not move it. */
+  private keepPlace = false;
   private queue: HostToWebview[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   /** Everything posted, with payloads reduced to their size: lets tests see what the webview got. */
@@ -31,14 +33,28 @@ export class AttentionPanel implements vscode.Disposable {
   show(title: string): void {
     if (this.panel) {
       this.panel.title = title;
-      this.panel.reveal(vscode.ViewColumn.Beside, true);
+      if (!this.keepPlace) this.panel.reveal(vscode.ViewColumn.Beside, true);
+      this.keepPlace = false;
       return;
     }
-    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true,
-      retainContextWhenHidden: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
-    });
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.webviewOptions());
+    this.adopt(panel);
+  }
+
+  /**
+   * Takes over `panel` (a new one, or one VS Code restored after a window reload) as the panel:
+   * sets its options and page again and listens to it. A panel held before is closed first.
+   */
+  adopt(panel: vscode.WebviewPanel, restored = false): void {
+    const previous = this.panel;
+    if (previous && previous !== panel) {
+      this.panel = undefined;
+      this.ready = false;
+      this.queue = [];
+      this.closeEmitter.fire();
+      previous.dispose();
+    }
+    panel.webview.options = this.webviewOptions();
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
     const webview = panel.webview;
     webview.html = renderWebviewHtml({
@@ -50,15 +66,27 @@ export class AttentionPanel implements vscode.Disposable {
     });
     this.panel = panel;
     this.ready = false;
+    this.keepPlace = restored;
     this.disposables.push(
-      webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
+      webview.onDidReceiveMessage((raw: unknown) => {
+        if (this.panel === panel) this.receive(raw);
+      }),
       panel.onDidDispose(() => {
+        if (this.panel !== panel) return;
         this.panel = undefined;
         this.ready = false;
         this.queue = [];
         this.closeEmitter.fire();
       }),
     );
+  }
+
+  private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+    };
   }
 
   /** Posts now when the webview is ready, otherwise after its `ready`. Only the last session is kept. */

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { SessionInfo, WebviewToHost } from '../shared/protocol';
 import type { DecoratedRange } from './editorDecorations';
 import { InspectionController } from './inspectionController';
+import { PANEL_VIEW_TYPE } from './attentionPanel';
 import { chooseModel } from './chooseModel';
 import { tryExample } from './walkthrough';
 
@@ -22,12 +23,17 @@ export interface AttentionInspectorApi {
   postedMessages(): unknown[];
   /** Answers the next question the extension asks (e.g. whether to cut a long selection) with this choice. */
   answerNextPrompt(choice: string | undefined): void;
+  /** The serializer that restores the panel after a window reload (tests call it with a panel and a saved state). */
+  serializer: vscode.WebviewPanelSerializer;
 }
 
 export function activate(context: vscode.ExtensionContext): AttentionInspectorApi {
   const output = vscode.window.createOutputChannel('Attention Inspector');
   const controller = new InspectionController(context.extensionUri, output);
+  // The panel survives a window reload: VS Code hands back the webview's saved state (panelRestore.ts).
+  const serializer: vscode.WebviewPanelSerializer = { deserializeWebviewPanel: (panel, state) => controller.restore(panel, state) };
   context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, serializer),
     output,
     controller,
     vscode.commands.registerCommand('attentionInspector.showAttention', () => controller.showAttention()),
@@ -45,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): AttentionInspectorAp
     receiveFromWebview: async (message) => controller.receiveFromWebview(message),
     decorations: () => controller.decorationSnapshot(),
     postedMessages: () => [...controller.postedMessages],
+    serializer,
     answerNextPrompt: (choice) => {
       controller.ask = async () => {
         controller.ask = defaultAsk;

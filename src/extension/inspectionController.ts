@@ -11,6 +11,7 @@ import { InspectionRunner, pickText, type Ask, type Published } from './runner';
 import { readSettings } from './settings';
 import { StepRequests } from './stepRequests';
 import { unitMapping } from './mergedSteps';
+import { parseRestoredState, restoredSelection } from './panelRestore';
 
 export type { Ask } from './runner';
 
@@ -41,13 +42,16 @@ export class InspectionController implements vscode.Disposable {
           units: unitMapping(run.result),
           backend: () => this.runner.registry.get(modelDir, backend, true),
         });
-        this.editor.setInspected({
-          sessionId: run.sessionId,
-          result: run.result,
-          document: run.selected.document,
-          baseOffset: run.selected.document.offsetAt(run.selected.range.start),
-          stale: run.selected.staleOffsets === true,
-        });
+        const document = run.selected.document;
+        this.editor.setInspected(
+          document && {
+            sessionId: run.sessionId,
+            result: run.result,
+            document,
+            baseOffset: document.offsetAt(run.selected.range.start),
+            stale: run.selected.staleOffsets === true,
+          },
+        );
       },
       showLog: () => this.output.show(true),
     });
@@ -91,6 +95,25 @@ export class InspectionController implements vscode.Disposable {
       return;
     }
     await this.runner.inspect(selected, false);
+  }
+
+  /**
+   * A panel VS Code restored after a window reload (the serializer in extension.ts): adopts it and
+   * runs the text it showed again with the current settings, then shows the same view; with nothing
+   * to run it says so. Returns once the run has started (whenIdle waits for it).
+   */
+  async restore(webviewPanel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    this.panel.adopt(webviewPanel, true);
+    const { rerun, view } = parseRestoredState(state);
+    const selected = rerun && (await restoredSelection(rerun));
+    if (!rerun || !selected) {
+      this.log('Restored the panel after a reload; there was no text to run again.');
+      this.panel.post({ type: 'error', message: vscode.l10n.t('The panel was restored after a reload, but not the text it showed: select text and run “Attention Inspector: Show Attention”.') });
+      return;
+    }
+    this.log(`Restoring the panel after a reload: running ${selected.document && !selected.staleOffsets ? rerun.uri : 'the text it showed'} again.`);
+    this.runner.setUnits(rerun.units, undefined);
+    void this.runner.inspect(selected, true, view).catch((error: unknown) => this.runner.report(error));
   }
 
   /** Resolves once no run is in flight (runs started meanwhile are waited for too). */

@@ -48,6 +48,34 @@ export interface SessionInfo {
   /** The model's top next-token predictions after the last token, when it has an LM head. */
   predictions: { token: string; probability: number }[];
   elapsedMs: number;
+  /** What the host needs to run this again after a window reload; the webview keeps it with its view state (setState). */
+  rerun?: RerunInfo;
+  /** Only on the first session of a panel restored after a reload: the view it showed before, to show again. */
+  restoredView?: RestoredView;
+}
+
+/** A run as the host can repeat it: where the text was, the text itself (unless too long to keep), the target and units. */
+export interface RerunInfo {
+  /** The document's URI (toString()). */
+  uri: string;
+  /** [startLine, startCharacter, endLine, endCharacter] of the inspected range. */
+  range: [number, number, number, number];
+  /** The inspected text, kept when at most MAX_RERUN_TEXT_CHARS: run even if the document is gone or changed. */
+  text?: string;
+  /** Encoder–decoder models: the typed target (absent: the model's own output). */
+  target?: string;
+  units: UnitsMode;
+}
+
+/** Longest inspected text a panel keeps to run again after a reload (characters); longer ones keep only their range. */
+export const MAX_RERUN_TEXT_CHARS = 20_000;
+
+/** The panel's view: group, layer, head and pinned query token. */
+export interface RestoredView {
+  group: number;
+  layer: number;
+  head: number;
+  pinnedToken: number | null;
 }
 
 // ---------------------------------------------------------------- host -> webview
