@@ -14,6 +14,7 @@ import { type GraphInput, graphInputs, planInputs, toOrtFeeds } from '../../src/
 import { DataType, type ModelProto, type NodeProto, decodeModel, encodeModel, readModelFile } from '../../src/core/onnx/onnxModel';
 import { seededRandom } from '../../src/core/random';
 import { TextTokenizer } from '../../src/core/tokenizer/textTokenizer';
+import { OnnxBackend } from '../../src/core/backends/onnxBackend';
 import { maxAbsDifference } from '../support/compare';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -57,7 +58,7 @@ function headMaps(tensor: Tensor): { dims: number[]; data: Float32Array } {
   return { dims: [heads, queries, keys], data: tensor.data as Float32Array };
 }
 
-const SURGERY_FIXTURES = ['gpt2-plain', 'gpt2-explicit', 'bert-tiny', 'encdec-tiny', 'gqa-tiny', 'external-data'];
+const SURGERY_FIXTURES = ['gpt2-plain', 'gpt2-explicit', 'bert-tiny', 'encdec-tiny', 'gqa-tiny', 'gqa-hf-view', 'external-data'];
 
 describe('ONNX graph surgery: attention equals PyTorch', () => {
   for (const name of SURGERY_FIXTURES) {
@@ -121,6 +122,21 @@ describe('ONNX graph surgery: attention equals PyTorch', () => {
     for (const site of sites) {
       assert.deepEqual([site.heads, site.kvHeads], [4, 2]);
       assert.deepEqual([0, 1, 2, 3].map((h) => kvGroupOf(h, site.heads!, site.kvHeads!)), [0, 0, 1, 1]);
+    }
+  });
+
+  it('infers GQA K/V heads from the graph alone when heads are shaped with view(B, T, -1, D) and there is no config.json', async () => {
+    // transformers' Llama states no head count in its Reshapes: heads = projection width / head size (q 32/8, k 16/8).
+    assert.equal(fs.existsSync(path.join(fixtureDir('gqa-hf-view'), 'config.json')), false);
+    const { sites } = await exposeFixture('gqa-hf-view');
+    assert.equal(sites.length, 2);
+    for (const site of sites) assert.deepEqual([site.heads, site.kvHeads], [4, 2], site.output);
+    const backend = new OnnxBackend(fixtureDir('gqa-hf-view'));
+    try {
+      const result = await backend.run(reference('gqa-hf-view').text, {});
+      assert.equal(result.groups[0].kvHeads, 2, 'the K/V-group labels reach the result');
+    } finally {
+      backend.dispose();
     }
   });
 

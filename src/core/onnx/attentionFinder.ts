@@ -6,7 +6,7 @@
 // MatMul. Each such Softmax is a site; sites are classified by where their queries and keys come from
 // (see classify below) and numbered per kind in topological order.
 import { GraphIndex, isSubset } from './graphIndex';
-import { type ModelProto, type NodeProto, intAttribute, opsetVersion, valueDims } from './onnxModel';
+import { type ModelProto, type NodeProto, intAttribute, opsetVersion, toNumber, valueDims } from './onnxModel';
 import { isTriangularMask, readTensorValues } from './tensorData';
 
 export type AttentionKind = 'encoder-self' | 'decoder-self' | 'cross';
@@ -227,7 +227,10 @@ const HEAD_PATH: Record<string, number[]> = {
 
 /**
  * The head count stated by the nearest Reshape above `tensor` whose target shape ends in known
- * [heads, head_dim] (e.g. view(B, T, H, D)); stops at the projection MatMul.
+ * [heads, head_dim] (e.g. view(B, T, H, D)), or in [-1, head_dim] (transformers' view(*shape, -1, D))
+ * when the Reshape's data comes from a projection of known width: heads = width / head_dim. That is
+ * what tells a grouped-query model's K/V heads from its query heads without config.json (K is
+ * projected to kvHeads * D). Stops at the projection MatMul.
  */
 function headsFromReshape(index: GraphIndex, tensor: string): number | undefined {
   const seen = new Set<string>([tensor]);
@@ -239,8 +242,8 @@ function headsFromReshape(index: GraphIndex, tensor: string): number | undefined
       if (!producer) continue;
       const op = producer.opType ?? '';
       if (op === 'Reshape') {
-        const suffix = knownShapeSuffix(index, producer.input?.[1] ?? '');
-        if (suffix.length >= 2) return suffix[suffix.length - 2];
+        const heads = reshapeHeads(index, producer);
+        if (heads !== undefined) return heads;
       }
       const slots = HEAD_PATH[op];
       if (!slots) continue;
@@ -258,20 +261,65 @@ function headsFromReshape(index: GraphIndex, tensor: string): number | undefined
   return undefined;
 }
 
-/** The trailing entries of a 1-D shape tensor that are known positive constants. */
-function knownShapeSuffix(index: GraphIndex, shape: string): number[] {
+/** Heads stated by a Reshape to [..., heads, head_dim], or to [..., -1, head_dim] of a projection of known width. */
+function reshapeHeads(index: GraphIndex, reshape: NodeProto): number | undefined {
+  const tail = constantShapeTail(index, reshape.input?.[1] ?? '');
+  const [before, headDim] = [tail[tail.length - 2], tail[tail.length - 1]];
+  if (before === undefined || !(headDim > 0)) return undefined;
+  if (before > 0) return before;
+  if (before !== -1) return undefined;
+  const width = projectionWidth(index, reshape.input?.[0] ?? '');
+  return width !== undefined && width % headDim === 0 && width > headDim ? width / headDim : undefined;
+}
+
+/** The trailing entries of a 1-D shape tensor that are constants (a Concat's constant tail, or all of a constant). */
+function constantShapeTail(index: GraphIndex, shape: string): number[] {
   const whole = constantVector(index, shape, 0);
-  const parts = whole ? [shape] : index.producer(shape)?.opType === 'Concat' ? index.producer(shape)!.input ?? [] : [];
-  const suffix: number[] = [];
+  if (whole) return whole;
+  const producer = index.producer(shape);
+  const parts = producer?.opType === 'Concat' ? producer.input ?? [] : [];
+  const tail: number[] = [];
   for (let p = parts.length - 1; p >= 0; p--) {
     const values = constantVector(index, parts[p], 0);
     if (!values) break;
-    for (let v = values.length - 1; v >= 0; v--) {
-      if (!(values[v] > 0)) return suffix;
-      suffix.unshift(values[v]);
+    tail.unshift(...values);
+  }
+  return tail;
+}
+
+/**
+ * Output width of the linear projection that produces `tensor`: a MatMul by a constant [in, out]
+ * weight, or a Gemm (transB: [out, in]), seen through a bias Add, Cast or Identity.
+ */
+function projectionWidth(index: GraphIndex, tensor: string): number | undefined {
+  let at = tensor;
+  for (let depth = 0; depth < 4; depth++) {
+    const producer = index.producer(at);
+    if (!producer) return undefined;
+    const inputs = producer.input ?? [];
+    switch (producer.opType) {
+      case 'MatMul': {
+        const dims = index.constant(inputs[1] ?? '')?.dims;
+        return dims && dims.length === 2 ? toNumber(dims[1]) : undefined;
+      }
+      case 'Gemm': {
+        const dims = index.constant(inputs[1] ?? '')?.dims;
+        return dims && dims.length === 2 ? toNumber(dims[intAttribute(producer, 'transB', 0) ? 0 : 1]) : undefined;
+      }
+      case 'Add': {
+        const data = inputs.filter((input) => input && !index.constant(input));
+        if (data.length !== 1) return undefined;
+        at = data[0];
+        break;
+      }
+      case 'Cast': case 'Identity':
+        at = inputs[0] ?? '';
+        break;
+      default:
+        return undefined;
     }
   }
-  return suffix;
+  return undefined;
 }
 
 /** Values of a small integer constant, seen through Unsqueeze/Cast/Identity. */
