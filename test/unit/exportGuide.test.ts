@@ -259,7 +259,7 @@ describe('export guide: hf_to_model_folder.py end to end with stand-ins for tran
       script: 'tools/export/hf_to_model_folder.py', checkpoint: 'tiny-gpt2', task: 'causal-lm', attention_outputs: false, attention_mask: true, opset: 17,
       torch: (config.attention_inspector_export as Record<string, unknown>).torch, transformers: '0.0.fake',
     });
-    assert.equal(inspectModelFolder(folder).name, 'tiny-gpt2', 'the folder is named after config.json\'s _name_or_path');
+    assert.equal(inspectModelFolder(folder).name, 'gpt2', 'the model is named after its folder, not config.json\'s _name_or_path');
     const backend = new OnnxBackend(folder);
     backends.push(backend);
     const result = await backend.run(TEXT, {});

@@ -19,6 +19,15 @@ describe('model folders', () => {
     assert.equal(folder.name, 'tiny-gpt');
   });
 
+  it('names a model after its folder, not config.json\'s _name_or_path (a checkpoint path such as "ckpt")', () => {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ai-folder-')), 'my-bert');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ _name_or_path: '/runs/bert/ckpt', model_type: 'bert' }));
+    assert.equal(inspectModelFolder(dir).name, 'my-bert');
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ _name_or_path: '/runs/bert/ckpt', name: 'Tiny BERT' }));
+    assert.equal(inspectModelFolder(dir).name, 'Tiny BERT', 'an explicit name wins');
+  });
+
   it('auto prefers ONNX, falls back to the built-in block, and explains what is missing', () => {
     const both = inspectModelFolder(folderWith(['tokenizer.json', 'config.json', 'model.safetensors', 'model.onnx']));
     assert.equal(chooseBackend(both, 'auto'), 'onnx');
