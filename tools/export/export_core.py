@@ -15,11 +15,13 @@ The folder it writes is what Attention Inspector reads:
   tokenizer.json    (+ tokenizer_config.json when the caller has one)
   config.json
 """
+import contextlib
 import inspect
 import json
 import os
 import shutil
 import tempfile
+import warnings
 
 import numpy as np
 import onnx
@@ -197,6 +199,28 @@ def example_feeds(input_names, ids, decoder_ids=None):
             raise ExportError(f"{name} needs at least one token id")
         feeds[name] = torch.tensor([list(values)], dtype=torch.int64)
     return feeds
+
+
+# Warnings every transformers export prints and that say nothing about this export (message, module that
+# warns): the mask code's padding check (the extension always passes a mask as long as the input), the
+# 0.0 it makes with torch.tensor, and the exporter's note on advanced indexing (the mask code indexes with
+# non-negative positions). Anything else, another TracerWarning included, is shown; --check verifies the
+# numbers either way, and hf_to_model_folder.py --all-warnings shows these too.
+HARMLESS_WARNINGS = (
+    (r"Converting a tensor to a Python boolean might cause the trace to be incorrect", r"transformers\.masking_utils"),
+    (r"torch\.tensor results are registered as constants in the trace", r"transformers\.masking_utils"),
+    (r"Exporting aten::index operator of advanced indexing", r"torch\.onnx\."),
+)
+
+
+@contextlib.contextmanager
+def quiet_known_warnings(enabled=True):
+    """Hides HARMLESS_WARNINGS inside the block; other warnings pass as usual."""
+    with warnings.catch_warnings():
+        if enabled:
+            for message, module in HARMLESS_WARNINGS:
+                warnings.filterwarnings("ignore", message=message, module=module)
+        yield
 
 
 def _onnx_export(module, args, path, input_names, output_names, dynamic_axes, opset):

@@ -75,6 +75,9 @@ def build_parser():
     parser.add_argument("--check", action="store_true",
                         help="run the exported model with onnxruntime (if installed) next to PyTorch on a sample "
                              "of another length and report the largest logits and attention differences")
+    parser.add_argument("--all-warnings", action="store_true",
+                        help="also show the warnings every transformers export prints and that are known to be harmless "
+                             "(the mask code's TracerWarnings, aten::index); other warnings are always shown")
     parser.add_argument("--trust-remote-code", action="store_true",
                         help="let transformers run the checkpoint's own modelling code (only for checkpoints you trust)")
     return parser
@@ -121,14 +124,23 @@ def validate_paths(checkpoint, out_dir):
 
 
 def detect_task(config):
-    """seq2seq for encoder-decoders, else from the architecture's name, else from transformers' auto maps."""
+    """seq2seq for encoder-decoders, else from the architecture's name, else from transformers' auto maps.
+
+    A checkpoint saved from a base model (BertModel, RobertaModel, DistilBertModel, AlbertModel,
+    DebertaV2Model...) or with a head the extension does not show (...ForSequenceClassification) has no
+    language-model head: it is exported as an encoder, not as a masked LM with a freshly initialised
+    head. Only a config that names no architecture falls back to what the model type usually is.
+    """
     if getattr(config, "is_encoder_decoder", False):
         return "seq2seq"
-    for architecture in getattr(config, "architectures", None) or []:
+    architectures = getattr(config, "architectures", None) or []
+    for architecture in architectures:
         if architecture.endswith(("ForCausalLM", "LMHeadModel")):
             return "causal-lm"
         if architecture.endswith(("ForMaskedLM", "ForPreTraining")):
             return "masked-lm"
+    if architectures:
+        return "encoder"
     from transformers.models.auto import modeling_auto
     model_type = getattr(config, "model_type", None)
     if model_type in getattr(modeling_auto, "MODEL_FOR_MASKED_LM_MAPPING_NAMES", {}):
@@ -138,19 +150,46 @@ def detect_task(config):
     return "encoder"
 
 
-def load_model(transformers, checkpoint, task, trust_remote_code):
-    """The checkpoint with eager attention, float32, eval mode."""
-    auto = {"causal-lm": transformers.AutoModelForCausalLM, "masked-lm": transformers.AutoModelForMaskedLM,
-            "seq2seq": transformers.AutoModelForSeq2SeqLM, "encoder": transformers.AutoModel}[task]
+AUTO_CLASSES = {"causal-lm": "AutoModelForCausalLM", "masked-lm": "AutoModelForMaskedLM",
+                "seq2seq": "AutoModelForSeq2SeqLM", "encoder": "AutoModel"}
+
+
+def from_pretrained(transformers, checkpoint, task, trust_remote_code, **extra):
+    auto = getattr(transformers, AUTO_CLASSES[task])
     try:
-        model = auto.from_pretrained(checkpoint, attn_implementation="eager", trust_remote_code=trust_remote_code)
+        return auto.from_pretrained(checkpoint, attn_implementation="eager", trust_remote_code=trust_remote_code, **extra)
     except TypeError as error:
         if "attn_implementation" not in str(error):
             raise
         # Before transformers 4.36 there was no choice to make: models computed attention eagerly.
         note(f"transformers {transformers.__version__} has no attn_implementation (added in 4.36); loading "
              "without it, which gives eager attention in those versions")
-        model = auto.from_pretrained(checkpoint, trust_remote_code=trust_remote_code)
+        return auto.from_pretrained(checkpoint, trust_remote_code=trust_remote_code, **extra)
+
+
+def head_is_missing(transformers, checkpoint, task, trust_remote_code):
+    """True when loading as `task` would leave weights freshly initialised (a base checkpoint has no head).
+
+    Asked quietly (transformers' own report is not printed): only for --task auto on configs that name
+    no architecture, where the task is a guess from the model type.
+    """
+    logging = getattr(getattr(transformers, "utils", None), "logging", None)
+    previous = logging.get_verbosity() if logging else None
+    if logging:
+        logging.set_verbosity_error()
+    try:
+        _, info = from_pretrained(transformers, checkpoint, task, trust_remote_code, output_loading_info=True)
+    except (TypeError, ValueError):
+        return False
+    finally:
+        if logging:
+            logging.set_verbosity(previous)
+    return bool(info.get("missing_keys")) if isinstance(info, dict) else False
+
+
+def load_model(transformers, checkpoint, task, trust_remote_code):
+    """The checkpoint with eager attention, float32, eval mode."""
+    model = from_pretrained(transformers, checkpoint, task, trust_remote_code)
     implementation = getattr(model.config, "_attn_implementation", "eager")
     if implementation not in (None, "eager"):
         fail(EXIT_UNUSABLE, f"the model loaded with attention implementation {implementation!r}, not 'eager'; "
@@ -244,6 +283,11 @@ def main(argv=None):
     try:
         config = transformers.AutoConfig.from_pretrained(args.checkpoint, trust_remote_code=args.trust_remote_code)
         task = detect_task(config) if args.task == "auto" else args.task
+        if (args.task == "auto" and task in ("masked-lm", "causal-lm") and not getattr(config, "architectures", None)
+                and head_is_missing(transformers, args.checkpoint, task, args.trust_remote_code)):
+            note(f"{args.checkpoint} has no {task} head (its weights are not in the checkpoint): exporting the base model "
+                 "as an encoder; pass --task to choose otherwise")
+            task = "encoder"
         note(f"loading {args.checkpoint} as {task} with eager attention")
         model = load_model(transformers, args.checkpoint, task, args.trust_remote_code)
         tokenizer = load_tokenizer(transformers, args.checkpoint, args.trust_remote_code)
@@ -276,10 +320,11 @@ def main(argv=None):
     note(f"exporting to {os.path.join(out_dir, 'model.onnx')} (opset {args.opset}"
          f"{', attention outputs' if args.attention_outputs else ''})")
     try:
-        summary = export_core.write_model_folder(
-            model, out_dir, task=task, ids=trace_ids, decoder_ids=trace_decoder, config=folder_config,
-            tokenizer=lambda path: tokenizer.backend_tokenizer.save(path), tokenizer_config=tokenizer_config_of(tokenizer),
-            attention_outputs=args.attention_outputs, opset=args.opset, input_names=input_names)
+        with export_core.quiet_known_warnings(not args.all_warnings):
+            summary = export_core.write_model_folder(
+                model, out_dir, task=task, ids=trace_ids, decoder_ids=trace_decoder, config=folder_config,
+                tokenizer=lambda path: tokenizer.backend_tokenizer.save(path), tokenizer_config=tokenizer_config_of(tokenizer),
+                attention_outputs=args.attention_outputs, opset=args.opset, input_names=input_names)
     except export_core.ExportError as error:
         fail(EXIT_UNUSABLE, str(error))
     except Exception as error:  # the exporter's own errors are long; keep them, then say what to try
