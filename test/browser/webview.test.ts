@@ -6,7 +6,7 @@
 
 import * as assert from 'node:assert/strict';
 import * as path from 'path';
-import { MEAN_HEAD } from '../../src/shared/protocol';
+import { MEAN_HEAD, type RerunInfo } from '../../src/shared/protocol';
 import { buildFixture, expectedTopK, headMatrix, seededRandom, tokenize, tokenRowsOf, type Fixture } from './attentionFixture';
 import { applyThemeInPage, DARK_THEME, HIGH_CONTRAST_THEME, LIGHT_THEME } from './harness';
 import {
@@ -591,6 +591,32 @@ describe('webview panel in headless Chromium', function () {
     const other = await openPanel({ fixture: fixture(), state: { sessionId: SESSION_ID - 1, layer: 1, head: 3, pinnedToken: 4 } });
     assert.deepEqual(other.host.received.find(is('requestHead')), { type: 'requestHead', sessionId: SESSION_ID, group: 0, layer: 0, head: MEAN_HEAD });
     assert.equal(await other.page.locator('.token.pinned').count(), 0);
+  });
+
+  it('saves its view and the run to repeat with setState as they change, and shows the view the host restores after a window reload', async () => {
+    const rerun: RerunInfo = { uri: 'file:///work/notes.md', range: [2, 0, 4, 10], text: TEXT, units: 'tokens' };
+    const data = fixture();
+    data.session.rerun = rerun;
+    const { page } = await openPanel({ fixture: data });
+    const saved = () => page.evaluate(() => (window as unknown as { __vscodeState: unknown }).__vscodeState);
+    assert.deepEqual(await saved(), { sessionId: SESSION_ID, group: 0, layer: 0, head: MEAN_HEAD, pinnedToken: null, rerun }, 'saved on a new session');
+    await page.click('.head-option[data-layer="1"][data-head="3"]');
+    await painted(page, 1, 3);
+    assert.deepEqual(await saved(), { sessionId: SESSION_ID, group: 0, layer: 1, head: 3, pinnedToken: null, rerun }, 'saved on another head');
+    await page.click('.token[data-index="4"]');
+    await page.waitForFunction(() => (window as unknown as { __vscodeState: { pinnedToken: unknown } }).__vscodeState.pinnedToken === 4);
+    const state = await saved();
+    assert.deepEqual(state, { sessionId: SESSION_ID, group: 0, layer: 1, head: 3, pinnedToken: 4, rerun }, 'saved on a pin');
+
+    // After a reload the host runs the text again: a new session id, the saved view sent with it. The page reads getState too.
+    const again = fixture({ sessionId: 1 });
+    again.session.rerun = rerun;
+    again.session.restoredView = { group: 0, layer: 1, head: 3, pinnedToken: 4 };
+    const restored = await openPanel({ fixture: again, state, view: [1, 3] });
+    assert.equal(await restored.page.getAttribute('.head-option[data-layer="1"][data-head="3"]', 'aria-selected'), 'true');
+    assert.ok(await restored.page.locator('.token[data-index="4"]').evaluate((chip) => chip.classList.contains('pinned')), 'the pin is back');
+    await restored.host.waitFor(is('tokenFocus', { sessionId: 1, token: 4, layer: 1, head: 3 }), 'the restored pin is reported to the host');
+    assert.deepEqual(await restored.page.evaluate(() => (window as unknown as { __vscodeState: unknown }).__vscodeState), { sessionId: 1, group: 0, layer: 1, head: 3, pinnedToken: 4, rerun });
   });
 
   it('says clearly what is wrong with a malformed message, and reports uncaught errors to the host', async () => {
