@@ -13,6 +13,10 @@
 //   integration   mocha inside code-server's extension host (scripts/run-integration.js)
 //   package       the VSIX (scripts/package.js), which the end-to-end tests install
 //   e2e           the user's path in VS Code for the Web (dist/test/e2e/**/*.test.js)
+//   export-hf     the export guide with the real transformers (dist/test/export/**/*.test.js): tiny
+//                 random-weight checkpoints exported by tools/export/hf_to_model_folder.py and read back;
+//                 tools/export/venv.sh makes tools/export/.venv (torch, transformers, onnx, onnxruntime,
+//                 onnxscript from pip's configured index) on first use; SKIPPED where that is impossible
 //   train-smoke   the training pipeline's smoke mode (tools/train/train.sh --steps 20 --tiny) into a
 //                 temp folder; reported as SKIPPED, not passed, where PyTorch is not installed
 //
@@ -75,6 +79,20 @@ const STAGES = [
         : { fail: 'scripts/package.js does not exist, so there is no VSIX for the end-to-end tests' },
   },
   { name: 'e2e', run: mochaStage('dist/test/e2e', 300_000) },
+  {
+    name: 'export-hf',
+    run: () => {
+      const files = testFiles('dist/test/export');
+      if (files.length === 0) return { fail: 'no *.test.js files under dist/test/export (did the build produce them?)' };
+      // venv.sh prints the venv's python last (exit 3: no venv possible); mocha's exit status is its failure count.
+      const script = 'python="$(bash tools/export/venv.sh | tail -n 1)" || exit 3; ' +
+        'EXPORT_PYTHON="$python" "$0" "$1" --timeout 300000 --enable-source-maps "${@:2}" || exit 1';
+      return {
+        command: ['bash', '-c', script, process.execPath, mochaBin, ...files],
+        skipOnExit: { 3: 'tools/export/venv.sh could not make tools/export/.venv (python3-venv, or a pip index with torch and transformers)' },
+      };
+    },
+  },
   {
     name: 'train-smoke',
     run: () => ({
