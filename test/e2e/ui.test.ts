@@ -167,6 +167,27 @@ async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | f
   }
 }
 
+/** The editor showing `name` in the active editor group (a file can be open in several groups). */
+function activeEditor(page: Page, name: string): Locator {
+  return page.locator(`.editor-group-container.active .editor-instance .monaco-editor[data-uri$="${name}"]`);
+}
+
+/**
+ * Opens a workspace file by clicking its row in the explorer, which lists the folder as soon as the
+ * remote connection works. Quick open (Ctrl+P) depends on file indexing, which a loaded machine can
+ * delay past any timeout; the explorer row is state to wait on.
+ */
+async function openFromExplorer(page: Page, name: string): Promise<void> {
+  const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label*="${name}" i]`).first();
+  await row.waitFor({ timeout: WORKBENCH_TIMEOUT_MS });
+  await row.click();
+  const editor = activeEditor(page, name);
+  await editor.waitFor({ timeout: STEP_TIMEOUT_MS });
+  // The click leaves the keyboard in the explorer: put it in the editor.
+  await editor.locator('.view-lines').click();
+  await waitUntil(`${name}'s editor to have the focus`, async () => ((await editor.evaluate((element) => element.contains(document.activeElement))) ? true : undefined));
+}
+
 /** Closes the notification toasts (model switches, finished progress) so screenshots show the panel. */
 async function clearNotifications(page: Page): Promise<void> {
   const quickInput = page.locator('.quick-input-widget');
@@ -268,12 +289,8 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     const lineNumber = lines.indexOf(SENTENCE) + 1;
     assert.ok(lineNumber > 0, `${SAMPLE_FILE} should contain the line "${SENTENCE}"`);
 
-    await page.keyboard.press('Control+P');
+    await openFromExplorer(page, SAMPLE_FILE);
     const quickInput = page.locator('.quick-input-widget');
-    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.type(SAMPLE_FILE);
-    await quickInput.locator(`.monaco-list-row[aria-label*="${SAMPLE_FILE}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.press('Enter');
 
     const editor = page.locator(`.editor-instance .monaco-editor[data-uri$="${SAMPLE_FILE}"]`);
     await editor.locator('.view-lines', { hasText: SENTENCE.slice(0, 20) }).waitFor({ timeout: STEP_TIMEOUT_MS });
@@ -417,11 +434,7 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     await quickInput.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
 
     // Open sample/dates.txt and select its first line, "March 5, 2021".
-    await page.keyboard.press('Control+P');
-    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.type(DATES_FILE);
-    await quickInput.locator(`.monaco-list-row[aria-label*="${DATES_FILE}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.press('Enter');
+    await openFromExplorer(page, DATES_FILE);
     const editor = page.locator(`.editor-instance .monaco-editor[data-uri$="${DATES_FILE}"]`);
     await editor.locator('.view-lines', { hasText: DATE }).waitFor({ timeout: STEP_TIMEOUT_MS });
     await editor.locator('.view-line', { hasText: DATE }).first().click();
@@ -470,14 +483,10 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     await page.keyboard.press('Enter');
     await quickInput.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
 
-    await page.keyboard.press('Control+P');
-    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.type(SAMPLE_FILE);
-    await quickInput.locator(`.monaco-list-row[aria-label*="${SAMPLE_FILE}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.press('Enter');
-    const editor = page.locator(`.editor-instance .monaco-editor[data-uri$="${SAMPLE_FILE}"]`);
+    await openFromExplorer(page, SAMPLE_FILE);
+    // The file may be open in both editor groups by now: work in the active one.
+    const editor = activeEditor(page, SAMPLE_FILE);
     await editor.locator('.view-lines', { hasText: CHINESE }).waitFor({ timeout: STEP_TIMEOUT_MS });
-    // The file may sit in the other editor group: a click puts the focus and the cursor in it.
     await editor.locator('.view-line', { hasText: CHINESE }).first().click();
     await page.keyboard.press('Control+Home');
     await page.keyboard.press('Shift+End');
@@ -495,7 +504,11 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
       return texts.filter((text) => !/^[⋯…]$/.test(text)).join('') === CHINESE ? texts : undefined;
     }, PANEL_TIMEOUT_MS);
 
-    // Pin the last token (你: its last byte token) and wait for its steps.
+    // Pick one head (the steps are per head; a new session may show the average), then pin the
+    // last token (你: its last byte token) and wait for its steps.
+    const head = webview.locator(PANEL.headOption).nth(1);
+    await head.click();
+    await waitUntil('a single head to be selected', async () => ((await head.getAttribute('aria-selected')) === 'true' ? true : undefined));
     await webview.locator(PANEL.chip).last().click();
     const steps = webview.locator('.steps-section');
     const weights = await waitUntil('the steps view to show the weights row', async () => {
