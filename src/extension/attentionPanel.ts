@@ -14,6 +14,8 @@ export class AttentionPanel implements vscode.Disposable {
   /** A panel restored after a reload stays where VS Code put it: the first show() after it does not move it. */
   private keepPlace = false;
   private queue: HostToWebview[] = [];
+  /** The last session posted: a page that comes back (hidden and shown again) gets it on `ready`. */
+  private lastSession: Extract<HostToWebview, { type: 'session' }> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** Everything posted, with payloads reduced to their size: lets tests see what the webview got. */
   readonly posted: unknown[] = [];
@@ -51,6 +53,7 @@ export class AttentionPanel implements vscode.Disposable {
       this.panel = undefined;
       this.ready = false;
       this.queue = [];
+      this.lastSession = undefined;
       this.closeEmitter.fire();
       previous.dispose();
     }
@@ -71,11 +74,16 @@ export class AttentionPanel implements vscode.Disposable {
       webview.onDidReceiveMessage((raw: unknown) => {
         if (this.panel === panel) this.receive(raw);
       }),
+      panel.onDidChangeViewState(() => {
+        // Hidden without retained context, the page is gone: hold messages until it says ready again.
+        if (this.panel === panel && !panel.visible) this.ready = false;
+      }),
       panel.onDidDispose(() => {
         if (this.panel !== panel) return;
         this.panel = undefined;
         this.ready = false;
         this.queue = [];
+        this.lastSession = undefined;
         this.closeEmitter.fire();
       }),
     );
@@ -84,7 +92,9 @@ export class AttentionPanel implements vscode.Disposable {
   private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
     return {
       enableScripts: true,
-      retainContextWhenHidden: true,
+      // A hidden panel's page is dropped (no second copy of the tokens and heads in memory); when it is
+      // shown again it says `ready`, gets the last session again and restores its view from its state.
+      retainContextWhenHidden: false,
       localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
     };
   }
@@ -92,6 +102,7 @@ export class AttentionPanel implements vscode.Disposable {
   /** Posts now when the webview is ready, otherwise after its `ready`. Only the last session is kept. */
   post(message: HostToWebview): void {
     this.posted.push(describeForLog(message));
+    if (message.type === 'session') this.lastSession = message;
     if (!this.panel) return;
     if (this.ready) {
       void this.panel.webview.postMessage(message);
@@ -110,7 +121,8 @@ export class AttentionPanel implements vscode.Disposable {
     }
     if (message.type === 'ready') {
       this.ready = true;
-      const pending = this.queue;
+      // A page shown again after being hidden starts empty: give it the session it showed.
+      const pending = this.lastSession && !this.queue.some((queued) => queued.type === 'session') ? [this.lastSession, ...this.queue] : this.queue;
       this.queue = [];
       for (const queued of pending) void this.panel?.webview.postMessage(queued);
     }
