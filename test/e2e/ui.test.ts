@@ -555,4 +555,31 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     await page.screenshot({ path: path.join(resultsDir, 'e2e-8-positions-on.png') });
     assert.deepEqual(consoleProblems, [], 'no CSP violations or extension errors in the browser console');
   });
+
+  it('after Developer: Reload Window the panel comes back with the same tokens and the pinned token', async function () {
+    const chips = webview.locator(PANEL.chip);
+    const texts = await webview.locator(PANEL.chipText).allTextContents();
+    const pinnedBefore = await chips.evaluateAll((found) => found.findIndex((chip) => chip.classList.contains('pinned')));
+    assert.ok(pinnedBefore >= 0, 'a token is pinned before the reload');
+
+    const quickInput = page.locator('.quick-input-widget');
+    await page.keyboard.press('F1');
+    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.type('Developer: Reload Window');
+    await quickInput.locator('.monaco-list-row[aria-label*="Developer: Reload Window"]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.keyboard.press('Enter');
+    await page.waitForEvent('load', { timeout: WORKBENCH_TIMEOUT_MS });
+    await page.locator('.monaco-workbench').waitFor({ timeout: WORKBENCH_TIMEOUT_MS });
+
+    webview = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await waitUntil('the restored panel to show the same tokens', async () => {
+      const now = await webview.locator(PANEL.chipText).allTextContents();
+      return now.length === texts.length && now.every((text, i) => text === texts[i]) ? true : undefined;
+    }, PANEL_TIMEOUT_MS);
+    await waitUntil('the same token to be pinned', async () => {
+      const pinned = await webview.locator(PANEL.chip).evaluateAll((found) => found.findIndex((chip) => chip.classList.contains('pinned')));
+      return pinned === pinnedBefore ? true : undefined;
+    }, PANEL_TIMEOUT_MS);
+    await page.screenshot({ path: path.join(resultsDir, 'e2e-9-after-reload.png') });
+  });
 });
