@@ -188,15 +188,30 @@ async function openFromExplorer(page: Page, name: string): Promise<void> {
   await waitUntil(`${name}'s editor to have the focus`, async () => ((await editor.evaluate((element) => element.contains(document.activeElement))) ? true : undefined));
 }
 
-/** Closes the notification toasts (model switches, finished progress) so screenshots show the panel. */
-async function clearNotifications(page: Page): Promise<void> {
+/** Runs a command by its title from the command palette (F1). */
+async function runCommand(page: Page, title: string): Promise<void> {
   const quickInput = page.locator('.quick-input-widget');
   await page.keyboard.press('F1');
   await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
-  await page.keyboard.type('Notifications: Clear All Notifications');
-  await quickInput.locator('.monaco-list-row[aria-label*="Clear All Notifications"]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+  await page.keyboard.type(title);
+  await quickInput.locator(`.monaco-list-row[aria-label*="${title}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
+  await page.keyboard.press('Enter');
+}
+
+/** Attention Inspector: Choose Model… → "Bundled: NAME". */
+async function chooseBundledModel(page: Page, name: string): Promise<void> {
+  const quickInput = page.locator('.quick-input-widget');
+  await runCommand(page, 'Attention Inspector: Choose Model');
+  await quickInput.locator(`.monaco-list-row[aria-label*="Bundled: ${name}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
+  await page.keyboard.type(`Bundled: ${name}`);
   await page.keyboard.press('Enter');
   await quickInput.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
+}
+
+/** Closes the notification toasts (model switches, finished progress) so screenshots show the panel. */
+async function clearNotifications(page: Page): Promise<void> {
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
   await waitUntil('the notification toasts to close', async () => ((await page.locator('.notifications-toasts .notification-toast').count()) === 0 ? true : undefined));
 }
 
@@ -312,12 +327,7 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
   });
 
   it('runs Show Attention from the command palette and the panel renders the selected tokens', async function () {
-    await page.keyboard.press('F1');
-    const quickInput = page.locator('.quick-input-widget');
-    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.type(COMMAND_TITLE);
-    await quickInput.locator(`.monaco-list-row[aria-label*="${COMMAND_TITLE}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.press('Enter');
+    await runCommand(page, COMMAND_TITLE);
 
     // A webview panel titled "Attention…" beside the editor.
     await page.locator('.tabs-container .tab', { hasText: /^\s*Attention/ }).first().waitFor({ timeout: PANEL_TIMEOUT_MS });
@@ -422,16 +432,7 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
   });
 
   it('Choose Model… picks the bundled encoder–decoder; its cross-attention shows target rows over source columns', async function () {
-    const quickInput = page.locator('.quick-input-widget');
-    await page.keyboard.press('F1');
-    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.type('Attention Inspector: Choose Model');
-    await quickInput.locator('.monaco-list-row[aria-label*="Attention Inspector: Choose Model"]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.press('Enter');
-    await quickInput.locator('.monaco-list-row[aria-label*="Bundled: dates"]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.type('Bundled: dates');
-    await page.keyboard.press('Enter');
-    await quickInput.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
+    await chooseBundledModel(page, 'dates');
 
     // Open sample/dates.txt and select its first line, "March 5, 2021".
     await openFromExplorer(page, DATES_FILE);
@@ -441,11 +442,7 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     await page.keyboard.press('Control+Home');
     await page.keyboard.press('Shift+End');
 
-    await page.keyboard.press('F1');
-    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.type(COMMAND_TITLE);
-    await quickInput.locator(`.monaco-list-row[aria-label*="${COMMAND_TITLE}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.press('Enter');
+    await runCommand(page, COMMAND_TITLE);
 
     // Three labelled groups, and the model's own output as the target.
     const options = webview.locator('.group-option');
@@ -472,16 +469,7 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
   });
 
   it('back on the default model, pinning a token of 我爱你 shows its steps with weights that sum to 1', async function () {
-    const quickInput = page.locator('.quick-input-widget');
-    await page.keyboard.press('F1');
-    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.type('Attention Inspector: Choose Model');
-    await quickInput.locator('.monaco-list-row[aria-label*="Attention Inspector: Choose Model"]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.press('Enter');
-    await quickInput.locator('.monaco-list-row[aria-label*="Bundled: default"]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.type('Bundled: default');
-    await page.keyboard.press('Enter');
-    await quickInput.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
+    await chooseBundledModel(page, 'default');
 
     await openFromExplorer(page, SAMPLE_FILE);
     // The file may be open in both editor groups by now: work in the active one.
@@ -493,11 +481,7 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     const selection = page.locator('#status\\.editor\\.selection');
     await waitUntil(`${CHINESE.length} characters selected on line 1`, async () => ((await selection.textContent()) ?? '').includes(`(${CHINESE.length} selected)`) || undefined);
 
-    await page.keyboard.press('F1');
-    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.type(COMMAND_TITLE);
-    await quickInput.locator(`.monaco-list-row[aria-label*="${COMMAND_TITLE}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.press('Enter');
+    await runCommand(page, COMMAND_TITLE);
     await waitUntil('the token strip to show 我爱你', async () => {
       // Byte-continuation tokens (the 2nd and 3rd byte of each character) show as an ellipsis.
       const texts = await webview.locator(PANEL.chipText).allTextContents();
@@ -562,12 +546,7 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     const pinnedBefore = await chips.evaluateAll((found) => found.findIndex((chip) => chip.classList.contains('pinned')));
     assert.ok(pinnedBefore >= 0, 'a token is pinned before the reload');
 
-    const quickInput = page.locator('.quick-input-widget');
-    await page.keyboard.press('F1');
-    await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.type('Developer: Reload Window');
-    await quickInput.locator('.monaco-list-row[aria-label*="Developer: Reload Window"]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
-    await page.keyboard.press('Enter');
+    await runCommand(page, 'Developer: Reload Window');
     await page.waitForEvent('load', { timeout: WORKBENCH_TIMEOUT_MS });
     await page.locator('.monaco-workbench').waitFor({ timeout: WORKBENCH_TIMEOUT_MS });
 
