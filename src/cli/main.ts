@@ -1,4 +1,4 @@
-// attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--target STR] [--merge chars|words] [variation] [--json]
+// attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--target STR] [--merge chars|words] [--roles] [--aggregate rollout|flow] [variation] [--json]
 // attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [--group G] [--model DIR] [--backend ...] [variation] [--json]
 // attention-inspector compare (--text STR | --file PATH) --layer L --head H variation [--model DIR] [--json]
 // attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
@@ -20,6 +20,9 @@ import { runComparison } from '../core/explain/compare';
 import { formatHeadStats, toJsonReport, toTextReport } from './format';
 import { headStatsForFolder } from './headStatsCommand';
 import { isMergeMode, mergeResult, MERGE_RULE } from '../core/merge';
+import { headRoles } from '../core/analysis/headRoles';
+import { DEFAULT_FLOW_MAX_TOKENS } from '../core/analysis/flow';
+import { AGGREGATE_KINDS, aggregatesJson, aggregatesText, computeAggregates, rolesText, type AggregateKind } from './analysisFormat';
 
 const USAGE = `Usage: attention-inspector run (--text STR | --file PATH) [options]
        attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [options]
@@ -54,10 +57,18 @@ Options:
   --merge MODE        run: chars | words — show characters (a token holding only the rest of a
                       character's bytes joins it) or words (whitespace/punctuation-delimited;
                       Chinese and Japanese: one character per word); ${MERGE_RULE}
+  --roles             run: score every head on this text — previous token, first token, same
+                      token, induction (where the text repeats), entropy — with the formulas of
+                      the model card's statistics (--group picks the attention group)
+  --aggregate KINDS   run: rollout, flow or rollout,flow — how much each input token reaches
+                      each output token through all layers (rollout: layer-mean attention with
+                      the residual as 0.5·I + 0.5·A, multiplied through; flow: max flow through
+                      the layer graph, exact, at most ${DEFAULT_FLOW_MAX_TOKENS} tokens); encoder–decoder
+                      models: the encoder's, and with rollout also crossRollout
   --window N          stats: tokens per held-out window (default: 128)
   --layer L, --head H, --query I
                       explain: the head (0-based) and the query token index
-  --group G           explain: attention group index (encoder–decoder models: 0 encoder,
+  --group G           explain, --roles: attention group index (encoder–decoder models: 0 encoder,
                       1 decoder, 2 cross; default 0)
   --no-positions      run without position information (built-in backend): the model sees
                       the tokens as an unordered bag
@@ -107,6 +118,8 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         'no-positions': { type: 'boolean', default: false },
         swap: { type: 'string' },
         ablate: { type: 'string' },
+        roles: { type: 'boolean', default: false },
+        aggregate: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -143,6 +156,11 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
     if (merge !== undefined && command !== 'run') {
       throw new UsageError(`--merge applies to run only: ${command} works on tokens (run --merge ${merge} --json lists each unit's tokens; explain the last token of a unit)`);
     }
+    const roles = values.roles === true;
+    const aggregateKinds = values.aggregate === undefined ? [] : parseAggregates(values.aggregate);
+    if ((roles || aggregateKinds.length > 0) && command !== 'run') throw new UsageError(`--roles and --aggregate apply to run only`);
+    if ((roles || aggregateKinds.length > 0) && merge !== undefined) throw new UsageError('--roles and --aggregate read tokens: leave out --merge');
+    const rolesGroup = roles ? index(values.group, '--group') : 0;
     const variation = parseVariation(values['no-positions'] === true, values.swap, values.ablate);
     if (command === 'compare' && variation === undefined) throw new UsageError('compare needs a variation: --no-positions, --swap I,J or --ablate L:H');
     const explainRequest =
@@ -167,7 +185,14 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         warnAbout(run.warnings, err);
         const result = merge !== undefined ? mergeResult(run, merge) : run;
         const varied = describeVariation(variation);
-        out(values.json ? JSON.stringify({ ...toJsonReport(result), ...(varied ? { variation } : {}) }) : (varied ? `Variation: ${varied}\n` : '') + (merge !== undefined ? `Units: ${merge === 'chars' ? 'characters' : 'words'} (${MERGE_RULE})\n` : '') + toTextReport(result));
+        const roleScores = roles ? headRoles(run, rolesGroup) : undefined;
+        const aggregates = aggregateKinds.length > 0 ? computeAggregates(run, aggregateKinds) : undefined;
+        if (values.json) {
+          out(JSON.stringify({ ...toJsonReport(result), ...(varied ? { variation } : {}), ...(roleScores ? { roles: roleScores } : {}), ...(aggregates ? { aggregates: aggregatesJson(aggregates) } : {}) }));
+        } else {
+          const extra = [...(roleScores ? [rolesText(roleScores, run, rolesGroup)] : []), ...(aggregates ? [aggregatesText(aggregates, run)] : [])];
+          out((varied ? `Variation: ${varied}\n` : '') + (merge !== undefined ? `Units: ${merge === 'chars' ? 'characters' : 'words'} (${MERGE_RULE})\n` : '') + [toTextReport(result), ...extra].join('\n'));
+        }
       }
     } finally {
       registry.dispose();
@@ -205,6 +230,15 @@ function index(value: string | undefined, name: string): number {
   if (value === undefined) throw new UsageError(`explain needs ${name}`);
   if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a non-negative integer, not "${value}"`);
   return Number(value);
+}
+
+/** --aggregate: rollout, flow, or both separated by a comma. */
+function parseAggregates(value: string): AggregateKind[] {
+  const kinds = value.split(',').map((part) => part.trim());
+  for (const kind of kinds) {
+    if (!(AGGREGATE_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--aggregate takes rollout, flow or rollout,flow, not "${value}"`);
+  }
+  return [...new Set(kinds)] as AggregateKind[];
 }
 
 function parseVariation(noPositions: boolean, swap: string | undefined, ablate: string | undefined): RunVariation | undefined {

@@ -12,25 +12,95 @@ export interface HeadPattern {
   entropy: number;
 }
 
+// The per-head formulas below read one head's [T, T] block at att[offset .. offset + T*T) and are the only
+// place each score is computed: the model card's statistics (headPatterns, inductionScores, via
+// modelHeadStats) and the live head roles of the current text (headRoles.ts) both call them.
+
+/** Mean of att[t, t-1] over t = 1..T-1. [T, T] block at offset -> scalar. */
+export function previousTokenScore(attention: Float32Array, offset: number, T: number): number {
+  let total = 0;
+  for (let t = 1; t < T; t++) total += attention[offset + t * T + t - 1];
+  return total / (T - 1);
+}
+
+/** Mean of att[t, 0] over t = 1..T-1. */
+export function firstTokenScore(attention: Float32Array, offset: number, T: number): number {
+  let total = 0;
+  for (let t = 1; t < T; t++) total += attention[offset + t * T];
+  return total / (T - 1);
+}
+
+/** Mean of att[t, t] over t = 1..T-1. */
+export function selfScore(attention: Float32Array, offset: number, T: number): number {
+  let total = 0;
+  for (let t = 1; t < T; t++) total += attention[offset + t * T + t];
+  return total / (T - 1);
+}
+
+/** Mean over t = 1..T-1 of the row entropy -sum_s p log p, in nats (a row uniform over n keys: ln n). */
+export function meanRowEntropy(attention: Float32Array, offset: number, T: number): number {
+  let entropy = 0;
+  for (let t = 1; t < T; t++) {
+    const row = offset + t * T;
+    for (let s = 0; s < T; s++) {
+      const p = attention[row + s];
+      if (p > 0) entropy -= p * Math.log(p);
+    }
+  }
+  return entropy / (T - 1);
+}
+
+/** A query row and the keys whose summed weight it is scored on (distinct key indices). */
+export interface RowKeys {
+  query: number;
+  keys: readonly number[];
+}
+
+/** Mean over the listed rows of the weight each query puts on its keys; null when no rows are listed. */
+export function meanWeightOnKeys(attention: Float32Array, offset: number, T: number, rows: readonly RowKeys[]): number | null {
+  if (rows.length === 0) return null;
+  let total = 0;
+  for (const { query, keys } of rows) {
+    for (const key of keys) total += attention[offset + query * T + key];
+  }
+  return total / rows.length;
+}
+
+/**
+ * The rows where a sequence of token ids repeats itself, for the same-token and induction scores:
+ * for every position t whose id occurred before (at positions s < t),
+ *   same:      keys = those earlier occurrences s
+ *   induction: keys = the positions right after them, s + 1 (<= t, distinct)
+ * Both lists are empty when no id occurs twice.
+ */
+export function repeatRows(ids: readonly number[]): { same: RowKeys[]; induction: RowKeys[] } {
+  const same: RowKeys[] = [];
+  const induction: RowKeys[] = [];
+  const seen = new Map<number, number[]>();
+  ids.forEach((id, t) => {
+    const earlier = seen.get(id);
+    if (earlier) {
+      same.push({ query: t, keys: [...earlier] });
+      induction.push({ query: t, keys: earlier.map((s) => s + 1) });
+      earlier.push(t);
+    } else seen.set(id, [t]);
+  });
+  return { same, induction };
+}
+
 /** [L, H, T, T] -> [L*H] patterns, head-major within a layer (index l*H + h). Needs T >= 2. */
 export function headPatterns(attention: Float32Array, dims: readonly [number, number, number, number]): HeadPattern[] {
   const [L, H, T] = dims;
   if (T < 2) throw new RangeError('head patterns need at least two tokens');
   const patterns: HeadPattern[] = [];
   for (let m = 0; m < L * H; m++) {
-    let previous = 0, first = 0, self = 0, entropy = 0;
-    for (let t = 1; t < T; t++) {
-      const row = (m * T + t) * T;
-      previous += attention[row + t - 1];
-      first += attention[row];
-      self += attention[row + t];
-      for (let s = 0; s < T; s++) {
-        const p = attention[row + s];
-        if (p > 0) entropy -= p * Math.log(p);
-      }
-    }
-    const rows = T - 1;
-    patterns.push({ previousToken: previous / rows, firstToken: first / rows, selfAttention: self / rows, entropy: entropy / rows });
+    const offset = m * T * T;
+    patterns.push({
+      previousToken: previousTokenScore(attention, offset, T),
+      firstToken: firstTokenScore(attention, offset, T),
+      selfAttention: selfScore(attention, offset, T),
+      entropy: meanRowEntropy(attention, offset, T),
+    });
   }
   return patterns;
 }
@@ -40,16 +110,14 @@ export function headPatterns(attention: Float32Array, dims: readonly [number, nu
  * the mean weight from the second occurrence of r_i (position n+i) to the token that followed its
  * first occurrence (position i+1), over i = 0..n-2. A perfect induction head scores 1.
  * [L, H, 2n(+offset), 2n(+offset)] -> [L*H]; `offset` counts tokens placed before the first copy.
+ * (headRoles' induction on such a sequence also counts i = n-1, whose key is the second copy's start.)
  */
 export function inductionScores(attention: Float32Array, dims: readonly [number, number, number, number], n: number, offset = 0): number[] {
   const [L, H, T] = dims;
   if (T !== offset + 2 * n || n < 2) throw new RangeError(`induction needs T = offset + 2n with n >= 2, got T=${T}, n=${n}, offset=${offset}`);
+  const rows: RowKeys[] = Array.from({ length: n - 1 }, (_, i) => ({ query: offset + n + i, keys: [offset + i + 1] }));
   const scores: number[] = [];
-  for (let m = 0; m < L * H; m++) {
-    let total = 0;
-    for (let i = 0; i < n - 1; i++) total += attention[(m * T + offset + n + i) * T + offset + i + 1];
-    scores.push(total / (n - 1));
-  }
+  for (let m = 0; m < L * H; m++) scores.push(meanWeightOnKeys(attention, m * T * T, T, rows) as number);
   return scores;
 }
 

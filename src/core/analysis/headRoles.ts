@@ -1,0 +1,67 @@
+// Head roles, live: what every head of one attention group does on the current text. The scores use
+// the same per-head formulas as the model card's statistics (headStats.ts), so a head's
+// previous-token score here and on the card differ only because the text differs.
+import { InputError } from '../errors';
+import type { AttentionResult } from '../types';
+import { firstTokenScore, meanRowEntropy, meanWeightOnKeys, previousTokenScore, repeatRows } from './headStats';
+
+export interface HeadRoleScores {
+  layer: number;
+  head: number;
+  /** Mean weight from token t to t-1, over t = 1..T-1. */
+  previousToken: number;
+  /** Mean weight on the first token, over t = 1..T-1. */
+  firstToken: number;
+  /** Mean weight on earlier occurrences of the same token id, over the tokens that occurred before; null when no token repeats. */
+  sameToken: number | null;
+  /** Mean weight on the tokens that followed earlier occurrences of the current token, over the same rows; null when no token repeats. */
+  induction: number | null;
+  /** Mean row entropy in nats, over t = 1..T-1 (a row uniform over n tokens: ln n). */
+  entropy: number;
+}
+
+export type HeadRole = 'previousToken' | 'firstToken' | 'sameToken' | 'induction' | 'entropy';
+
+/** One line per score, for the panel and the CLI. */
+export const ROLE_EXPLANATIONS: Readonly<Record<HeadRole, string>> = {
+  previousToken: 'Previous token: mean weight each token puts on the token just before it (1 = always looks one back).',
+  firstToken: 'First token (sink): mean weight on the first token, where heads park attention they do not need.',
+  sameToken: 'Same token: mean weight a repeated token puts on its earlier occurrences (only over tokens that repeat).',
+  induction: 'Induction: mean weight a repeated token puts on the token that followed its earlier occurrence ("A B … A → B"); only where the text repeats.',
+  entropy: 'Entropy: how spread out each row is, in nats (0 = one token; ln n = uniform over n tokens).',
+};
+
+/**
+ * [L, H, T, T] of one self-attention group -> [L*H] scores, index l*H + h. Token ids come from the
+ * group's sequence (result.tokens, or result.target.tokens for the decoder group). Needs T >= 2;
+ * cross-attention (queries and keys from different sequences) has no such roles and is refused.
+ */
+export function headRoles(result: AttentionResult, group = 0): HeadRoleScores[] {
+  const attentionGroup = result.groups[group];
+  if (!attentionGroup) throw new InputError(`There is no attention group ${group} (this run has ${result.groups.length}).`);
+  if (attentionGroup.kind === 'cross' || attentionGroup.queries !== attentionGroup.keys) {
+    throw new InputError(`Head roles read self-attention; group ${group} (${attentionGroup.label}) is cross-attention.`);
+  }
+  const [L, H, T] = attentionGroup.dims;
+  if (T < 2) throw new InputError('Head roles need at least two tokens.');
+  const tokens = attentionGroup.queries === 'target' ? result.target?.tokens : result.tokens;
+  if (!tokens || tokens.length !== T) throw new InputError(`Group ${group} has ${T} tokens but its sequence has ${tokens?.length ?? 0}.`);
+  const { same, induction } = repeatRows(tokens.map((token) => token.id));
+  const { attention } = attentionGroup;
+  const roles: HeadRoleScores[] = [];
+  for (let l = 0; l < L; l++) {
+    for (let h = 0; h < H; h++) {
+      const offset = (l * H + h) * T * T; // [T, T] block of head (l, h)
+      roles.push({
+        layer: l,
+        head: h,
+        previousToken: previousTokenScore(attention, offset, T),
+        firstToken: firstTokenScore(attention, offset, T),
+        sameToken: meanWeightOnKeys(attention, offset, T, same),
+        induction: meanWeightOnKeys(attention, offset, T, induction),
+        entropy: meanRowEntropy(attention, offset, T),
+      });
+    }
+  }
+  return roles;
+}
