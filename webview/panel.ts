@@ -75,7 +75,10 @@ export class Panel {
       },
       onSubmitTarget: (text) => this.submitTarget(text),
     });
-    const setup = { theme: this.theme, actions: { hover: (token: number | null) => this.onHover(token), togglePin: (token: number) => this.togglePin(token) } };
+    const setup = {
+      theme: this.theme,
+      actions: { hover: (token: number | null) => this.onHover(token), togglePin: (token: number) => this.togglePin(token), selectHead: (layer: number, head: number) => this.selectView(layer, head) },
+    };
     this.views = VIEW_REGISTRY.map((registration) => {
       const view = registration.create(setup);
       view.element.dataset.view = registration.id;
@@ -122,7 +125,8 @@ export class Panel {
         return;
       case 'explanation':
       case 'comparison':
-        // Paired with the Steps or Compare view's request (requests.ts); older sessions' replies are dropped.
+      case 'thumbnails':
+        // Paired with the Steps, Compare or Model view's request (requests.ts); older sessions' replies are dropped.
         this.requests.settle(message);
         return;
       case 'error':

@@ -20,6 +20,9 @@ export function requestKey(message: HostRequest | HostReply): string {
     case 'requestComparison':
     case 'comparison':
       return `compare:${message.layer}:${message.head}:${variationKey(message.variation)}`;
+    case 'requestThumbnails':
+    case 'thumbnails':
+      return `thumbnails:${message.group}:${message.size}`;
   }
 }
 

@@ -70,6 +70,8 @@ export interface ViewActions {
   hover(token: number | null): void;
   /** A query token is clicked: pin it, or unpin it when pinned. */
   togglePin(token: number): void;
+  /** Show this layer and head of the current group (the same as picking it in the side panel). */
+  selectHead(layer: number, head: number): void;
 }
 
 /** What a view gets when it is created, before any session. */

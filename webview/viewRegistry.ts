@@ -5,7 +5,8 @@
 //   2. below: `{ id: 'my', create: (setup) => new MyView(setup) },`
 //
 // A view is created once, with a ViewSetup (the theme at start, and actions: hover(token),
-// togglePin(token), the same as a click in the token strips). After that, whenever there is a
+// togglePin(token), the same as a click in the token strips, and selectHead(layer, head), the same as
+// picking a head in the side panel). After that, whenever there is a
 // session, update(context) receives a ViewContext (view.ts) saying what changed (context.change:
 // session, group, view, focus, arrived, theme, colorScale, resize) and everything to draw from:
 // the session, the current group, the view state (group, layer, head, pinned, preview), the active
@@ -17,6 +18,7 @@
 import { CompareView } from './compareView';
 import { HeatmapView } from './heatmapView';
 import { LinksView } from './linksView';
+import { ModelView } from './modelView';
 import { StepsView } from './stepsView';
 import { UnitsView } from './unitsView';
 import type { ViewRegistration } from './view';
@@ -25,6 +27,7 @@ export const VIEW_REGISTRY: readonly ViewRegistration[] = [
   { id: 'units', create: (setup) => new UnitsView(setup) },
   { id: 'heatmap', create: (setup) => new HeatmapView(setup) },
   { id: 'links', create: (setup) => new LinksView(setup) },
+  { id: 'model', create: (setup) => new ModelView(setup) },
   { id: 'steps', create: (setup) => new StepsView(setup) },
   { id: 'compare', create: (setup) => new CompareView(setup) },
 ];

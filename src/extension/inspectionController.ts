@@ -129,7 +129,8 @@ export class InspectionController implements vscode.Disposable {
       case 'ready':
         return;
       case 'requestHead':
-      case 'requestTokenRows': {
+      case 'requestTokenRows':
+      case 'requestThumbnails': {
         const reply = answerRequest(message, this.attentionSource());
         if (reply) this.panel.post(reply);
         return;

@@ -164,6 +164,23 @@ export interface ComparisonMessage {
   error?: string;
 }
 
+/**
+ * Reply to requestThumbnails: every head of every layer of `group` as a small map, data float32
+ * [L, H, rows, columns]. rows = min(Tq, size), columns = min(Tk, size); block i of n over T tokens
+ * holds tokens [floor(i·T/n), floor((i+1)·T/n)) (thumbnailBin gives a token's block), and each value
+ * is the mean weight over the block's allowed cells. A block that lies wholly in the masked future
+ * of causal attention is NaN (drawn as masked); one the diagonal crosses averages its allowed cells only.
+ */
+export interface ThumbnailsMessage {
+  type: 'thumbnails';
+  sessionId: number;
+  group: number;
+  size: number;
+  rows: number;
+  columns: number;
+  data: ArrayBuffer;
+}
+
 export type HostToWebview =
   | BusyMessage
   | SessionMessage
@@ -173,7 +190,8 @@ export type HostToWebview =
   | SettingsMessage
   | ErrorMessage
   | ExplanationMessage
-  | ComparisonMessage;
+  | ComparisonMessage
+  | ThumbnailsMessage;
 
 // ---------------------------------------------------------------- webview -> host
 
@@ -260,6 +278,18 @@ export interface RequestComparisonMessage {
   variation: RunVariation;
 }
 
+/** Largest thumbnail side a requestThumbnails may ask for (a 12 × 12 model at 64 is 2.4 MB). */
+export const MAX_THUMBNAIL_SIZE = 64;
+
+/** Asks for every head of every layer of a group pooled to at most size × size; answered by ThumbnailsMessage. */
+export interface RequestThumbnailsMessage {
+  type: 'requestThumbnails';
+  sessionId: number;
+  group: number;
+  /** 1 … MAX_THUMBNAIL_SIZE. */
+  size: number;
+}
+
 /** Something went wrong inside the webview; the host logs it. */
 export interface WebviewErrorMessage {
   type: 'webviewError';
@@ -276,6 +306,7 @@ export type WebviewToHost =
   | SetMergeMessage
   | RequestExplainMessage
   | RequestComparisonMessage
+  | RequestThumbnailsMessage
   | WebviewErrorMessage;
 
 /** The webview's requests and the host message that answers each. */
@@ -284,6 +315,7 @@ export interface ReplyOf {
   requestTokenRows: TokenRowsMessage;
   requestExplain: ExplanationMessage;
   requestComparison: ComparisonMessage;
+  requestThumbnails: ThumbnailsMessage;
 }
 export type HostRequest = Extract<WebviewToHost, { type: keyof ReplyOf }>;
 export type HostReply = ReplyOf[keyof ReplyOf];
@@ -306,6 +338,7 @@ export const HOST_TYPES = {
   error: true,
   explanation: true,
   comparison: true,
+  thumbnails: true,
 } as const satisfies Record<HostToWebview['type'], true>;
 
 /** Every webview -> host tag; `satisfies` makes a missing or unknown tag a compile error. */
@@ -319,6 +352,7 @@ export const WEBVIEW_TYPES = {
   setMerge: true,
   requestExplain: true,
   requestComparison: true,
+  requestThumbnails: true,
   webviewError: true,
 } as const satisfies Record<WebviewToHost['type'], true>;
 
@@ -435,6 +469,9 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
       if (!variation || variationKey(variation) === 'plain') return undefined;
       return { type: 'requestComparison', sessionId: message.sessionId, layer: message.layer, head: message.head, variation };
     }
+    case 'requestThumbnails':
+      if (!isInteger(message.sessionId) || !isIndex(message.group) || !isInteger(message.size) || message.size < 1 || message.size > MAX_THUMBNAIL_SIZE) return undefined;
+      return { type: 'requestThumbnails', sessionId: message.sessionId, group: message.group, size: message.size };
     case 'webviewError':
       return { type: 'webviewError', message: String(message.message) };
     default:

@@ -9,16 +9,17 @@ import { MEAN_HEAD, toArrayBuffer, type ComparisonPayload, type HostReply, type 
 /** The attention a run holds: one [L, H, Tq, Tk] tensor per group, in the session's group order. */
 export interface AttentionSource {
   sessionId: number;
-  groups: readonly { attention: Float32Array; dims: AttentionDims }[];
+  /** causal: keys after the query are masked (square maps only); thumbnails draw wholly masked blocks as masked. */
+  groups: readonly { attention: Float32Array; dims: AttentionDims; causal?: boolean }[];
 }
 
 /** Whether a webview message is a request that answerRequest answers. */
 export function isHostRequest(message: { type: string }): message is AttentionRequest {
-  return message.type === 'requestHead' || message.type === 'requestTokenRows';
+  return message.type === 'requestHead' || message.type === 'requestTokenRows' || message.type === 'requestThumbnails';
 }
 
 /** The requests answered from the run's attention alone (requestExplain and requestComparison run the model again: src/extension/stepRequests.ts). */
-export type AttentionRequest = Extract<HostRequest, { type: 'requestHead' | 'requestTokenRows' }>;
+export type AttentionRequest = Extract<HostRequest, { type: 'requestHead' | 'requestTokenRows' | 'requestThumbnails' }>;
 
 /**
  * The reply to a request, or undefined when it is about another session (a newer run replaced it)
@@ -39,7 +40,65 @@ export function answerRequest(request: AttentionRequest, source: AttentionSource
       const rows = tokenRows(group.attention, dims, request.layer, request.token);
       return { type: 'tokenRows', sessionId: request.sessionId, group: request.group, layer: request.layer, token: request.token, data: rows.buffer as ArrayBuffer };
     }
+    case 'requestThumbnails': {
+      const pooled = poolThumbnails(attention, dims, request.size, group.causal === true);
+      return { type: 'thumbnails', sessionId: request.sessionId, group: request.group, size: request.size, rows: pooled.rows, columns: pooled.columns, data: pooled.data.buffer as ArrayBuffer };
+    }
   }
+}
+
+/** Where block `index` of `blocks` over `tokens` starts: blocks hold tokens [binStart(i), binStart(i + 1)). */
+export function binStart(index: number, tokens: number, blocks: number): number {
+  return Math.floor((index * tokens) / blocks);
+}
+
+/** The block (of `blocks` over `tokens`, see binStart) that holds token `token`. */
+export function thumbnailBin(token: number, tokens: number, blocks: number): number {
+  // The largest i with floor(i·T/n) <= token.
+  let bin = Math.min(blocks - 1, Math.floor(((token + 1) * blocks - 1) / tokens));
+  while (bin > 0 && binStart(bin, tokens, blocks) > token) bin--;
+  while (bin + 1 < blocks && binStart(bin + 1, tokens, blocks) <= token) bin++;
+  return bin;
+}
+
+/**
+ * Every head of [L, H, Tq, Tk] pooled to [L, H, rows, columns] with rows = min(Tq, size) and
+ * columns = min(Tk, size): each value is the mean of its block's allowed cells (causal: keys up to
+ * the query; a block with none is NaN). One pass over the attention, O(L·H·Tq·Tk).
+ */
+export function poolThumbnails(attention: Float32Array, dims: AttentionDims, size: number, causal: boolean): { rows: number; columns: number; data: Float32Array } {
+  const [L, H, Tq, Tk] = dims;
+  const side = Math.max(1, Math.floor(size));
+  const rows = Math.min(Tq, side);
+  const columns = Math.min(Tk, side);
+  const masked = causal && Tq === Tk;
+  const columnBin = new Int32Array(Tk);
+  for (let s = 0; s < Tk; s++) columnBin[s] = thumbnailBin(s, Tk, columns);
+  // Allowed cells per block: the same for every head.
+  const counts = new Float64Array(rows * columns);
+  for (let i = 0; i < rows; i++) {
+    for (let t = binStart(i, Tq, rows); t < binStart(i + 1, Tq, rows); t++) {
+      const last = masked ? t : Tk - 1;
+      for (let s = 0; s <= last; s++) counts[i * columns + columnBin[s]]++;
+    }
+  }
+  const data = new Float32Array(L * H * rows * columns);
+  const sums = new Float64Array(rows * columns);
+  for (let map = 0; map < L * H; map++) {
+    sums.fill(0);
+    const base = map * Tq * Tk;
+    for (let i = 0; i < rows; i++) {
+      const row = i * columns;
+      for (let t = binStart(i, Tq, rows); t < binStart(i + 1, Tq, rows); t++) {
+        const offset = base + t * Tk;
+        const last = masked ? t : Tk - 1;
+        for (let s = 0; s <= last; s++) sums[row + columnBin[s]] += attention[offset + s];
+      }
+    }
+    const out = map * rows * columns;
+    for (let b = 0; b < rows * columns; b++) data[out + b] = counts[b] > 0 ? sums[b] / counts[b] : NaN;
+  }
+  return { rows, columns, data };
 }
 
 /** A RunComparison as the comparison message carries it: the two maps as their own float32 ArrayBuffers. */

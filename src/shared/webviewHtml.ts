@@ -3,7 +3,7 @@
 // fonts only from the extension's own resource origin, no inline handlers, nothing from the network.
 
 /** The panel's stylesheets under media/, in load order: the panel's own, then one per widget. */
-export const WEBVIEW_STYLESHEETS = ['webview.css', 'stepView.css', 'stepsView.css', 'compareView.css'] as const;
+export const WEBVIEW_STYLESHEETS = ['webview.css', 'stepView.css', 'stepsView.css', 'compareView.css', 'modelView.css'] as const;
 
 export interface WebviewHtmlOptions {
   /** webview.cspSource in VS Code; the page origin in tests. */

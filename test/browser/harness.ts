@@ -280,7 +280,7 @@ export class FakeHost {
       return;
     }
     if (!fixture || !isHostRequest(message)) return;
-    const source = { sessionId: fixture.session.sessionId, groups: fixture.session.groups.map((group, index) => ({ dims: group.dims, attention: fixture.attention[index] })) };
+    const source = { sessionId: fixture.session.sessionId, groups: fixture.session.groups.map((group, index) => ({ dims: group.dims, causal: group.causal, attention: fixture.attention[index] })) };
     const reply = answerRequest(message, source);
     if (reply) await this.post(reply);
   }

@@ -13,6 +13,7 @@ const WEBVIEW_SAMPLES: { [K in WebviewToHost['type']]: Extract<WebviewToHost, { 
   setMerge: { type: 'setMerge', sessionId: 2, merge: 'chars' },
   requestExplain: { type: 'requestExplain', sessionId: 2, group: 0, layer: 1, head: 3, query: 4 },
   requestComparison: { type: 'requestComparison', sessionId: 2, layer: 0, head: 1, variation: { positions: false, swap: [0, 1], ablate: [{ layer: 1, head: 2 }] } },
+  requestThumbnails: { type: 'requestThumbnails', sessionId: 2, group: 1, size: 32 },
   webviewError: { type: 'webviewError', message: 'boom' },
 };
 
@@ -26,6 +27,7 @@ const HOST_SAMPLES: { [K in HostToWebview['type']]: Extract<HostToWebview, { typ
   error: { type: 'error', message: 'no' },
   explanation: { type: 'explanation', sessionId: 1, group: 0, layer: 0, head: 1, query: 2, explanation: null, error: 'no' },
   comparison: { type: 'comparison', sessionId: 1, layer: 0, head: 1, variation: { positions: false }, comparison: null, error: 'no' },
+  thumbnails: { type: 'thumbnails', sessionId: 1, group: 0, size: 32, rows: 1, columns: 1, data: new ArrayBuffer(4) },
 };
 
 describe('protocol: every message type', () => {
