@@ -2,6 +2,7 @@
 // attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [--group G] [--model DIR] [--backend ...] [variation] [--json]
 // attention-inspector compare (--text STR | --file PATH) --layer L --head H variation [--model DIR] [--json]
 // attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
+// attention-inspector render (--text STR | --file PATH) [--model DIR] --view heatmap|rollout [--layer L --head H] --format svg|png|csv|json --out FILE
 //   variation: [--no-positions] [--swap I,J] [--ablate L:H[,L:H...]]
 // The same core as the extension; errors go to stderr with a non-zero exit code.
 import * as fs from 'fs';
@@ -22,12 +23,14 @@ import { headStatsForFolder } from './headStatsCommand';
 import { isMergeMode, mergeResult, MERGE_RULE } from '../core/merge';
 import { headRoles } from '../core/analysis/headRoles';
 import { DEFAULT_FLOW_MAX_TOKENS } from '../core/analysis/flow';
+import { RENDER_FORMATS, RENDER_VIEWS, RENDERED_VIEWS, renderView, type RenderFormat, type RenderView } from './renderCommand';
 import { AGGREGATE_KINDS, aggregatesJson, aggregatesText, computeAggregates, rolesText, type AggregateKind } from './analysisFormat';
 
 const USAGE = `Usage: attention-inspector run (--text STR | --file PATH) [options]
        attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [options]
        attention-inspector compare (--text STR | --file PATH) --layer L --head H [--no-positions] [--swap I,J] [--ablate L:H,...] [options]
        attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
+       attention-inspector render (--text STR | --file PATH) --view heatmap|rollout [--layer L --head H] --format svg|png|csv|json --out FILE [options]
 
 run      runs a transformer on the text and prints its tokens, shape and attention.
 explain  one head for one query token, step by step: q, k, v, the scores q·k, ÷√d_k, the mask,
@@ -41,6 +44,11 @@ compare  two runs side by side for one head (built-in backend): the plain run an
 stats    measures what every head does on held-out text (built-in backend): mean attention to the
          previous token, to the first token and to itself, row entropy, and an induction score on
          random tokens repeated twice.
+render   writes one view to a file, drawn without a browser: --view heatmap (one head; --group,
+         --layer, --head, default 0) or rollout (attention rollout of the first group);
+         --format svg (cells, axis labels and legend), png (cells only, no text: the CLI has no
+         font rasteriser), csv (header row of key labels, one labelled row per query) or json
+         (the run --json format). The links and grid views are not rendered yet.
 
 Options:
   --text STR          text to inspect
@@ -65,6 +73,8 @@ Options:
                       the residual as 0.5·I + 0.5·A, multiplied through; flow: max flow through
                       the layer graph, exact, at most ${DEFAULT_FLOW_MAX_TOKENS} tokens); encoder–decoder
                       models: the encoder's, and with rollout also crossRollout
+  --view V, --format F, --out FILE
+                      render: the view, the file format and the file to write
   --window N          stats: tokens per held-out window (default: 128)
   --layer L, --head H, --query I
                       explain: the head (0-based) and the query token index
@@ -120,6 +130,9 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         ablate: { type: 'string' },
         roles: { type: 'boolean', default: false },
         aggregate: { type: 'string' },
+        view: { type: 'string' },
+        format: { type: 'string' },
+        out: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -143,6 +156,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
       return 0;
     }
     const command = positionals[0];
+    if (command === 'render' && positionals.length === 1) return await render(values, err);
     if ((command !== 'run' && command !== 'explain' && command !== 'compare') || positionals.length > 1) throw new UsageError(positionals.length === 0 ? 'missing command "run"' : `unknown command "${positionals.join(' ')}"`);
     if ((values.text === undefined) === (values.file === undefined)) throw new UsageError('give exactly one of --text or --file');
     const backend = values.backend as string;
@@ -207,6 +221,40 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
     if (!(error instanceof AttentionInspectorError) && error instanceof Error && error.stack) err(error.stack);
     return 1;
   }
+}
+
+/** render: validates its options, runs the model and writes --out. */
+async function render(values: Record<string, string | boolean | undefined>, err: (text: string) => void): Promise<number> {
+  const view = values.view as string | undefined;
+  const format = values.format as string | undefined;
+  if (view === undefined || !(RENDER_VIEWS as readonly string[]).includes(view)) throw new UsageError(`render needs --view heatmap or rollout, not "${view ?? ''}"`);
+  if (!RENDERED_VIEWS.includes(view as RenderView)) throw new UsageError(`render --view ${view} is not drawn yet: use heatmap or rollout`);
+  if (format === undefined || !(RENDER_FORMATS as readonly string[]).includes(format)) throw new UsageError(`render needs --format svg, png, csv or json, not "${format ?? ''}"`);
+  if (typeof values.out !== 'string' || values.out === '') throw new UsageError('render needs --out FILE');
+  if ((values.text === undefined) === (values.file === undefined)) throw new UsageError('give exactly one of --text or --file');
+  const backend = values.backend as string;
+  if (!['auto', 'builtin', 'onnx'].includes(backend)) throw new UsageError(`--backend must be auto, builtin or onnx, not "${backend}"`);
+  const maxTokens = /^[1-9][0-9]{0,8}$/.test(values['max-tokens'] as string) ? Number(values['max-tokens']) : NaN;
+  if (!(maxTokens > 0)) throw new UsageError(`--max-tokens must be a positive integer, not "${values['max-tokens']}"`);
+  const memoryBudgetMB = /^[1-9][0-9]{0,6}$/.test(values['memory-budget-mb'] as string) ? Number(values['memory-budget-mb']) : NaN;
+  if (!(memoryBudgetMB > 0)) throw new UsageError(`--memory-budget-mb must be a positive integer, not "${values['memory-budget-mb']}"`);
+  const optional = (value: unknown, name: string) => (value === undefined ? 0 : index(value as string, name));
+  const request = { view: view as RenderView, format: format as RenderFormat, group: optional(values.group, '--group'), layer: optional(values.layer, '--layer'), head: optional(values.head, '--head') };
+  const text = (values.text as string | undefined) ?? readTextFile(values.file as string, err);
+  const registry = new BackendRegistry();
+  try {
+    const run = await registry.get(resolveModel(values.model as string | undefined), backend as BackendChoice, false).run(text, { maxTokens, memoryBudgetMB, target: values.target as string | undefined });
+    warnAbout(run.warnings, err);
+    const contents = renderView(run, request);
+    try {
+      fs.writeFileSync(values.out, contents);
+    } catch (error) {
+      throw new AttentionInspectorError(`cannot write ${values.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  } finally {
+    registry.dispose();
+  }
+  return 0;
 }
 
 /** NaN or infinite weights and outputs go to stderr, whatever the output format. */
