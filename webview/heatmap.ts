@@ -1,7 +1,9 @@
 // The attention heatmap of one (group, layer, head): rows are query tokens, columns key tokens, so
 // a cross-attention map is Tq × Tk (target rows, source columns). Three canvases (matrix, row
 // labels, column labels) sized in device pixels for crisp square cells at any devicePixelRatio; a
-// DOM tooltip reads "query → key: weight" under the pointer.
+// DOM tooltip reads "query → key: weight" under the pointer. From the keyboard the matrix is one Tab
+// stop: the arrows (Home/End, PageUp/PageDown) move a focus cell, outlined by one box (no DOM node
+// per cell), and a live region announces "Query q, key k, weight w"; Enter or Space pins its query.
 
 import type { TokenSequence } from '../src/core/types';
 import type { ColorScale } from '../src/shared/protocol';
@@ -47,6 +49,10 @@ export class Heatmap {
   private readonly tooltip: HTMLElement;
   private readonly rowMarker: HTMLElement;
   private readonly cellMarker: HTMLElement;
+  private readonly focusMarker: HTMLElement;
+  private readonly announcer: HTMLElement;
+  /** The keyboard's focus cell (query row, key column), null until the matrix is first focused. */
+  private focusCell: { query: number; key: number } | null = null;
 
   private readonly axisKey: HTMLElement;
   private readonly axisQuery: HTMLElement;
@@ -76,17 +82,29 @@ export class Heatmap {
     private readonly events: HeatmapEvents,
   ) {
     this.axesSummary = el('p', 'visually-hidden heatmap-axes', { id: 'heatmap-axes' });
-    this.matrix = el('canvas', 'heatmap-matrix', { role: 'img', 'aria-label': t('Attention heatmap'), 'aria-describedby': 'heatmap-axes' });
+    this.announcer = el('div', 'visually-hidden heatmap-announce', { 'aria-live': 'polite', 'aria-atomic': 'true', id: 'heatmap-announce' });
+    this.matrix = el('canvas', 'heatmap-matrix', {
+      role: 'application',
+      'aria-roledescription': t('heatmap'),
+      tabindex: 0,
+      'aria-label': t('Attention heatmap'),
+      'aria-describedby': 'heatmap-axes heatmap-keys',
+    });
     this.rowLabels = el('canvas', 'heatmap-row-labels', { 'aria-hidden': 'true' });
     this.columnLabels = el('canvas', 'heatmap-column-labels', { 'aria-hidden': 'true' });
     this.tooltip = el('div', 'heatmap-tooltip', { role: 'tooltip', hidden: true });
     this.rowMarker = el('div', 'row-marker', { 'aria-hidden': 'true', hidden: true });
     this.cellMarker = el('div', 'cell-marker', { 'aria-hidden': 'true', hidden: true });
-    this.matrixWrap = el('div', 'heatmap-matrix-wrap', undefined, this.matrix, this.rowMarker, this.cellMarker, this.tooltip);
+    this.focusMarker = el('div', 'cell-focus', { 'aria-hidden': 'true', hidden: true });
+    this.matrixWrap = el('div', 'heatmap-matrix-wrap', undefined, this.matrix, this.rowMarker, this.cellMarker, this.focusMarker, this.tooltip);
     this.axisKey = el('span', 'axis-key', undefined, t('key →'));
     this.axisQuery = el('span', 'axis-query', undefined, t('query ↓'));
     const corner = el('div', 'heatmap-corner', { 'aria-hidden': 'true' }, this.axisKey, this.axisQuery);
-    this.element = el('div', 'heatmap-grid', undefined, corner, this.columnLabels, this.rowLabels, this.matrixWrap, this.axesSummary);
+    const keysHint = el('p', 'visually-hidden', { id: 'heatmap-keys' }, t('Arrow keys move between cells; Home and End go to the first and last key, Page Up and Page Down to the first and last query; Enter pins the query.'));
+    this.element = el('div', 'heatmap-grid', undefined, corner, this.columnLabels, this.rowLabels, this.matrixWrap, this.axesSummary, keysHint, this.announcer);
+    this.matrix.addEventListener('keydown', (event) => this.onKey(event));
+    this.matrix.addEventListener('focus', () => this.showFocusCell(true));
+    this.matrix.addEventListener('blur', () => (this.focusMarker.hidden = true));
 
     this.matrix.addEventListener('mousemove', (event) => this.schedulePointer(event.offsetX, event.offsetY));
     this.matrix.addEventListener('mouseleave', () => this.schedulePointer(-1, -1));
@@ -117,6 +135,7 @@ export class Heatmap {
     this.dataKey = '';
     this.active = null;
     this.geometry = null;
+    this.focusCell = null;
     this.layout();
   }
 
@@ -127,6 +146,8 @@ export class Heatmap {
     this.matrix.setAttribute('aria-label', t('Attention heatmap, {0}, {1} query by {2} key tokens', description, this.queryTexts.length, this.keyTexts.length));
     this.paintMatrix();
     this.refreshTooltip();
+    // Another head (or its weights arrived): the focused cell reads its new weight.
+    if (document.activeElement === this.matrix) this.showFocusCell(true);
   }
 
   setLoading(loading: boolean): void {
@@ -181,6 +202,7 @@ export class Heatmap {
     this.paintMatrix();
     this.paintLabels();
     this.placeRowMarker();
+    if (document.activeElement === this.matrix) this.showFocusCell(false);
   }
 
   private palette(): MatrixPalette {
@@ -254,6 +276,87 @@ export class Heatmap {
     return query < 0 || key < 0 ? undefined : { query, key };
   }
 
+  // ---------------------------------------------------------------- keyboard
+
+  private onKey(event: KeyboardEvent): void {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const Tq = this.queryTexts.length;
+    const Tk = this.keyTexts.length;
+    if (Tq === 0 || Tk === 0) return;
+    const cell = this.focusCell ?? this.initialFocusCell();
+    let { query, key } = cell;
+    switch (event.key) {
+      case 'ArrowLeft':
+        key = Math.max(0, key - 1);
+        break;
+      case 'ArrowRight':
+        key = Math.min(Tk - 1, key + 1);
+        break;
+      case 'ArrowUp':
+        query = Math.max(0, query - 1);
+        break;
+      case 'ArrowDown':
+        query = Math.min(Tq - 1, query + 1);
+        break;
+      case 'Home':
+        key = 0;
+        break;
+      case 'End':
+        key = Tk - 1;
+        break;
+      case 'PageUp':
+        query = 0;
+        break;
+      case 'PageDown':
+        query = Tq - 1;
+        break;
+      case 'Enter':
+      case ' ':
+        event.preventDefault();
+        event.stopPropagation();
+        this.events.onPickQuery(query);
+        return;
+      default:
+        return;
+    }
+    // Handled here: the panel-wide ←/→ (move the focused token) must not see these keys.
+    event.preventDefault();
+    event.stopPropagation();
+    this.focusCell = { query, key };
+    this.showFocusCell(true);
+  }
+
+  /** Where the keyboard starts: the active query's row (or the first), on its own key where there is one. */
+  private initialFocusCell(): { query: number; key: number } {
+    const query = Math.min(this.active ?? 0, this.queryTexts.length - 1);
+    return { query, key: Math.min(this.sameSequence() ? query : 0, this.keyTexts.length - 1) };
+  }
+
+  /** Outlines the focus cell and (announce) says what it holds. */
+  private showFocusCell(announce: boolean): void {
+    const geometry = this.geometry;
+    if (this.queryTexts.length === 0 || this.keyTexts.length === 0) return;
+    const cell = (this.focusCell ??= this.initialFocusCell());
+    const { query, key } = cell;
+    this.matrix.dataset.focusQuery = String(query);
+    this.matrix.dataset.focusKey = String(key);
+    if (geometry) {
+      const column = cellSpan(geometry.columns, key);
+      const row = cellSpan(geometry.rows, query);
+      this.focusMarker.hidden = false;
+      this.focusMarker.style.left = `${column.start / this.dpr}px`;
+      this.focusMarker.style.top = `${row.start / this.dpr}px`;
+      this.focusMarker.style.width = `${Math.max(3, column.size / this.dpr)}px`;
+      this.focusMarker.style.height = `${Math.max(3, row.size / this.dpr)}px`;
+    }
+    if (announce) this.announcer.textContent = t('Query {0} “{1}”, key {2} “{3}”, weight {4}', query, this.queryTexts[query], key, this.keyTexts[key], this.weightText(query, key));
+  }
+
+  private weightText(query: number, key: number): string {
+    if (this.causal && key > query) return t('masked (a future token)');
+    return this.data ? formatWeight(this.data[query * this.keyTexts.length + key]) : t('loading…');
+  }
+
   // Pointer moves arrive far more often than frames; the tooltip updates once per frame.
   private schedulePointer(x: number, y: number): void {
     this.pointer = x < 0 ? null : { x, y };
@@ -273,10 +376,7 @@ export class Heatmap {
       return;
     }
     const { query, key } = cell;
-    const Tk = this.keyTexts.length;
-    const masked = this.causal && key > query;
-    const source = this.data;
-    const weightText = masked ? t('masked (a future token)') : source ? formatWeight(source[query * Tk + key]) : t('loading…');
+    const weightText = this.weightText(query, key);
     this.tooltip.textContent = `“${this.queryTexts[query]}” #${query} → “${this.keyTexts[key]}” #${key}: ${weightText}`;
     this.tooltip.hidden = false;
     const flipX = this.pointer.x > (geometry.columns.pixels / this.dpr) * 0.6;

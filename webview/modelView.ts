@@ -6,13 +6,17 @@
 // model at 512 tokens never stalls the panel. Over the canvas sits a grid of focusable cells
 // (role="grid", roving tabindex, "Layer l, head h"): arrows move, Enter, Space or a click shows that
 // head (the same as picking it in the side panel). The shown head is outlined; the pooled row that
-// holds the focused or pinned query token is marked in every thumbnail.
+// holds the focused or pinned query token is marked in every thumbnail. Head roles (requestRoles,
+// scored on the host by src/core/analysis/headRoles.ts) give each cell a badge, its strongest role
+// ("prev 0.98"), and every score in its aria-label and title; "Sort / highlight by role" badges every
+// head with the chosen score, keeps the top heads bright (others dimmed) and lists them, best first.
 
-import { MEAN_HEAD, type ThumbnailsMessage } from '../src/shared/protocol';
+import { MEAN_HEAD, type HeadRole, type HeadRoleScores, type RolesMessage, type ThumbnailsMessage } from '../src/shared/protocol';
 import { thumbnailBin } from '../src/shared/replies';
 import { cssRgb, packRgb } from './colorMath';
 import { rampIndex } from './colorScale';
 import { closestIndex, el } from './dom';
+import { HEAD_ROLES, formatScore, headsByRole, roleBadge, roleExplanation, roleName, rolesText, strongestRole } from './headRoles';
 import { t } from './l10n';
 import type { Theme } from './theme';
 import type { PanelView, ViewActions, ViewContext, ViewSetup } from './view';
@@ -27,6 +31,8 @@ const MIN_THUMB = 18;
 const MAX_THUMB = 64;
 /** Painting stops for this frame once it has used this long (ms). */
 const FRAME_BUDGET_MS = 6;
+/** How many heads a chosen role highlights and lists (at most; fewer in a small model). */
+export const TOP_ROLE_HEADS = 5;
 
 export class ModelView implements PanelView {
   readonly id = 'model';
@@ -35,6 +41,12 @@ export class ModelView implements PanelView {
   private readonly grid = el('div', 'model-grid', { role: 'grid', 'aria-label': t('Every layer and head') });
   private readonly hint = el('p', 'model-hint');
   private readonly stage = el('div', 'model-stage', undefined, this.canvas, this.grid);
+  private readonly roleSelect = el('select', 'model-role-select', { id: 'model-role-select' });
+  private readonly topList = el('ol', 'model-role-top', { 'aria-label': t('Top heads by the chosen role') });
+  private readonly roleStatus = el('span', 'model-role-status', { 'aria-live': 'polite' });
+  /** The current group's role scores (index layer·H + head), null: none for this group; undefined: not arrived. */
+  private roles: readonly HeadRoleScores[] | null | undefined = undefined;
+  private sortRole: HeadRole | '' = '';
   private readonly actions: ViewActions;
   private theme: Theme;
   private context: ViewContext | undefined;
@@ -67,8 +79,19 @@ export class ModelView implements PanelView {
       { 'aria-labelledby': 'model-title' },
       el('div', 'section-head', undefined, el('h2', 'section-title', { id: 'model-title' }, t('All heads'))),
       this.hint,
+      this.roleControls(),
       this.stage,
+      this.topList,
+      el('ul', 'model-role-legend', { 'aria-label': t('Head roles') }, ...HEAD_ROLES.map((role) => el('li', undefined, { 'data-role': role }, roleExplanation(role)))),
     );
+    this.roleSelect.addEventListener('change', () => {
+      this.sortRole = this.roleSelect.value as HeadRole | '';
+      this.showRoles();
+    });
+    this.topList.addEventListener('click', (event) => {
+      const button = (event.target as Element | null)?.closest<HTMLElement>('button[data-layer]');
+      if (button) this.pick(Number(button.dataset.layer), Number(button.dataset.head));
+    });
     this.grid.addEventListener('click', (event) => {
       const cell = cellOf(event.target);
       if (cell) this.pick(cell.layer, cell.head);
@@ -143,6 +166,9 @@ export class ModelView implements PanelView {
     this.measure();
     const key = this.key;
     const groupIndex = state.group;
+    this.roles = undefined;
+    this.showRoles();
+    void context.host.request({ type: 'requestRoles', sessionId: session.sessionId, group: groupIndex }).then((reply) => this.receiveRoles(reply, key));
     void context.host.request({ type: 'requestThumbnails', sessionId: session.sessionId, group: groupIndex, size: THUMBNAIL_SIZE }).then((reply) => this.receive(reply, key, tq));
   }
 
@@ -156,6 +182,75 @@ export class ModelView implements PanelView {
     this.thumbs = { key, rows: reply.rows, columns: reply.columns, data: new Float32Array(reply.data), tq };
     this.element.dataset.state = 'ready';
     this.repaint();
+  }
+
+  // ---------------------------------------------------------------- head roles
+
+  private roleControls(): HTMLElement {
+    this.roleSelect.append(el('option', undefined, { value: '' }, t('strongest role of each head')));
+    for (const role of HEAD_ROLES) this.roleSelect.append(el('option', undefined, { value: role }, roleName(role)));
+    return el('div', 'model-role-controls', undefined, el('label', undefined, { for: 'model-role-select' }, t('Sort / highlight by role')), this.roleSelect, this.roleStatus);
+  }
+
+  private receiveRoles(reply: RolesMessage, key: string): void {
+    if (key !== this.key || `${reply.sessionId}:${reply.group}` !== key) return;
+    const valid = reply.roles && reply.roles.length === this.layers * this.heads ? reply.roles : null;
+    this.roles = valid;
+    this.showRoles();
+  }
+
+  /** Badges, labels, highlight and the top list, from the roles and the chosen score. */
+  private showRoles(): void {
+    const roles = this.roles;
+    const role = this.sortRole || undefined;
+    const ranked = roles && role ? headsByRole(roles, role).slice(0, Math.min(TOP_ROLE_HEADS, roles.length)) : [];
+    const rank = new Map(ranked.map((index, position) => [index, position + 1]));
+    this.element.dataset.roles = roles === undefined ? 'loading' : roles === null ? 'none' : 'ready';
+    this.element.dataset.sortRole = this.sortRole;
+    for (let layer = 0; layer < this.layers; layer++) {
+      for (let head = 0; head < this.heads; head++) {
+        const cell = this.cell(layer, head);
+        if (!cell) continue;
+        const scores = roles?.[layer * this.heads + head];
+        let badge = cell.querySelector<HTMLElement>('.model-role');
+        const label = t('Layer {0}, head {1}', layer, head);
+        const title = t('Layer {0} · head {1}', layer, head);
+        if (!scores) {
+          badge?.remove();
+          cell.setAttribute('aria-label', label);
+          cell.title = title;
+          delete cell.dataset.role;
+          delete cell.dataset.rank;
+          delete cell.dataset.dim;
+          continue;
+        }
+        if (!badge) {
+          badge = el('span', 'model-role', { 'aria-hidden': 'true' });
+          cell.append(badge);
+        }
+        badge.textContent = roleBadge(scores, role);
+        const text = rolesText(scores);
+        const position = rank.get(layer * this.heads + head);
+        const ranking = position === undefined ? '' : ` ${t('Rank {0} by {1}.', position, roleName(role!))}`;
+        cell.setAttribute('aria-label', `${label}. ${text}.${ranking}`);
+        cell.title = `${title}\n${text}`;
+        cell.dataset.role = role ?? strongestRole(scores).role;
+        if (position === undefined) delete cell.dataset.rank;
+        else cell.dataset.rank = String(position);
+        if (role && position === undefined) cell.dataset.dim = 'true';
+        else delete cell.dataset.dim;
+      }
+    }
+    this.roleSelect.disabled = !roles;
+    this.roleStatus.textContent =
+      roles === undefined ? t('Scoring the heads on this text…') : roles === null ? t('No head roles for this group: they read self-attention over at least two tokens.') : role ? t('The {0} heads with the highest {1} are highlighted.', ranked.length, roleName(role)) : '';
+    this.topList.hidden = ranked.length === 0;
+    this.topList.replaceChildren(
+      ...ranked.map((index) => {
+        const scores = roles![index];
+        return el('li', undefined, undefined, el('button', 'model-role-head', { type: 'button', 'data-layer': scores.layer, 'data-head': scores.head }, t('Layer {0} · head {1}: {2}', scores.layer, scores.head, formatScore(scores[role!]))));
+      }),
+    );
   }
 
   /** Paints every thumbnail into the atlas again (new data, theme or colour scale), a batch per frame. */

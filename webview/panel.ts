@@ -126,7 +126,8 @@ export class Panel {
       case 'explanation':
       case 'comparison':
       case 'thumbnails':
-        // Paired with the Steps, Compare or Model view's request (requests.ts); older sessions' replies are dropped.
+      case 'roles':
+        // Paired with the Steps, Compare or Model view's or the side panel's request (requests.ts); older sessions' replies are dropped.
         this.requests.settle(message);
         return;
       case 'error':
@@ -223,6 +224,11 @@ export class Panel {
     if (!session || !group) return;
     this.sidePanel.setGroup(this.state.group, group, this.theme);
     this.sidePanel.setSelected(this.state.layer, this.state.head);
+    // Every head's role scores on this text, as badges in the side panel (the Model view asks too: one request).
+    const groupIndex = this.state.group;
+    void this.requests.request({ type: 'requestRoles', sessionId: session.sessionId, group: groupIndex }).then((reply) => {
+      if (this.session?.sessionId === reply.sessionId && this.state.group === reply.group) this.sidePanel.setRoles(reply.roles);
+    });
     this.sequences.setGroup(group);
     for (const sequence of ['source', 'target'] as const) {
       const strip = this.sequences.strip(sequence);

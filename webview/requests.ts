@@ -23,6 +23,9 @@ export function requestKey(message: HostRequest | HostReply): string {
     case 'requestThumbnails':
     case 'thumbnails':
       return `thumbnails:${message.group}:${message.size}`;
+    case 'requestRoles':
+    case 'roles':
+      return `roles:${message.group}`;
   }
 }
 

@@ -1,11 +1,14 @@
 // The side panel: the attention groups (see groupPicker.ts), then every layer of the current group
 // with a "mean of heads" entry and each head (with its colour swatch, the colour its links use, and
 // under grouped-query attention the K/V head it reads). One listbox, one Tab stop (roving
-// tabindex): arrows move within it, selection follows focus, a click picks directly.
+// tabindex): arrows move within it, selection follows focus, a click picks directly. Once the
+// host's head roles arrive (requestRoles), each head shows its strongest role as a small tag, and
+// its title and aria-label read out every score.
 
-import { MEAN_HEAD, type GroupInfo } from '../src/shared/protocol';
+import { MEAN_HEAD, type GroupInfo, type HeadRoleScores } from '../src/shared/protocol';
 import { closestIndex, el } from './dom';
 import { GroupPicker } from './groupPicker';
+import { roleTag, rolesText, strongestRole } from './headRoles';
 import { kvGroupOf, kvHeadsOf } from './groups';
 import { headColorCss, type Theme } from './theme';
 import { t } from './l10n';
@@ -86,6 +89,8 @@ export class SidePanel {
           swatch,
           el('span', 'head-number', undefined, String(head)),
         );
+        option.dataset.label = label;
+        option.dataset.title = option.title;
         if (kv !== undefined) {
           option.dataset.kv = String(kv);
           option.append(el('span', 'kv-tag', { 'aria-hidden': 'true' }, `kv ${kv}`));
@@ -101,6 +106,30 @@ export class SidePanel {
     this.setTheme(theme);
     this.setSelected(this.selected.layer, this.selected.head);
     if (hadFocus) this.option(this.selected.layer, this.selected.head)?.focus();
+  }
+
+  /** The role scores of the shown group's heads (index layer·H + head), or null: none (cross-attention). */
+  setRoles(roles: readonly HeadRoleScores[] | null): void {
+    for (let layer = 0; layer < this.layers; layer++) {
+      for (let head = 0; head < this.heads; head++) {
+        const option = this.option(layer, head);
+        if (!option) continue;
+        option.querySelector('.role-tag')?.remove();
+        const scores = roles?.[layer * this.heads + head];
+        if (!scores || scores.layer !== layer || scores.head !== head) {
+          option.setAttribute('aria-label', option.dataset.label ?? '');
+          option.title = option.dataset.title ?? '';
+          delete option.dataset.role;
+          continue;
+        }
+        const text = rolesText(scores);
+        const strongest = strongestRole(scores);
+        option.setAttribute('aria-label', `${option.dataset.label}. ${text}`);
+        option.title = `${option.dataset.title}\n${text}`;
+        option.dataset.role = strongest.role;
+        option.append(el('span', 'role-tag', { 'aria-hidden': 'true' }, roleTag(strongest.role)));
+      }
+    }
   }
 
   setTheme(theme: Theme): void {

@@ -130,7 +130,8 @@ export class InspectionController implements vscode.Disposable {
         return;
       case 'requestHead':
       case 'requestTokenRows':
-      case 'requestThumbnails': {
+      case 'requestThumbnails':
+      case 'requestRoles': {
         const reply = answerRequest(message, this.attentionSource());
         if (reply) this.panel.post(reply);
         return;
@@ -175,7 +176,12 @@ export class InspectionController implements vscode.Disposable {
 
   private attentionSource() {
     const inspected = this.inspected;
-    return inspected && { sessionId: inspected.sessionId, groups: inspected.result.groups };
+    if (!inspected) return undefined;
+    const { result } = inspected;
+    // Head roles need the token ids of a self-attention group's sequence.
+    const ids = (sequence: 'source' | 'target') => (sequence === 'target' ? result.target?.tokens : result.tokens)?.map((token) => token.id);
+    const groups = result.groups.map((group) => (group.kind !== 'cross' && group.queries === group.keys ? { ...group, tokenIds: ids(group.queries) } : group));
+    return { sessionId: inspected.sessionId, groups };
   }
 
   // ------------------------------------------------------------------ test hooks and plumbing

@@ -2,10 +2,13 @@
 // Each direction is a discriminated union on `type`; attention travels as ArrayBuffers of
 // little-endian float32, one head (or one token's rows) at a time, and only when the webview asks.
 
+import type { HeadRole, HeadRoleScores } from '../core/analysis/headRoles';
 import type { RunComparison } from '../core/explain/compare';
 import type { HeadExplanation, HeadRef, RunVariation } from '../core/explain/types';
 import type { MergeMode } from '../core/merge';
 import type { AttentionGroup, ModelInfo, TokenSpan, WeightedToken } from '../core/types';
+
+export type { HeadRole, HeadRoleScores };
 
 /** Head index that stands for the mean over all heads of a layer. */
 export const MEAN_HEAD = -1;
@@ -181,6 +184,17 @@ export interface ThumbnailsMessage {
   data: ArrayBuffer;
 }
 
+/**
+ * Reply to requestRoles: every head's role scores on the current text (src/core/analysis/headRoles.ts),
+ * index layer·H + head; null for a group without such roles (cross-attention, fewer than two tokens).
+ */
+export interface RolesMessage {
+  type: 'roles';
+  sessionId: number;
+  group: number;
+  roles: HeadRoleScores[] | null;
+}
+
 export type HostToWebview =
   | BusyMessage
   | SessionMessage
@@ -191,7 +205,8 @@ export type HostToWebview =
   | ErrorMessage
   | ExplanationMessage
   | ComparisonMessage
-  | ThumbnailsMessage;
+  | ThumbnailsMessage
+  | RolesMessage;
 
 // ---------------------------------------------------------------- webview -> host
 
@@ -290,6 +305,13 @@ export interface RequestThumbnailsMessage {
   size: number;
 }
 
+/** Asks for the role scores of every head of a group on the current text; answered by RolesMessage. */
+export interface RequestRolesMessage {
+  type: 'requestRoles';
+  sessionId: number;
+  group: number;
+}
+
 /** Something went wrong inside the webview; the host logs it. */
 export interface WebviewErrorMessage {
   type: 'webviewError';
@@ -307,6 +329,7 @@ export type WebviewToHost =
   | RequestExplainMessage
   | RequestComparisonMessage
   | RequestThumbnailsMessage
+  | RequestRolesMessage
   | WebviewErrorMessage;
 
 /** The webview's requests and the host message that answers each. */
@@ -316,6 +339,7 @@ export interface ReplyOf {
   requestExplain: ExplanationMessage;
   requestComparison: ComparisonMessage;
   requestThumbnails: ThumbnailsMessage;
+  requestRoles: RolesMessage;
 }
 export type HostRequest = Extract<WebviewToHost, { type: keyof ReplyOf }>;
 export type HostReply = ReplyOf[keyof ReplyOf];
@@ -339,6 +363,7 @@ export const HOST_TYPES = {
   explanation: true,
   comparison: true,
   thumbnails: true,
+  roles: true,
 } as const satisfies Record<HostToWebview['type'], true>;
 
 /** Every webview -> host tag; `satisfies` makes a missing or unknown tag a compile error. */
@@ -353,6 +378,7 @@ export const WEBVIEW_TYPES = {
   requestExplain: true,
   requestComparison: true,
   requestThumbnails: true,
+  requestRoles: true,
   webviewError: true,
 } as const satisfies Record<WebviewToHost['type'], true>;
 
@@ -472,6 +498,9 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
     case 'requestThumbnails':
       if (!isInteger(message.sessionId) || !isIndex(message.group) || !isInteger(message.size) || message.size < 1 || message.size > MAX_THUMBNAIL_SIZE) return undefined;
       return { type: 'requestThumbnails', sessionId: message.sessionId, group: message.group, size: message.size };
+    case 'requestRoles':
+      if (!isInteger(message.sessionId) || !isIndex(message.group)) return undefined;
+      return { type: 'requestRoles', sessionId: message.sessionId, group: message.group };
     case 'webviewError':
       return { type: 'webviewError', message: String(message.message) };
     default:

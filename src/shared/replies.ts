@@ -2,6 +2,7 @@
 // TypeScript (no vscode): the extension's controller and the browser tests' fake host
 // (test/browser/harness.ts) answer with this same code.
 
+import { headRolesOf } from '../core/analysis/headRoles';
 import { headView, meanOfHeads, tokenRows, type AttentionDims } from '../core/attentionViews';
 import type { RunComparison } from '../core/explain/compare';
 import { MEAN_HEAD, toArrayBuffer, type ComparisonPayload, type HostReply, type HostRequest, type ReplyOf } from './protocol';
@@ -10,16 +11,20 @@ import { MEAN_HEAD, toArrayBuffer, type ComparisonPayload, type HostReply, type 
 export interface AttentionSource {
   sessionId: number;
   /** causal: keys after the query are masked (square maps only); thumbnails draw wholly masked blocks as masked. */
-  groups: readonly { attention: Float32Array; dims: AttentionDims; causal?: boolean }[];
+  /**
+   * tokenIds: the token ids of a self-attention group's sequence (queries = keys), for head roles;
+   * absent for cross-attention (requestRoles then answers roles: null).
+   */
+  groups: readonly { attention: Float32Array; dims: AttentionDims; causal?: boolean; tokenIds?: readonly number[] }[];
 }
 
 /** Whether a webview message is a request that answerRequest answers. */
 export function isHostRequest(message: { type: string }): message is AttentionRequest {
-  return message.type === 'requestHead' || message.type === 'requestTokenRows' || message.type === 'requestThumbnails';
+  return message.type === 'requestHead' || message.type === 'requestTokenRows' || message.type === 'requestThumbnails' || message.type === 'requestRoles';
 }
 
 /** The requests answered from the run's attention alone (requestExplain and requestComparison run the model again: src/extension/stepRequests.ts). */
-export type AttentionRequest = Extract<HostRequest, { type: 'requestHead' | 'requestTokenRows' | 'requestThumbnails' }>;
+export type AttentionRequest = Extract<HostRequest, { type: 'requestHead' | 'requestTokenRows' | 'requestThumbnails' | 'requestRoles' }>;
 
 /**
  * The reply to a request, or undefined when it is about another session (a newer run replaced it)
@@ -43,6 +48,12 @@ export function answerRequest(request: AttentionRequest, source: AttentionSource
     case 'requestThumbnails': {
       const pooled = poolThumbnails(attention, dims, request.size, group.causal === true);
       return { type: 'thumbnails', sessionId: request.sessionId, group: request.group, size: request.size, rows: pooled.rows, columns: pooled.columns, data: pooled.data.buffer as ArrayBuffer };
+    }
+    case 'requestRoles': {
+      const [L, H, Tq, Tk] = dims;
+      const ids = group.tokenIds;
+      const roles = ids && Tq === Tk && Tq >= 2 && ids.length === Tq ? headRolesOf(attention, [L, H, Tq], ids) : null;
+      return { type: 'roles', sessionId: request.sessionId, group: request.group, roles };
     }
   }
 }

@@ -280,7 +280,12 @@ export class FakeHost {
       return;
     }
     if (!fixture || !isHostRequest(message)) return;
-    const source = { sessionId: fixture.session.sessionId, groups: fixture.session.groups.map((group, index) => ({ dims: group.dims, causal: group.causal, attention: fixture.attention[index] })) };
+    const session = fixture.session;
+    const ids = (sequence: string) => (sequence === 'target' ? session.target?.tokens : session.tokens)?.map((token) => token.id);
+    const source = {
+      sessionId: session.sessionId,
+      groups: session.groups.map((group, index) => ({ dims: group.dims, causal: group.causal, attention: fixture.attention[index], tokenIds: group.kind !== 'cross' && group.queries === group.keys ? ids(group.queries) : undefined })),
+    };
     const reply = answerRequest(message, source);
     if (reply) await this.post(reply);
   }

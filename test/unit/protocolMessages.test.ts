@@ -14,6 +14,7 @@ const WEBVIEW_SAMPLES: { [K in WebviewToHost['type']]: Extract<WebviewToHost, { 
   requestExplain: { type: 'requestExplain', sessionId: 2, group: 0, layer: 1, head: 3, query: 4 },
   requestComparison: { type: 'requestComparison', sessionId: 2, layer: 0, head: 1, variation: { positions: false, swap: [0, 1], ablate: [{ layer: 1, head: 2 }] } },
   requestThumbnails: { type: 'requestThumbnails', sessionId: 2, group: 1, size: 32 },
+  requestRoles: { type: 'requestRoles', sessionId: 2, group: 1 },
   webviewError: { type: 'webviewError', message: 'boom' },
 };
 
@@ -28,6 +29,7 @@ const HOST_SAMPLES: { [K in HostToWebview['type']]: Extract<HostToWebview, { typ
   explanation: { type: 'explanation', sessionId: 1, group: 0, layer: 0, head: 1, query: 2, explanation: null, error: 'no' },
   comparison: { type: 'comparison', sessionId: 1, layer: 0, head: 1, variation: { positions: false }, comparison: null, error: 'no' },
   thumbnails: { type: 'thumbnails', sessionId: 1, group: 0, size: 32, rows: 1, columns: 1, data: new ArrayBuffer(4) },
+  roles: { type: 'roles', sessionId: 1, group: 0, roles: null },
 };
 
 describe('protocol: every message type', () => {

@@ -46,8 +46,18 @@ export function headRoles(result: AttentionResult, group = 0): HeadRoleScores[] 
   if (T < 2) throw new InputError('Head roles need at least two tokens.');
   const tokens = attentionGroup.queries === 'target' ? result.target?.tokens : result.tokens;
   if (!tokens || tokens.length !== T) throw new InputError(`Group ${group} has ${T} tokens but its sequence has ${tokens?.length ?? 0}.`);
-  const { same, induction } = repeatRows(tokens.map((token) => token.id));
-  const { attention } = attentionGroup;
+  return headRolesOf(attentionGroup.attention, [L, H, T], tokens.map((token) => token.id));
+}
+
+/**
+ * The same scores from the weights alone: [L, H, T, T] self-attention and the T token ids of its
+ * sequence (the host's replies to the panel use this; headRoles checks the group first). Needs T >= 2.
+ */
+export function headRolesOf(attention: Float32Array, dims: readonly [number, number, number], tokenIds: readonly number[]): HeadRoleScores[] {
+  const [L, H, T] = dims;
+  if (T < 2) throw new InputError('Head roles need at least two tokens.');
+  if (tokenIds.length !== T) throw new InputError(`The attention has ${T} tokens but ${tokenIds.length} token ids came with it.`);
+  const { same, induction } = repeatRows(tokenIds);
   const roles: HeadRoleScores[] = [];
   for (let l = 0; l < L; l++) {
     for (let h = 0; h < H; h++) {
