@@ -16,6 +16,7 @@ import * as path from 'path';
 import type { Browser, FrameLocator, Locator, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { installVsix, repoRoot, startCodeServer, type CodeServer } from '../support/codeServer';
+import { PANEL_TIMEOUT_MS, STEP_TIMEOUT_MS, WORKBENCH_TIMEOUT_MS, activeEditor, findVsix, openFromExplorer, runCommand, waitUntil } from './workbench';
 
 const EXTENSION_ID = 'attention-inspector.attention-inspector';
 const COMMAND_TITLE = 'Attention Inspector: Show Attention';
@@ -25,10 +26,6 @@ const CHINESE = '我爱你';
 const DATES_FILE = 'dates.txt';
 const DATE = 'March 5, 2021';
 
-// Generous: two shared cores, a cold code-server, a first extension activation and a first run.
-const WORKBENCH_TIMEOUT_MS = 120_000;
-const PANEL_TIMEOUT_MS = 120_000;
-const STEP_TIMEOUT_MS = 30_000;
 
 /** The panel's DOM, as webview/tokenStrip.ts, heatmap.ts and sidePanel.ts build it. */
 const PANEL = {
@@ -48,14 +45,6 @@ function unshowWhitespace(shown: string): string {
   return shown.replace(/·/g, ' ').replace(/→/g, '\t');
 }
 
-/** The VSIX for this machine from `npm run package`, or a clear failure. */
-function findVsix(root: string): string {
-  const wanted = `attention-inspector-${process.platform}-${process.arch}.vsix`;
-  const found = fs.readdirSync(root).filter((name) => /^attention-inspector-.*\.vsix$/.test(name));
-  if (found.includes(wanted)) return path.join(root, wanted);
-  const listed = found.length > 0 ? `only ${found.join(', ')}` : 'none';
-  throw new Error(`The end-to-end test needs ${wanted} at the repository root (found ${listed}). Build it with: npm run package`);
-}
 
 /** Sources edited after the VSIX was built are not in it: say so, since the test runs the VSIX. */
 function warnIfStale(vsix: string, root: string): void {
@@ -150,53 +139,9 @@ function editorDecorationCount(page: Page): Promise<number> {
   return page.locator(`.editor-instance .monaco-editor[data-uri$="${SAMPLE_FILE}"] [class*="ced-"]`).count();
 }
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
-/** The editor showing `name` in the active editor group (a file can be open in several groups). */
-function activeEditor(page: Page, name: string): Locator {
-  return page.locator(`.editor-group-container.active .editor-instance .monaco-editor[data-uri$="${name}"]`);
-}
 
-/**
- * Opens a workspace file by clicking its row in the explorer, which lists the folder as soon as the
- * remote connection works. Quick open (Ctrl+P) depends on file indexing, which a loaded machine can
- * delay past any timeout; the explorer row is state to wait on.
- */
-async function openFromExplorer(page: Page, name: string): Promise<void> {
-  const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label*="${name}" i]`).first();
-  await row.waitFor({ timeout: WORKBENCH_TIMEOUT_MS });
-  await row.click();
-  const editor = activeEditor(page, name);
-  await editor.waitFor({ timeout: STEP_TIMEOUT_MS });
-  // The click leaves the keyboard in the explorer: put it in the editor.
-  await editor.locator('.view-lines').click();
-  await waitUntil(`${name}'s editor to have the focus`, async () => ((await editor.evaluate((element) => element.contains(document.activeElement))) ? true : undefined));
-}
 
-/** Runs a command by its title from the command palette (F1). */
-async function runCommand(page: Page, title: string): Promise<void> {
-  const quickInput = page.locator('.quick-input-widget');
-  await page.keyboard.press('F1');
-  await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
-  await page.keyboard.type(title);
-  await quickInput.locator(`.monaco-list-row[aria-label*="${title}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
-  await page.keyboard.press('Enter');
-}
 
 /** Attention Inspector: Choose Model… → "Bundled: NAME". */
 async function chooseBundledModel(page: Page, name: string): Promise<void> {

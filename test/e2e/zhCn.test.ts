@@ -28,6 +28,7 @@ import * as path from 'path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { installVsix, repoRoot, startCodeServer, type CodeServer } from '../support/codeServer';
+import { PANEL_TIMEOUT_MS, STEP_TIMEOUT_MS, WORKBENCH_TIMEOUT_MS, findVsix, openFromExplorer, waitUntil } from './workbench';
 
 const LOCALE = 'zh-cn';
 const SAMPLE_FILE = 'seed-sentences.txt';
@@ -42,9 +43,6 @@ const STUB_TRANSLATIONS = {
   'vs/workbench/browser/parts/editor/editorGroupWatermark': { 'watermark.showCommands': '显示所有命令' },
 };
 
-const WORKBENCH_TIMEOUT_MS = 120_000;
-const PANEL_TIMEOUT_MS = 120_000;
-const STEP_TIMEOUT_MS = 30_000;
 
 interface ZhStrings {
   /** package.nls.zh-cn.json */
@@ -74,13 +72,6 @@ function zhStrings(root: string): ZhStrings {
   };
 }
 
-/** The VSIX for this machine from `npm run package`, or a clear failure. */
-function findVsix(root: string): string {
-  const wanted = `attention-inspector-${process.platform}-${process.arch}.vsix`;
-  const file = path.join(root, wanted);
-  if (!fs.existsSync(file)) throw new Error(`The end-to-end test needs ${wanted} at the repository root. Build it with: npm run package`);
-  return file;
-}
 
 function run(command: string, args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -148,20 +139,6 @@ function registerLanguagePack(extensionsDir: string, userDataDir: string): void 
   fs.writeFileSync(path.join(userDataDir, 'languagepacks.json'), JSON.stringify({ [LOCALE]: entry }));
 }
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('UI end to end in Chinese: VS Code for the Web with --locale zh-cn', function () {
   this.timeout(WORKBENCH_TIMEOUT_MS + PANEL_TIMEOUT_MS + 60_000);
@@ -229,8 +206,7 @@ describe('UI end to end in Chinese: VS Code for the Web with --locale zh-cn', fu
   });
 
   it('Show Attention, found in the palette by its Chinese title, shows 我爱你 in a panel labelled in Chinese', async function () {
-    const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label*="${SAMPLE_FILE}" i]`).first();
-    await row.click();
+    await openFromExplorer(page, SAMPLE_FILE);
     const editor = page.locator(`.editor-group-container.active .editor-instance .monaco-editor[data-uri$="${SAMPLE_FILE}"]`);
     await editor.locator('.view-line', { hasText: CHINESE }).first().waitFor({ timeout: STEP_TIMEOUT_MS });
     await editor.locator('.view-line', { hasText: CHINESE }).first().click();
