@@ -100,7 +100,8 @@ def export_onnx(model, path):
         dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
                       "logits": {0: "batch", 1: "sequence"},
                       "attentions": {1: "batch", 3: "sequence", 4: "sequence"}},
-        opset_version=17, do_constant_folding=True, **legacy)
+        # No constant folding: it would store the tied embedding a second time, transposed, for the LM head.
+        opset_version=17, do_constant_folding=False, **legacy)
     onnx.checker.check_model(onnx.load(path))
 
 
