@@ -6,9 +6,43 @@ import type { RunComparison } from '../core/explain/compare';
 import { describeVariation } from '../core/explain/variation';
 import { float32ToBase64, jsonModel, jsonTokens } from './format';
 
+/**
+ * A float32 value as the shortest decimal that is the same float32 (0.6000000238418579 -> 0.6): the
+ * number is unchanged for anyone who reads it back into a Float32Array, and the JSON reads like the
+ * arithmetic it shows.
+ */
+export function float32Decimal(value: number): number {
+  if (!Number.isFinite(value)) return value;
+  const single = Math.fround(value);
+  for (let digits = 1; digits <= 9; digits++) {
+    const candidate = Number(single.toPrecision(digits));
+    if (Math.fround(candidate) === single) return candidate;
+  }
+  return single;
+}
+
+const float32Vector = (values: readonly number[] | null) => (values === null ? null : values.map(float32Decimal));
+const float32Rows = (rows: readonly number[][] | null) => (rows === null ? null : rows.map((row) => row.map(float32Decimal)));
+
 export function toExplainJson(explanation: HeadExplanation): object {
   const { model: _model, tokens, ...steps } = explanation;
-  return { model: jsonModel(explanation.model, explanation.causal), tokens: jsonTokens(tokens), ...steps };
+  // Values the model holds as float32 are printed as their shortest float32 decimals; sums computed
+  // in float64 here (scores, scaled, residual norms) keep their digits.
+  return {
+    model: jsonModel(explanation.model, explanation.causal),
+    tokens: jsonTokens(tokens),
+    ...steps,
+    q: float32Vector(steps.q),
+    k: float32Rows(steps.k),
+    v: float32Rows(steps.v),
+    bias: float32Vector(steps.bias),
+    weights: float32Vector(steps.weights),
+    output: float32Vector(steps.output),
+    headWrite: float32Vector(steps.headWrite),
+    headWrites: float32Rows(steps.headWrites),
+    attentionBias: float32Vector(steps.attentionBias),
+    attentionOutput: float32Vector(steps.attentionOutput),
+  };
 }
 
 const number = (value: number) => (Number.isInteger(value) ? String(value) : value.toPrecision(4).replace(/\.?0+$/, ''));

@@ -11,6 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { BuiltinBackend } from '../../src/core/backends/builtinBackend';
 import { runComparison } from '../../src/core/explain/compare';
+import { float32Decimal } from '../../src/cli/explainFormat';
 import type { HeadExplanation, RunVariation } from '../../src/core/explain/types';
 import { SafetensorsFile } from '../../src/core/safetensors';
 import { InputError } from '../../src/core/errors';
@@ -271,8 +272,9 @@ describe('the worked example (bundled:worked-example)', function () {
     const { code, stdout, stderr } = await runCli(['explain', '--model', 'bundled:worked-example', '--text', '我爱你', '--layer', '0', '--head', '0', '--query', '0', '--json']);
     assert.equal(code, 0, stderr);
     const json = JSON.parse(stdout);
-    close(json.weights, [0.6, 0.2, 0.2], 1e-7, 'weights');
-    close(json.output, [1.6], 1e-6, 'output');
+    // Exactly these decimals: each weight is float32(3/5) or float32(1/5), printed as its shortest decimal.
+    assert.deepEqual(json.weights, [0.6, 0.2, 0.2]);
+    assert.deepEqual(json.output, [1.6]);
     assert.deepEqual(json.query, { index: 0, text: '我' });
     assert.equal(json.dK, 1);
     assert.deepEqual(json.unavailable, []);
@@ -305,7 +307,8 @@ describe('explain through the CLI agrees with run', function () {
       assert.equal(explained.code, 0, explained.stderr);
       const e = JSON.parse(explained.stdout);
       const offset = ((1 * H + 2) * T + T - 2) * T;
-      close(e.weights, Array.from(attention.subarray(offset, offset + T)), backend === 'builtin' ? 0 : 1e-6, 'weights vs run');
+      // The JSON prints float32 values as their shortest decimals: read back as float32 they are the run's own numbers.
+      close(Array.from(Float32Array.from(e.weights)), Array.from(attention.subarray(offset, offset + T)), backend === 'builtin' ? 0 : 1e-6, 'weights vs run');
       assert.equal(e.scaled.length, T);
       assert.deepEqual(e.scaled.map((value: number | null) => value === null), e.masked);
       const visible = e.scaled.filter((value: number | null) => value !== null);
@@ -412,5 +415,18 @@ describe('compare: two runs side by side', function () {
     assert.ok(json.permutation.deviation < 1e-6);
     const usage = await runCli(['compare', '--text', 'x', '--layer', '0', '--head', '0']);
     assert.equal(usage.code, 2);
+  });
+});
+
+describe('float32Decimal', () => {
+  it('prints a float32 as the shortest decimal that is the same float32', () => {
+    for (const value of [0.6, 0.2, 1.6, 2.4, 1 / 3, 123.456, -7.25e-8, 0]) {
+      const single = Math.fround(value);
+      const printed = float32Decimal(single);
+      assert.equal(Math.fround(printed), single, `${value}`);
+      assert.ok(String(printed).length <= String(single).length);
+    }
+    assert.equal(float32Decimal(Math.fround(0.6)), 0.6);
+    assert.ok(Number.isNaN(float32Decimal(Number.NaN)));
   });
 });

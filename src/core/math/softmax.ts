@@ -6,6 +6,9 @@
  * Shapes: scores [rows, cols] -> scores [rows, cols]; causal needs rows <= cols.
  */
 export function softmaxRows(scores: Float32Array, rows: number, cols: number, causal: boolean): void {
+  // The exponentials stay in float64 until the division, so each weight is rounded to float32 once:
+  // softmax([ln 3, 0, 0]) stores exactly float32(0.6), float32(0.2), float32(0.2).
+  const exps = new Float64Array(cols);
   for (let row = 0; row < rows; row++) {
     const offset = row * cols;
     const visible = causal ? row + 1 : cols;
@@ -14,11 +17,10 @@ export function softmaxRows(scores: Float32Array, rows: number, cols: number, ca
     let sum = 0;
     for (let col = 0; col < visible; col++) {
       const e = Math.exp(scores[offset + col] - max);
-      scores[offset + col] = e;
+      exps[col] = e;
       sum += e;
     }
-    const inverseSum = 1 / sum;
-    for (let col = 0; col < visible; col++) scores[offset + col] *= inverseSum;
+    for (let col = 0; col < visible; col++) scores[offset + col] = exps[col] / sum;
     scores.fill(0, offset + visible, offset + cols);
   }
 }
