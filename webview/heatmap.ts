@@ -80,15 +80,17 @@ export class Heatmap {
   constructor(
     private theme: Theme,
     private readonly events: HeatmapEvents,
+    /** A second heatmap in the panel (e.g. the rollout view) names its matrix class and element ids with another prefix. */
+    prefix = 'heatmap',
   ) {
-    this.axesSummary = el('p', 'visually-hidden heatmap-axes', { id: 'heatmap-axes' });
-    this.announcer = el('div', 'visually-hidden heatmap-announce', { 'aria-live': 'polite', 'aria-atomic': 'true', id: 'heatmap-announce' });
-    this.matrix = el('canvas', 'heatmap-matrix', {
+    this.axesSummary = el('p', `visually-hidden ${prefix}-axes`, { id: `${prefix}-axes` });
+    this.announcer = el('div', `visually-hidden ${prefix}-announce`, { 'aria-live': 'polite', 'aria-atomic': 'true', id: `${prefix}-announce` });
+    this.matrix = el('canvas', prefix === 'heatmap' ? 'heatmap-matrix' : `heatmap-matrix-alt ${prefix}-matrix`, {
       role: 'application',
       'aria-roledescription': t('heatmap'),
       tabindex: 0,
       'aria-label': t('Attention heatmap'),
-      'aria-describedby': 'heatmap-axes heatmap-keys',
+      'aria-describedby': `${prefix}-axes ${prefix}-keys`,
     });
     this.rowLabels = el('canvas', 'heatmap-row-labels', { 'aria-hidden': 'true' });
     this.columnLabels = el('canvas', 'heatmap-column-labels', { 'aria-hidden': 'true' });
@@ -100,7 +102,7 @@ export class Heatmap {
     this.axisKey = el('span', 'axis-key', undefined, t('key →'));
     this.axisQuery = el('span', 'axis-query', undefined, t('query ↓'));
     const corner = el('div', 'heatmap-corner', { 'aria-hidden': 'true' }, this.axisKey, this.axisQuery);
-    const keysHint = el('p', 'visually-hidden', { id: 'heatmap-keys' }, t('Arrow keys move between cells; Home and End go to the first and last key, Page Up and Page Down to the first and last query; Enter pins the query.'));
+    const keysHint = el('p', 'visually-hidden', { id: `${prefix}-keys` }, t('Arrow keys move between cells; Home and End go to the first and last key, Page Up and Page Down to the first and last query; Enter pins the query.'));
     this.element = el('div', 'heatmap-grid', undefined, corner, this.columnLabels, this.rowLabels, this.matrixWrap, this.axesSummary, keysHint, this.announcer);
     this.matrix.addEventListener('keydown', (event) => this.onKey(event));
     this.matrix.addEventListener('focus', () => this.showFocusCell(true));
@@ -148,6 +150,14 @@ export class Heatmap {
     this.refreshTooltip();
     // Another head (or its weights arrived): the focused cell reads its new weight.
     if (document.activeElement === this.matrix) this.showFocusCell(true);
+  }
+
+  /** The painted matrix as a PNG, base64 without the data: prefix (null before anything is painted). */
+  toPngBase64(): string | null {
+    if (!this.data || this.matrix.width === 0) return null;
+    const url = this.matrix.toDataURL('image/png');
+    const comma = url.indexOf(',');
+    return comma >= 0 ? url.slice(comma + 1) : null;
   }
 
   setLoading(loading: boolean): void {

@@ -2,7 +2,8 @@
 // and the matrix of the shown (group, layer, head), painted from the store or, while the host
 // sends it, the previous picture dimmed.
 
-import { MEAN_HEAD } from '../src/shared/protocol';
+import { heatmapSvg, matrixCsv, type LabelledMatrix } from '../src/shared/exportFormats';
+import { MEAN_HEAD, type ExportFormat } from '../src/shared/protocol';
 import { headKey } from './cache';
 import { el } from './dom';
 import { groupLabel, kvGroupOf, kvHeadsOf } from './groups';
@@ -34,6 +35,7 @@ export class HeatmapView implements PanelView {
       { 'aria-labelledby': 'view-title' },
       el('div', 'section-head', undefined, el('h2', 'section-title view-title', { id: 'view-title' }, this.viewSwatch, this.viewTitle), this.legend.element),
       this.heatmap.element,
+      this.exportBar(setup),
     );
     // Laying out inside the observer's callback would resize what it observes in the same frame.
     this.observer = new ResizeObserver(() => this.scheduleMeasure());
@@ -94,6 +96,58 @@ export class HeatmapView implements PanelView {
         this.measure();
         return;
     }
+  }
+
+  /** Export SVG / CSV / PNG / JSON and Copy CSV of the shown head: the host saves or copies (src/extension/panelExports.ts). */
+  private exportBar(_setup: ViewSetup): HTMLElement {
+    const button = (format: ExportFormat, label: string) => {
+      const node = el('button', 'export-button', { type: 'button', 'data-format': format }, label);
+      node.addEventListener('click', () => this.export(format));
+      return node;
+    };
+    const buttons = [button('svg', t('Export SVG')), button('csv', t('Export CSV')), button('png', t('Export PNG')), button('json', t('Export JSON')), button('copyCsv', t('Copy CSV'))];
+    // One Tab stop: the arrow keys (Home, End) move between the buttons (a roving tabindex).
+    buttons.forEach((node, index) => (node.tabIndex = index === 0 ? 0 : -1));
+    const bar = el('div', 'export-bar', { role: 'toolbar', 'aria-label': t('Export the shown head') }, ...buttons);
+    bar.addEventListener('keydown', (event) => {
+      const current = buttons.indexOf(event.target as HTMLButtonElement);
+      const next = { ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0, End: buttons.length - 1 }[event.key];
+      if (current < 0 || next === undefined) return;
+      event.preventDefault();
+      const target = buttons[(next + buttons.length) % buttons.length];
+      buttons.forEach((node) => (node.tabIndex = node === target ? 0 : -1));
+      target.focus();
+    });
+    return bar;
+  }
+
+  private export(format: ExportFormat): void {
+    const context = this.context;
+    if (!context) return;
+    const { state, session } = context;
+    const head = state.head === MEAN_HEAD ? 'mean' : `H${state.head}`;
+    const name = `attention-G${state.group}-L${state.layer}-${head}`;
+    const base = { type: 'export' as const, sessionId: session.sessionId, format, name };
+    if (format === 'json') {
+      context.host.post(base);
+      return;
+    }
+    if (format === 'png') {
+      const base64 = this.heatmap.toPngBase64();
+      if (base64) context.host.post({ ...base, base64 });
+      return;
+    }
+    const matrix = this.shownMatrix(context);
+    if (!matrix) return;
+    context.host.post({ ...base, content: format === 'svg' ? heatmapSvg(matrix) : matrixCsv(matrix) });
+  }
+
+  /** The shown head with its token labels, when its weights have arrived. */
+  private shownMatrix(context: ViewContext): LabelledMatrix | undefined {
+    const { group, state, texts } = context;
+    const values = context.store.cachedHead(state.group, state.layer, state.head);
+    if (!values) return undefined;
+    return { rowLabels: texts[group.queries], columnLabels: texts[group.keys], values, title: describeView(context) };
   }
 
   private setTheme(theme: Theme): void {

@@ -26,6 +26,9 @@ export function requestKey(message: HostRequest | HostReply): string {
     case 'requestRoles':
     case 'roles':
       return `roles:${message.group}`;
+    case 'requestAggregate':
+    case 'aggregate':
+      return `aggregate:${message.group}:${message.method}`;
   }
 }
 

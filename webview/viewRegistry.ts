@@ -15,6 +15,7 @@
 // `arrived` change follows when the reply is in), and host: post(message) for any message and
 // request(message) → Promise of the typed reply (requests.ts: deduplicated, older sessions dropped).
 
+import { AggregateView } from './aggregateView';
 import { CompareView } from './compareView';
 import { HeatmapView } from './heatmapView';
 import { LinksView } from './linksView';
@@ -27,6 +28,7 @@ export const VIEW_REGISTRY: readonly ViewRegistration[] = [
   { id: 'units', create: (setup) => new UnitsView(setup) },
   { id: 'heatmap', create: (setup) => new HeatmapView(setup) },
   { id: 'links', create: (setup) => new LinksView(setup) },
+  { id: 'aggregate', create: (setup) => new AggregateView(setup) },
   { id: 'model', create: (setup) => new ModelView(setup) },
   { id: 'steps', create: (setup) => new StepsView(setup) },
   { id: 'compare', create: (setup) => new CompareView(setup) },

@@ -23,6 +23,8 @@ export interface AttentionInspectorApi {
   postedMessages(): unknown[];
   /** Answers the next question the extension asks (e.g. whether to cut a long selection) with this choice. */
   answerNextPrompt(choice: string | undefined): void;
+  /** Answers the panel exports' save dialogs with this function instead of asking (tests: a temp path). */
+  setSaveDialog(show: (options: vscode.SaveDialogOptions) => Thenable<vscode.Uri | undefined>): void;
   /** The serializer that restores the panel after a window reload (tests call it with a panel and a saved state). */
   serializer: vscode.WebviewPanelSerializer;
 }
@@ -52,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): AttentionInspectorAp
     decorations: () => controller.decorationSnapshot(),
     postedMessages: () => [...controller.postedMessages],
     serializer,
+    setSaveDialog: (show) => (controller.exports.io = { ...controller.exports.io, showSaveDialog: show }),
     answerNextPrompt: (choice) => {
       controller.ask = async () => {
         controller.ask = defaultAsk;

@@ -12,6 +12,7 @@ import { readSettings } from './settings';
 import { StepRequests } from './stepRequests';
 import { unitMapping } from './mergedSteps';
 import { parseRestoredState, restoredSelection } from './panelRestore';
+import { PanelExports } from './panelExports';
 
 export type { Ask } from './runner';
 
@@ -20,6 +21,8 @@ export class InspectionController implements vscode.Disposable {
   private readonly runner: InspectionRunner;
   private readonly editor: EditorSync;
   private readonly steps: StepRequests;
+  /** Writes the panel's exports (showSaveDialog, clipboard); tests replace its dialogs. */
+  readonly exports = new PanelExports((line) => this.log(line));
   private readonly disposables: vscode.Disposable[] = [];
   /** The run the panel shows; requests for other sessions are dropped. */
   private inspected: Published | undefined;
@@ -131,7 +134,8 @@ export class InspectionController implements vscode.Disposable {
       case 'requestHead':
       case 'requestTokenRows':
       case 'requestThumbnails':
-      case 'requestRoles': {
+      case 'requestRoles':
+      case 'requestAggregate': {
         const reply = answerRequest(message, this.attentionSource());
         if (reply) this.panel.post(reply);
         return;
@@ -160,6 +164,9 @@ export class InspectionController implements vscode.Disposable {
         this.editor.paintFocus(message);
         return;
       case 'viewChanged':
+        return;
+      case 'export':
+        void this.exports.handle(message, this.current(message.sessionId)?.result).catch((error: unknown) => this.log(`Export failed: ${String(error)}`));
         return;
       case 'webviewError':
         this.log(`Webview error: ${message.message}`);

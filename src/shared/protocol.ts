@@ -195,6 +195,25 @@ export interface RolesMessage {
   roles: HeadRoleScores[] | null;
 }
 
+/** How requestAggregate combines the layers of a group: rollout (src/core/analysis/rollout.ts) or flow (flow.ts). */
+export type AggregateMethod = 'rollout' | 'flow';
+export const AGGREGATE_METHODS: readonly AggregateMethod[] = ['rollout', 'flow'];
+/** The most tokens the panel's flow is computed for (the core's DEFAULT_FLOW_MAX_TOKENS; a unit test keeps them equal). */
+export const AGGREGATE_FLOW_MAX_TOKENS = 48;
+
+/**
+ * Reply to requestAggregate: data is the [T, T] float32 map (row = output token, column = input
+ * token, rows sum to 1), or an empty buffer with `error` (flow past its token limit, cross-attention, …).
+ */
+export interface AggregateMessage {
+  type: 'aggregate';
+  sessionId: number;
+  group: number;
+  method: AggregateMethod;
+  data: ArrayBuffer;
+  error?: string;
+}
+
 export type HostToWebview =
   | BusyMessage
   | SessionMessage
@@ -206,7 +225,8 @@ export type HostToWebview =
   | ExplanationMessage
   | ComparisonMessage
   | ThumbnailsMessage
-  | RolesMessage;
+  | RolesMessage
+  | AggregateMessage;
 
 // ---------------------------------------------------------------- webview -> host
 
@@ -312,6 +332,35 @@ export interface RequestRolesMessage {
   group: number;
 }
 
+/** Asks for the rollout or flow of a self-attention group over all its layers; answered by AggregateMessage. */
+export interface RequestAggregateMessage {
+  type: 'requestAggregate';
+  sessionId: number;
+  group: number;
+  method: AggregateMethod;
+}
+
+/** What the panel can export: a file of the shown head (svg, csv, png, json: the run in the CLI's `run --json` format) or CSV to the clipboard. */
+export type ExportFormat = 'svg' | 'csv' | 'png' | 'json' | 'copyCsv';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['svg', 'csv', 'png', 'json', 'copyCsv'];
+
+/** Largest export content the host accepts from the panel (characters of text or of base64). */
+export const MAX_EXPORT_CHARS = 32 * 1024 * 1024;
+
+/**
+ * Export of the shown head: svg/csv/copyCsv carry `content` (text built with exportFormats.ts),
+ * png carries `base64` (the canvas's PNG), json carries neither (the host writes the run). `name`
+ * is the suggested file name (no folders).
+ */
+export interface ExportMessage {
+  type: 'export';
+  sessionId: number;
+  format: ExportFormat;
+  name: string;
+  content?: string;
+  base64?: string;
+}
+
 /** Something went wrong inside the webview; the host logs it. */
 export interface WebviewErrorMessage {
   type: 'webviewError';
@@ -330,6 +379,8 @@ export type WebviewToHost =
   | RequestComparisonMessage
   | RequestThumbnailsMessage
   | RequestRolesMessage
+  | RequestAggregateMessage
+  | ExportMessage
   | WebviewErrorMessage;
 
 /** The webview's requests and the host message that answers each. */
@@ -340,6 +391,7 @@ export interface ReplyOf {
   requestComparison: ComparisonMessage;
   requestThumbnails: ThumbnailsMessage;
   requestRoles: RolesMessage;
+  requestAggregate: AggregateMessage;
 }
 export type HostRequest = Extract<WebviewToHost, { type: keyof ReplyOf }>;
 export type HostReply = ReplyOf[keyof ReplyOf];
@@ -364,6 +416,7 @@ export const HOST_TYPES = {
   comparison: true,
   thumbnails: true,
   roles: true,
+  aggregate: true,
 } as const satisfies Record<HostToWebview['type'], true>;
 
 /** Every webview -> host tag; `satisfies` makes a missing or unknown tag a compile error. */
@@ -379,6 +432,8 @@ export const WEBVIEW_TYPES = {
   requestComparison: true,
   requestThumbnails: true,
   requestRoles: true,
+  requestAggregate: true,
+  export: true,
   webviewError: true,
 } as const satisfies Record<WebviewToHost['type'], true>;
 
@@ -501,10 +556,45 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
     case 'requestRoles':
       if (!isInteger(message.sessionId) || !isIndex(message.group)) return undefined;
       return { type: 'requestRoles', sessionId: message.sessionId, group: message.group };
+    case 'requestAggregate':
+      if (!isInteger(message.sessionId) || !isIndex(message.group) || !(AGGREGATE_METHODS as readonly unknown[]).includes(message.method)) return undefined;
+      return { type: 'requestAggregate', sessionId: message.sessionId, group: message.group, method: message.method as AggregateMethod };
+    case 'export':
+      return parseExport(message);
     case 'webviewError':
       return { type: 'webviewError', message: String(message.message) };
     default:
       return undefined;
+  }
+}
+
+/** A suggested export file name: at most 120 characters of letters, digits, spaces, dots, dashes and underscores, no leading dot. */
+const EXPORT_NAME = /^[\p{L}\p{N}_ -][\p{L}\p{N}_. -]{0,119}$/u;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function parseExport(message: Record<string, unknown>): ExportMessage | undefined {
+  if (!isInteger(message.sessionId) || !(EXPORT_FORMATS as readonly unknown[]).includes(message.format)) return undefined;
+  if (typeof message.name !== 'string' || !EXPORT_NAME.test(message.name)) return undefined;
+  const format = message.format as ExportFormat;
+  const parsed: ExportMessage = { type: 'export', sessionId: message.sessionId, format, name: message.name };
+  const { content, base64 } = message;
+  switch (format) {
+    case 'svg':
+    case 'csv':
+    case 'copyCsv':
+      if (typeof content !== 'string' || content.length === 0 || content.length > MAX_EXPORT_CHARS || base64 !== undefined) return undefined;
+      if (format === 'svg' && !content.startsWith('<svg')) return undefined;
+      parsed.content = content;
+      return parsed;
+    case 'png':
+      if (typeof base64 !== 'string' || base64.length === 0 || base64.length > MAX_EXPORT_CHARS || base64.length % 4 !== 0 || !BASE64.test(base64) || content !== undefined) return undefined;
+      // The PNG signature, base64-encoded.
+      if (!base64.startsWith('iVBORw0KGgo')) return undefined;
+      parsed.base64 = base64;
+      return parsed;
+    case 'json':
+      if (content !== undefined || base64 !== undefined) return undefined;
+      return parsed;
   }
 }
 

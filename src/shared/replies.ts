@@ -2,10 +2,12 @@
 // TypeScript (no vscode): the extension's controller and the browser tests' fake host
 // (test/browser/harness.ts) answer with this same code.
 
+import { attentionFlow } from '../core/analysis/flow';
 import { headRolesOf } from '../core/analysis/headRoles';
+import { attentionRollout } from '../core/analysis/rollout';
 import { headView, meanOfHeads, tokenRows, type AttentionDims } from '../core/attentionViews';
 import type { RunComparison } from '../core/explain/compare';
-import { MEAN_HEAD, toArrayBuffer, type ComparisonPayload, type HostReply, type HostRequest, type ReplyOf } from './protocol';
+import { AGGREGATE_FLOW_MAX_TOKENS, MEAN_HEAD, toArrayBuffer, type ComparisonPayload, type HostReply, type HostRequest, type ReplyOf } from './protocol';
 
 /** The attention a run holds: one [L, H, Tq, Tk] tensor per group, in the session's group order. */
 export interface AttentionSource {
@@ -20,11 +22,11 @@ export interface AttentionSource {
 
 /** Whether a webview message is a request that answerRequest answers. */
 export function isHostRequest(message: { type: string }): message is AttentionRequest {
-  return message.type === 'requestHead' || message.type === 'requestTokenRows' || message.type === 'requestThumbnails' || message.type === 'requestRoles';
+  return message.type === 'requestHead' || message.type === 'requestTokenRows' || message.type === 'requestThumbnails' || message.type === 'requestRoles' || message.type === 'requestAggregate';
 }
 
 /** The requests answered from the run's attention alone (requestExplain and requestComparison run the model again: src/extension/stepRequests.ts). */
-export type AttentionRequest = Extract<HostRequest, { type: 'requestHead' | 'requestTokenRows' | 'requestThumbnails' | 'requestRoles' }>;
+export type AttentionRequest = Extract<HostRequest, { type: 'requestHead' | 'requestTokenRows' | 'requestThumbnails' | 'requestRoles' | 'requestAggregate' }>;
 
 /**
  * The reply to a request, or undefined when it is about another session (a newer run replaced it)
@@ -54,6 +56,16 @@ export function answerRequest(request: AttentionRequest, source: AttentionSource
       const ids = group.tokenIds;
       const roles = ids && Tq === Tk && Tq >= 2 && ids.length === Tq ? headRolesOf(attention, [L, H, Tq], ids) : null;
       return { type: 'roles', sessionId: request.sessionId, group: request.group, roles };
+    }
+    case 'requestAggregate': {
+      // An InputError (cross-attention, flow past its token limit) becomes the reply's error.
+      const base = { type: 'aggregate' as const, sessionId: request.sessionId, group: request.group, method: request.method };
+      try {
+        const data = request.method === 'flow' ? attentionFlow(attention, dims, AGGREGATE_FLOW_MAX_TOKENS) : attentionRollout(attention, dims);
+        return { ...base, data: data.buffer as ArrayBuffer };
+      } catch (error) {
+        return { ...base, data: new ArrayBuffer(0), error: error instanceof Error ? error.message : String(error) };
+      }
     }
   }
 }

@@ -435,8 +435,9 @@ describe('webview panel in headless Chromium', function () {
     await host.post({ type: 'error', message: 'Something to dismiss.' });
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     const visited: { name: string; outline: string }[] = [];
-    // After the pinned token: the Compare view's controls (positions, swap and its two pickers), then around to the top.
-    for (let i = 0; i < 14; i++) {
+    // After the pinned token: the Compare view's controls (positions, swap and its two pickers), then around to the top
+    // (past the heatmap's export toolbar, one stop, and the closed rollout section's summary).
+    for (let i = 0; i < 16; i++) {
       await page.keyboard.press('Tab');
       visited.push(
         await page.evaluate(() => {

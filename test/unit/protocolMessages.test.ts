@@ -15,6 +15,8 @@ const WEBVIEW_SAMPLES: { [K in WebviewToHost['type']]: Extract<WebviewToHost, { 
   requestComparison: { type: 'requestComparison', sessionId: 2, layer: 0, head: 1, variation: { positions: false, swap: [0, 1], ablate: [{ layer: 1, head: 2 }] } },
   requestThumbnails: { type: 'requestThumbnails', sessionId: 2, group: 1, size: 32 },
   requestRoles: { type: 'requestRoles', sessionId: 2, group: 1 },
+  requestAggregate: { type: 'requestAggregate', sessionId: 1, group: 0, method: 'flow' },
+  export: { type: 'export', sessionId: 1, format: 'csv', name: 'attention-G0-L0-H0', content: 'a,b' },
   webviewError: { type: 'webviewError', message: 'boom' },
 };
 
@@ -30,6 +32,7 @@ const HOST_SAMPLES: { [K in HostToWebview['type']]: Extract<HostToWebview, { typ
   comparison: { type: 'comparison', sessionId: 1, layer: 0, head: 1, variation: { positions: false }, comparison: null, error: 'no' },
   thumbnails: { type: 'thumbnails', sessionId: 1, group: 0, size: 32, rows: 1, columns: 1, data: new ArrayBuffer(4) },
   roles: { type: 'roles', sessionId: 1, group: 0, roles: null },
+  aggregate: { type: 'aggregate', sessionId: 1, group: 0, method: 'rollout', data: new ArrayBuffer(4) },
 };
 
 describe('protocol: every message type', () => {
