@@ -127,6 +127,7 @@ export class Panel {
       case 'comparison':
       case 'thumbnails':
       case 'roles':
+      case 'runComparison':
       case 'aggregate':
         // Paired with the Steps, Compare or Model view's or the side panel's request (requests.ts); older sessions' replies are dropped.
         this.requests.settle(message);

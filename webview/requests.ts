@@ -26,6 +26,9 @@ export function requestKey(message: HostRequest | HostReply): string {
     case 'requestRoles':
     case 'roles':
       return `roles:${message.group}`;
+    case 'requestRunComparison':
+    case 'runComparison':
+      return `runCompare:${message.layer}:${message.head}`;
     case 'requestAggregate':
     case 'aggregate':
       return `aggregate:${message.group}:${message.method}`;

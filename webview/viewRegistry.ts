@@ -20,6 +20,7 @@ import { CompareView } from './compareView';
 import { HeatmapView } from './heatmapView';
 import { LinksView } from './linksView';
 import { ModelView } from './modelView';
+import { RunCompareView } from './runCompareView';
 import { StepsView } from './stepsView';
 import { UnitsView } from './unitsView';
 import type { ViewRegistration } from './view';
@@ -32,4 +33,5 @@ export const VIEW_REGISTRY: readonly ViewRegistration[] = [
   { id: 'model', create: (setup) => new ModelView(setup) },
   { id: 'steps', create: (setup) => new StepsView(setup) },
   { id: 'compare', create: (setup) => new CompareView(setup) },
+  { id: 'runCompare', create: (setup) => new RunCompareView(setup) },
 ];

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { assertNever, type SessionInfo, type WebviewToHost } from '../shared/protocol';
 import { answerRequest } from '../shared/replies';
+import { answerRunComparison, type ComparableRun } from '../shared/runAlignment';
 import { AttentionPanel } from './attentionPanel';
 import { EditorSync } from './editorSync';
 import { InspectionRunner, pickText, type Ask, type Published } from './runner';
@@ -26,6 +27,8 @@ export class InspectionController implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** The run the panel shows; requests for other sessions are dropped. */
   private inspected: Published | undefined;
+  /** The run pinned for comparison (pinRun), kept across later runs until unpinRun or the panel closes. */
+  private pinned: ComparableRun | undefined;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly output: vscode.OutputChannel) {
     this.panel = new AttentionPanel(extensionUri, (line) => this.log(line));
@@ -67,6 +70,7 @@ export class InspectionController implements vscode.Disposable {
         this.editor.setInspected(undefined);
         this.steps.setRun(undefined);
         this.inspected = undefined;
+        this.pinned = undefined;
       }),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('attentionInspector.colorScale')) {
@@ -165,6 +169,20 @@ export class InspectionController implements vscode.Disposable {
         return;
       case 'viewChanged':
         return;
+      case 'pinRun': {
+        const inspected = this.current(message.sessionId);
+        if (inspected) this.pinned = comparableRun(inspected);
+        return;
+      }
+      case 'unpinRun':
+        this.pinned = undefined;
+        return;
+      case 'requestRunComparison': {
+        const inspected = this.current(message.sessionId);
+        const reply = inspected && answerRunComparison(message, this.pinned, comparableRun(inspected));
+        if (reply) this.panel.post(reply);
+        return;
+      }
       case 'export':
         void this.exports.handle(message, this.current(message.sessionId)?.result).catch((error: unknown) => this.log(`Export failed: ${String(error)}`));
         return;
@@ -192,6 +210,11 @@ export class InspectionController implements vscode.Disposable {
   }
 
   // ------------------------------------------------------------------ test hooks and plumbing
+
+  /** The pinned run's session id, if any. */
+  get pinnedSession(): number | undefined {
+    return this.pinned?.sessionId;
+  }
 
   get panelVisible(): boolean {
     return this.panel.visible;
@@ -226,4 +249,11 @@ export class InspectionController implements vscode.Disposable {
     this.runner.dispose();
     for (const disposable of this.disposables) disposable.dispose();
   }
+}
+
+/** A published run as a run comparison needs it: its first group, token texts and a label (model · source). */
+function comparableRun(run: Published): ComparableRun {
+  const group = run.result.groups[0];
+  const tokens = group.queries === 'target' ? (run.result.target?.tokens ?? []) : run.result.tokens;
+  return { sessionId: run.sessionId, label: `${run.session.model.name} · ${run.session.source}`, tokens: tokens.map((token) => token.text), attention: group.attention, dims: group.dims };
 }

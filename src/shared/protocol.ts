@@ -7,6 +7,7 @@ import type { RunComparison } from '../core/explain/compare';
 import type { HeadExplanation, HeadRef, RunVariation } from '../core/explain/types';
 import type { MergeMode } from '../core/merge';
 import type { AttentionGroup, ModelInfo, TokenSpan, WeightedToken } from '../core/types';
+import type { RunComparisonPayload, RunComparisonUnavailable } from './runAlignment';
 
 export type { HeadRole, HeadRoleScores };
 
@@ -214,7 +215,22 @@ export interface AggregateMessage {
   error?: string;
 }
 
+/**
+ * Reply to requestRunComparison: the pinned run's and this run's [T, T] maps of group 0 at (layer, head)
+ * (float32, each over its own tokens), the alignment used (runAlignment.ts) and labels; null with
+ * `unavailable` saying why (no pinned run, or the pinned model lacks that layer or head).
+ */
+export interface RunComparisonMessage {
+  type: 'runComparison';
+  sessionId: number;
+  layer: number;
+  head: number;
+  comparison: RunComparisonPayload | null;
+  unavailable?: RunComparisonUnavailable;
+}
+
 export type HostToWebview =
+  | RunComparisonMessage
   | BusyMessage
   | SessionMessage
   | HeadAttentionMessage
@@ -367,8 +383,30 @@ export interface WebviewErrorMessage {
   message: string;
 }
 
+/** Keep run `sessionId` (the current one) as the pinned run, across later runs, until unpinned. */
+export interface PinRunMessage {
+  type: 'pinRun';
+  sessionId: number;
+}
+
+/** Forget the pinned run. */
+export interface UnpinRunMessage {
+  type: 'unpinRun';
+}
+
+/** Asks for the pinned run and this run side by side at (layer, head; MEAN_HEAD: the layer's mean); answered by RunComparisonMessage. */
+export interface RequestRunComparisonMessage {
+  type: 'requestRunComparison';
+  sessionId: number;
+  layer: number;
+  head: number;
+}
+
 export type WebviewToHost =
   | ReadyMessage
+  | PinRunMessage
+  | UnpinRunMessage
+  | RequestRunComparisonMessage
   | RequestHeadMessage
   | RequestTokenRowsMessage
   | TokenFocusMessage
@@ -391,6 +429,7 @@ export interface ReplyOf {
   requestComparison: ComparisonMessage;
   requestThumbnails: ThumbnailsMessage;
   requestRoles: RolesMessage;
+  requestRunComparison: RunComparisonMessage;
   requestAggregate: AggregateMessage;
 }
 export type HostRequest = Extract<WebviewToHost, { type: keyof ReplyOf }>;
@@ -416,6 +455,7 @@ export const HOST_TYPES = {
   comparison: true,
   thumbnails: true,
   roles: true,
+  runComparison: true,
   aggregate: true,
 } as const satisfies Record<HostToWebview['type'], true>;
 
@@ -432,6 +472,9 @@ export const WEBVIEW_TYPES = {
   requestComparison: true,
   requestThumbnails: true,
   requestRoles: true,
+  pinRun: true,
+  unpinRun: true,
+  requestRunComparison: true,
   requestAggregate: true,
   export: true,
   webviewError: true,
@@ -561,6 +604,14 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
       return { type: 'requestAggregate', sessionId: message.sessionId, group: message.group, method: message.method as AggregateMethod };
     case 'export':
       return parseExport(message);
+    case 'pinRun':
+      if (!isInteger(message.sessionId)) return undefined;
+      return { type: 'pinRun', sessionId: message.sessionId };
+    case 'unpinRun':
+      return { type: 'unpinRun' };
+    case 'requestRunComparison':
+      if (!isInteger(message.sessionId) || !isIndex(message.layer) || !(isIndex(message.head) || message.head === MEAN_HEAD)) return undefined;
+      return { type: 'requestRunComparison', sessionId: message.sessionId, layer: message.layer, head: message.head as number };
     case 'webviewError':
       return { type: 'webviewError', message: String(message.message) };
     default:

@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { parseWebviewMessage, type ComparisonMessage, type ExplanationMessage, type HostToWebview, type RequestComparisonMessage, type RequestExplainMessage, type WebviewToHost } from '../../src/shared/protocol';
 import { makeNonce, renderWebviewHtml, WEBVIEW_STYLESHEETS } from '../../src/shared/webviewHtml';
 import { answerRequest, isHostRequest } from '../../src/shared/replies';
+import { answerRunComparison, type ComparableRun } from '../../src/shared/runAlignment';
 import type { Fixture } from './attentionFixture';
 
 export interface ServedPanel {
@@ -235,6 +236,8 @@ export class FakeHost {
   explain: ((request: RequestExplainMessage) => Omit<ExplanationMessage, 'type' | 'sessionId' | 'group' | 'layer' | 'head' | 'query' | 'variation'>) | undefined;
   /** Answers requestComparison (a test sets it; unanswered otherwise). */
   compare: ((request: RequestComparisonMessage) => Omit<ComparisonMessage, 'type' | 'sessionId' | 'layer' | 'head' | 'variation'>) | undefined;
+  /** The run pinned with pinRun (from the fixture shown then), as the extension keeps it. */
+  pinnedRun: ComparableRun | undefined;
   private listeners: (() => void)[] = [];
 
   private constructor(readonly page: Page) {}
@@ -279,6 +282,16 @@ export class FakeHost {
       await this.post({ type: 'comparison', ...request, ...this.compare(message) });
       return;
     }
+    if (fixture && (message.type === 'pinRun' || message.type === 'unpinRun' || message.type === 'requestRunComparison')) {
+      const run: ComparableRun = { sessionId: fixture.session.sessionId, label: `${fixture.session.model.name} · ${fixture.session.source}`, tokens: fixture.session.tokens.map((token) => token.text), attention: fixture.attention[0], dims: fixture.session.groups[0].dims };
+      if (message.type === 'pinRun') this.pinnedRun = message.sessionId === run.sessionId ? run : this.pinnedRun;
+      else if (message.type === 'unpinRun') this.pinnedRun = undefined;
+      else {
+        const reply = answerRunComparison(message, this.pinnedRun, run);
+        if (reply) await this.post(reply);
+      }
+      return;
+    }
     if (!fixture || !isHostRequest(message)) return;
     const session = fixture.session;
     const ids = (sequence: string) => (sequence === 'target' ? session.target?.tokens : session.tokens)?.map((token) => token.id);
@@ -302,12 +315,20 @@ export class FakeHost {
       maps = { base: Buffer.from(message.comparison.base).toString('base64'), varied: Buffer.from(message.comparison.varied).toString('base64') };
       fields.comparison = { ...message.comparison, base: null, varied: null };
     }
+    if (message.type === 'runComparison' && message.comparison) {
+      const { pinned, current } = message.comparison;
+      maps = { base: Buffer.from(pinned.map).toString('base64'), varied: Buffer.from(current.map).toString('base64') };
+      fields.comparison = { ...message.comparison, pinned: { ...pinned, map: null }, current: { ...current, map: null } };
+    }
     await this.page.evaluate(
       ({ fields, base64, maps }) => {
         const buffer = (text: string) => Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0)).buffer;
         let payload = fields;
         if (base64 !== null) payload = { ...fields, data: buffer(base64) };
-        if (maps !== null) payload = { ...payload, comparison: { ...(payload.comparison as object), base: buffer(maps.base), varied: buffer(maps.varied) } };
+        if (maps !== null && fields.type === 'runComparison') {
+          const comparison = payload.comparison as { pinned: object; current: object };
+          payload = { ...payload, comparison: { ...comparison, pinned: { ...comparison.pinned, map: buffer(maps.base) }, current: { ...comparison.current, map: buffer(maps.varied) } } };
+        } else if (maps !== null) payload = { ...payload, comparison: { ...(payload.comparison as object), base: buffer(maps.base), varied: buffer(maps.varied) } };
         window.postMessage(payload, '*');
       },
       { fields, base64, maps },

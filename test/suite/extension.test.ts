@@ -664,4 +664,42 @@ describe('Attention Inspector in a real extension host', function () {
       window.showQuickPick = originalQuickPick;
     }
   });
+
+  it('compares a pinned run with the next one: the reply carries both runs\' heads and the alignment', async function () {
+    const document = await openSample('prose.md');
+    const headOf = async (sessionId: number, layer: number, head: number): Promise<number[]> => {
+      await api.receiveFromWebview({ type: 'requestHead', sessionId, group: 0, layer, head });
+      const reply = await waitFor('the headAttention reply', () => posted().find((message) => message.type === 'headAttention' && message.sessionId === sessionId && message.layer === layer && message.head === head));
+      const values = (reply as unknown as { values?: number[] }).values;
+      assert.ok(values, 'the logged head keeps its values');
+      return values;
+    };
+    // Short selections: a logged head keeps its values up to 1024 weights.
+    const first = (await showAttention(document, selectionOf(document, 'Self-attention lets'))).session;
+    assert.ok(first);
+    const [layer, head] = [first.dims[0] - 1, first.dims[1] - 1];
+    const pinnedHead = await headOf(first.sessionId, layer, head);
+    await api.receiveFromWebview({ type: 'pinRun', sessionId: first.sessionId });
+    const second = (await showAttention(document, selectionOf(document, 'Each token is'))).session;
+    assert.ok(second && second.sessionId !== first.sessionId);
+    const currentHead = await headOf(second.sessionId, layer, head);
+    await api.receiveFromWebview({ type: 'requestRunComparison', sessionId: second.sessionId, layer, head });
+    const reply = await waitFor('the runComparison reply', () =>
+      posted().find((message): message is Extract<HostToWebview, { type: 'runComparison' }> => message.type === 'runComparison' && message.sessionId === second.sessionId),
+    );
+    const comparison = reply.comparison;
+    assert.ok(comparison, `a comparison (${JSON.stringify(reply.unavailable)})`);
+    assert.equal(comparison.pinned.sessionId, first.sessionId);
+    assert.deepEqual(Array.from(new Float32Array(comparison.pinned.map)), pinnedHead, "the pinned map is the first run's head");
+    assert.deepEqual(Array.from(new Float32Array(comparison.current.map)), currentHead, "the current map is the second run's head");
+    assert.deepEqual(comparison.pinned.tokens, first.tokens.map((token) => token.text));
+    assert.deepEqual(comparison.current.tokens, second.tokens.map((token) => token.text));
+    assert.deepEqual(comparison.alignment, { rule: 'position', count: Math.min(first.tokens.length, second.tokens.length) });
+    // Unpinned: the host says there is nothing to compare with.
+    await api.receiveFromWebview({ type: 'unpinRun' });
+    const before = posted().length;
+    await api.receiveFromWebview({ type: 'requestRunComparison', sessionId: second.sessionId, layer, head });
+    const none = await waitFor('the unpinned reply', () => posted().slice(before).find((message): message is Extract<HostToWebview, { type: 'runComparison' }> => message.type === 'runComparison'));
+    assert.deepEqual(none.unavailable, { reason: 'no-pin' });
+  });
 });

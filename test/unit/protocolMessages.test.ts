@@ -17,6 +17,9 @@ const WEBVIEW_SAMPLES: { [K in WebviewToHost['type']]: Extract<WebviewToHost, { 
   requestRoles: { type: 'requestRoles', sessionId: 2, group: 1 },
   requestAggregate: { type: 'requestAggregate', sessionId: 1, group: 0, method: 'flow' },
   export: { type: 'export', sessionId: 1, format: 'csv', name: 'attention-G0-L0-H0', content: 'a,b' },
+  pinRun: { type: 'pinRun', sessionId: 2 },
+  unpinRun: { type: 'unpinRun' },
+  requestRunComparison: { type: 'requestRunComparison', sessionId: 2, layer: 1, head: -1 },
   webviewError: { type: 'webviewError', message: 'boom' },
 };
 
@@ -32,6 +35,7 @@ const HOST_SAMPLES: { [K in HostToWebview['type']]: Extract<HostToWebview, { typ
   comparison: { type: 'comparison', sessionId: 1, layer: 0, head: 1, variation: { positions: false }, comparison: null, error: 'no' },
   thumbnails: { type: 'thumbnails', sessionId: 1, group: 0, size: 32, rows: 1, columns: 1, data: new ArrayBuffer(4) },
   roles: { type: 'roles', sessionId: 1, group: 0, roles: null },
+  runComparison: { type: 'runComparison', sessionId: 1, layer: 0, head: 1, comparison: null, unavailable: { reason: 'no-pin' } },
   aggregate: { type: 'aggregate', sessionId: 1, group: 0, method: 'rollout', data: new ArrayBuffer(4) },
 };
 

@@ -1,0 +1,200 @@
+// The "Pinned run vs this run" view (issue 11 part 4): "Pin this run for comparison" keeps the
+// current run on the host (pinRun); after another run (another selection, model or setting) the
+// view asks for both runs at the shown layer and head (requestRunComparison) and draws pinned |
+// current | difference (current − pinned, diverging colours), aligned by token when both runs have
+// the same token sequence and by position over the first N tokens otherwise, with the rule stated
+// (src/shared/runAlignment.ts). Reuses the Compare view's styles (media/compareView.css).
+
+import { MEAN_HEAD, type RequestRunComparisonMessage, type RunComparisonMessage } from '../src/shared/protocol';
+import { alignedDifference, cropMap } from '../src/shared/runAlignment';
+import { cssRgb, mixColors } from './colorMath';
+import { rampIndex } from './colorScale';
+import { LABELLED_MAX_TOKENS } from './compareView';
+import { tokenDisplay, truncateLabel } from './displayText';
+import { el } from './dom';
+import { t } from './l10n';
+import { requestKey } from './requests';
+import type { PanelView, ViewContext, ViewSetup } from './view';
+
+const MAP_PIXELS = 264;
+
+export class RunCompareView implements PanelView {
+  readonly id = 'runCompare';
+  readonly element: HTMLElement;
+  private readonly pinButton = el('button', 'cv-action', { type: 'button', 'data-control': 'pin-run', title: t('Keep this run to compare later runs with it') }, t('Pin this run for comparison'));
+  private readonly unpinButton = el('button', 'cv-action', { type: 'button', 'data-control': 'unpin-run', hidden: true }, t('Unpin'));
+  private readonly pinnedLine = el('p', 'cv-muted', { 'data-role': 'pinned-run', hidden: true });
+  private readonly status = el('p', 'cv-status', { 'aria-live': 'polite', 'data-role': 'run-compare-status' });
+  private readonly result = el('div', 'cv-result', { 'data-role': 'run-compare-result', hidden: true });
+  private context: ViewContext | undefined;
+  /** The pinned run's session id and label (null: none pinned). */
+  private pinned: { sessionId: number; label: string } | null = null;
+  private wanted: string | null = null;
+
+  constructor(_setup: ViewSetup) {
+    this.element = el(
+      'section',
+      'compare-section run-compare-section',
+      { 'aria-labelledby': 'run-compare-title' },
+      el('div', 'section-head', undefined, el('h2', 'section-title', { id: 'run-compare-title' }, t('Pinned run vs this run'))),
+      el('div', 'cv-controls', { role: 'group', 'aria-label': t('Pinned run') }, this.pinButton, this.unpinButton),
+      this.pinnedLine,
+      this.status,
+      this.result,
+    );
+    this.pinButton.addEventListener('click', () => {
+      const session = this.context?.session;
+      if (!session) return;
+      this.pinned = { sessionId: session.sessionId, label: `${session.model.name} · ${session.source}` };
+      this.context?.host.post({ type: 'pinRun', sessionId: session.sessionId });
+      this.refresh();
+      this.unpinButton.focus();
+    });
+    this.unpinButton.addEventListener('click', () => {
+      this.pinned = null;
+      this.context?.host.post({ type: 'unpinRun' });
+      this.refresh();
+      this.pinButton.focus();
+    });
+  }
+
+  update(context: ViewContext): void {
+    this.context = context;
+    switch (context.change.kind) {
+      case 'session':
+      case 'view':
+      case 'group':
+      case 'colorScale':
+      case 'theme':
+        this.refresh();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private refresh(): void {
+    const context = this.context;
+    if (!context) return;
+    const { session, state } = context;
+    const pinned = this.pinned;
+    this.unpinButton.hidden = pinned === null;
+    this.pinButton.hidden = pinned !== null && pinned.sessionId === session.sessionId;
+    this.pinnedLine.hidden = pinned === null;
+    this.pinnedLine.textContent = pinned ? t('Pinned: {0}', pinned.label) : '';
+    if (!pinned) return this.idle(t('Pin this run, then run again on another selection, model or setting to see both side by side.'));
+    if (pinned.sessionId === session.sessionId) return this.idle(t('This run is pinned. Run again (another selection, model or setting) to compare.'));
+    const request: RequestRunComparisonMessage = { type: 'requestRunComparison', sessionId: session.sessionId, layer: state.layer, head: state.head };
+    const key = `${session.sessionId}:${requestKey(request)}`;
+    this.wanted = key;
+    this.setStatus(t('Comparing with the pinned run…'), 'loading');
+    void context.host.request(request).then((reply) => {
+      if (this.wanted === key && this.context) this.show(reply, this.context);
+    });
+  }
+
+  private idle(text: string): void {
+    this.wanted = null;
+    this.result.hidden = true;
+    this.result.replaceChildren();
+    this.setStatus(text, 'hint');
+  }
+
+  private setStatus(text: string, kind: 'hint' | 'loading' | 'error' | 'none'): void {
+    this.status.textContent = text;
+    this.status.dataset.kind = kind;
+    this.status.hidden = text === '';
+    this.status.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  }
+
+  private show(reply: RunComparisonMessage, context: ViewContext): void {
+    const comparison = reply.comparison;
+    if (!comparison) {
+      const why = reply.unavailable;
+      this.result.hidden = true;
+      this.result.replaceChildren();
+      if (why?.reason === 'missing-head') this.setStatus(t("The pinned run's model has {0} layers of {1} heads: it has no layer {2}, head {3}.", why.layers, why.heads, reply.layer, reply.head), 'error');
+      else this.setStatus(t('The host has no pinned run (it was unpinned or the panel was reopened): pin a run again.'), 'error');
+      return;
+    }
+    const { alignment, pinned, current } = comparison;
+    const N = alignment.count;
+    const pinnedFull = new Float32Array(pinned.map);
+    const currentFull = new Float32Array(current.map);
+    const T1 = pinned.tokens.length;
+    const T2 = current.tokens.length;
+    if (pinnedFull.length !== T1 * T1 || currentFull.length !== T2 * T2) {
+      this.setStatus(t('The comparison has {0} and {1} weights; expected {2}.', pinnedFull.length, currentFull.length, T1 * T1 + T2 * T2), 'error');
+      return;
+    }
+    this.setStatus('', 'none');
+    const { difference, maxAbs } = alignedDifference(pinnedFull, T1, currentFull, T2, N);
+    const labels = (tokens: string[]) => tokens.slice(0, N).map((text) => tokenDisplay({ text }));
+    const rule =
+      alignment.rule === 'token'
+        ? t('Aligned by token: same token sequence ({0} tokens).', N)
+        : t('Aligned by position: the first {0} tokens (the pinned run has {1}, this run {2}; the token texts differ).', N, T1, T2);
+    const head = reply.head === MEAN_HEAD ? t('layer {0}, mean of heads', reply.layer) : t('layer {0}, head {1}', reply.layer, reply.head);
+    const weight = (v: number) => context.theme.rampCss[rampIndex(v, context.colorScale)];
+    this.result.replaceChildren(
+      el('p', 'cv-max', { 'data-role': 'alignment-rule', 'data-rule': alignment.rule, 'data-count': N }, rule),
+      el(
+        'div',
+        'cv-maps',
+        {},
+        this.map('pinned', t('Pinned: {0} ({1})', pinned.label, head), cropMap(pinnedFull, T1, N), labels(pinned.tokens), weight),
+        this.map('current', t('This run: {0} ({1})', current.label, head), cropMap(currentFull, T2, N), labels(current.tokens), weight),
+        this.map('difference', t('Difference: this run − pinned (blue: higher, orange: lower)'), difference, labels(current.tokens), (v) => differenceColor(v, maxAbs, context)),
+      ),
+      el('p', 'cv-max', { 'data-role': 'run-max-difference', 'data-value': String(maxAbs) }, t('Largest difference: {0}', maxAbs < 1e-6 ? '0' : maxAbs.toPrecision(2))),
+    );
+    this.result.hidden = false;
+  }
+
+  private map(role: string, title: string, values: Float32Array, labels: string[], color: (value: number) => string): HTMLElement {
+    const T = labels.length;
+    const cell = Math.max(2, Math.min(22, Math.floor(MAP_PIXELS / Math.max(1, T))));
+    const canvas = el('canvas', 'cv-canvas', { role: 'img', 'data-map': role, 'data-cell': cell, 'aria-label': t('{0}, {1} by {2}', title, T, T) });
+    const ratio = window.devicePixelRatio || 1;
+    canvas.width = Math.round(cell * T * ratio);
+    canvas.height = Math.round(cell * T * ratio);
+    canvas.style.width = `${cell * T}px`;
+    canvas.style.height = `${cell * T}px`;
+    const draw = canvas.getContext('2d');
+    if (draw) {
+      draw.scale(ratio, ratio);
+      for (let q = 0; q < T; q++) {
+        for (let k = 0; k < T; k++) {
+          draw.fillStyle = color(values[q * T + k]);
+          draw.fillRect(k * cell, q * cell, cell, cell);
+        }
+      }
+    }
+    const figure = el('figure', `cv-map cv-map-${role}`, { 'data-map': role }, el('figcaption', 'cv-map-title', {}, title));
+    if (T <= LABELLED_MAX_TOKENS) {
+      canvas.dataset.values = Array.from(values, (v) => v.toFixed(6)).join(',');
+      const font = `${Math.max(9, Math.min(13, cell - 3))}px`;
+      const axis = () => el('div', '', { 'aria-hidden': 'true' }, ...labels.map((label) => el('span', 'cv-label', { title: label }, truncateLabel(label, 6))));
+      const rows = axis();
+      rows.className = 'cv-row-labels';
+      const columns = axis();
+      columns.className = 'cv-col-labels';
+      for (const labelsAxis of [rows, columns]) {
+        labelsAxis.style.setProperty('--cv-cell', `${cell}px`);
+        labelsAxis.style.setProperty('--cv-font', font);
+      }
+      figure.append(el('div', 'cv-grid', {}, el('span', 'cv-corner'), columns, rows, canvas));
+    } else {
+      figure.append(canvas);
+    }
+    return figure;
+  }
+}
+
+/** The Compare view's diverging scale: background at 0, toward one chart colour above and another below. */
+function differenceColor(value: number, max: number, context: ViewContext): string {
+  const { theme } = context;
+  const toward = value >= 0 ? theme.chartColors[0] : (theme.chartColors[4] ?? theme.chartColors[1]);
+  const amount = max > 0 ? Math.min(1, Math.abs(value) / max) : 0;
+  return cssRgb(mixColors(theme.background, toward, Math.sqrt(amount)));
+}
