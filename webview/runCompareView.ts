@@ -134,7 +134,7 @@ export class RunCompareView implements PanelView {
       alignment.rule === 'token'
         ? t('Aligned by token: same token sequence ({0} tokens).', N)
         : t('Aligned by position: the first {0} tokens (the pinned run has {1}, this run {2}; the token texts differ).', N, T1, T2);
-    const head = reply.head === MEAN_HEAD ? t('layer {0}, mean of heads', reply.layer) : t('layer {0}, head {1}', reply.layer, reply.head);
+    const head = reply.head === MEAN_HEAD ? t("layer {0}, average of the heads' weights", reply.layer) : t('layer {0}, head {1}', reply.layer, reply.head);
     const weight = (v: number) => context.theme.rampCss[rampIndex(v, context.colorScale)];
     this.result.replaceChildren(
       el('p', 'cv-max', { 'data-role': 'alignment-rule', 'data-rule': alignment.rule, 'data-count': N }, rule),

@@ -1,5 +1,5 @@
 // The side panel: the attention groups (see groupPicker.ts), then every layer of the current group
-// with a "mean of heads" entry and each head (with its colour swatch, the colour its links use, and
+// with an "average of the heads' weights" entry and each head (with its colour swatch, the colour its links use, and
 // under grouped-query attention the K/V head it reads). One listbox, one Tab stop (roving
 // tabindex): arrows move within it, selection follows focus, a click picks directly. Once the
 // host's head roles arrive (requestRoles), each head shows its strongest role as a small tag, and
