@@ -8,18 +8,15 @@
 import type { RunVariation, HeadRef } from '../src/core/explain/types';
 import type { TokenSpan } from '../src/core/types';
 import { MEAN_HEAD, type ComparisonMessage, type ComparisonPayload, type RequestComparisonMessage } from '../src/shared/protocol';
-import { cssRgb, mixColors } from './colorMath';
-import { rampIndex } from './colorScale';
 import { formatPercent, tokenDisplay, truncateLabel } from './displayText';
 import { el } from './dom';
+import { differenceColor, mapFigure, weightColor } from './mapFigure';
 import { requestKey } from './requests';
 import { describeVariation, headName, sharedVariation } from './variationState';
 import type { PanelView, ViewContext, ViewSetup } from './view';
 import { t } from './l10n';
 
 /** Up to this many tokens the maps carry token labels and their values in data-values. */
-export const LABELLED_MAX_TOKENS = 48;
-const MAP_PIXELS = 264;
 
 export function compareHint(): string {
   return t('Turn positions off, swap two tokens or switch off a head to see how the attention of this head changes.');
@@ -235,9 +232,9 @@ export class CompareView implements PanelView {
       'div',
       'cv-maps',
       {},
-      this.map('base', t('Base: {0}', baseName), base, labels, context, (v) => this.weightColor(v, context)),
-      this.map('varied', t('Varied: {0} (in the base order)', variedName), varied, labels, context, (v) => this.weightColor(v, context)),
-      this.map('difference', t('Difference: varied − base (blue: higher, orange: lower)'), difference, labels, context, (v) => this.differenceColor(v, comparison.maxDifference, context)),
+      mapFigure('base', t('Base: {0}', baseName), base, labels, context, (v) => weightColor(v, context)),
+      mapFigure('varied', t('Varied: {0} (in the base order)', variedName), varied, labels, context, (v) => weightColor(v, context)),
+      mapFigure('difference', t('Difference: varied − base (blue: higher, orange: lower)'), difference, labels, context, (v) => differenceColor(v, comparison.maxDifference, context)),
     );
     const max = el(
       'p',
@@ -252,55 +249,6 @@ export class CompareView implements PanelView {
     parts.push(this.predictions(comparison));
     this.result.replaceChildren(...parts);
     this.result.hidden = false;
-  }
-
-  private weightColor(value: number, context: ViewContext): string {
-    return context.theme.rampCss[rampIndex(value, context.colorScale)];
-  }
-
-  private differenceColor(value: number, max: number, context: ViewContext): string {
-    const { theme } = context;
-    const toward = value >= 0 ? theme.chartColors[0] : theme.chartColors[4] ?? theme.chartColors[1];
-    const t = max > 0 ? Math.min(1, Math.abs(value) / max) : 0;
-    return cssRgb(mixColors(theme.background, toward, Math.sqrt(t)));
-  }
-
-  private map(role: string, title: string, values: Float32Array, labels: string[], context: ViewContext, color: (value: number) => string): HTMLElement {
-    const T = labels.length;
-    const cell = Math.max(2, Math.min(22, Math.floor(MAP_PIXELS / Math.max(1, T))));
-    const canvas = el('canvas', 'cv-canvas', { role: 'img', 'data-map': role, 'data-cell': cell, 'aria-label': t('{0}, {1} by {2}', title, T, T) });
-    const ratio = window.devicePixelRatio || 1;
-    canvas.width = Math.round(cell * T * ratio);
-    canvas.height = Math.round(cell * T * ratio);
-    canvas.style.width = `${cell * T}px`;
-    canvas.style.height = `${cell * T}px`;
-    const draw = canvas.getContext('2d');
-    if (draw) {
-      draw.scale(ratio, ratio);
-      draw.fillStyle = cssRgb(context.theme.background);
-      draw.fillRect(0, 0, cell * T, cell * T);
-      for (let t = 0; t < T; t++) {
-        for (let s = 0; s < T; s++) {
-          draw.fillStyle = color(values[t * T + s]);
-          draw.fillRect(s * cell, t * cell, cell, cell);
-        }
-      }
-    }
-    const figure = el('figure', `cv-map cv-map-${role}`, { 'data-map': role }, el('figcaption', 'cv-map-title', {}, title));
-    if (T <= LABELLED_MAX_TOKENS) {
-      canvas.dataset.values = Array.from(values, (v) => v.toFixed(6)).join(',');
-      const font = `${Math.max(9, Math.min(13, cell - 3))}px`;
-      const rows = el('div', 'cv-row-labels', { 'aria-hidden': 'true' }, ...labels.map((label) => el('span', 'cv-label', { title: label }, truncateLabel(label, 6))));
-      const columns = el('div', 'cv-col-labels', { 'aria-hidden': 'true' }, ...labels.map((label) => el('span', 'cv-label', { title: label }, truncateLabel(label, 6))));
-      for (const axis of [rows, columns]) {
-        axis.style.setProperty('--cv-cell', `${cell}px`);
-        axis.style.setProperty('--cv-font', font);
-      }
-      figure.append(el('div', 'cv-grid', {}, el('span', 'cv-corner'), columns, rows, canvas));
-    } else {
-      figure.append(canvas);
-    }
-    return figure;
   }
 
   private predictions(comparison: ComparisonPayload): HTMLElement {

@@ -7,16 +7,13 @@
 
 import { MEAN_HEAD, type RequestRunComparisonMessage, type RunComparisonMessage } from '../src/shared/protocol';
 import { alignedDifference, cropMap } from '../src/shared/runAlignment';
-import { cssRgb, mixColors } from './colorMath';
-import { rampIndex } from './colorScale';
-import { LABELLED_MAX_TOKENS } from './compareView';
-import { tokenDisplay, truncateLabel } from './displayText';
+import { tokenDisplay } from './displayText';
 import { el } from './dom';
+import { differenceColor, mapFigure, weightColor } from './mapFigure';
 import { t } from './l10n';
 import { requestKey } from './requests';
 import type { PanelView, ViewContext, ViewSetup } from './view';
 
-const MAP_PIXELS = 264;
 
 export class RunCompareView implements PanelView {
   readonly id = 'runCompare';
@@ -135,66 +132,20 @@ export class RunCompareView implements PanelView {
         ? t('Aligned by token: same token sequence ({0} tokens).', N)
         : t('Aligned by position: the first {0} tokens (the pinned run has {1}, this run {2}; the token texts differ).', N, T1, T2);
     const head = reply.head === MEAN_HEAD ? t("layer {0}, average of the heads' weights", reply.layer) : t('layer {0}, head {1}', reply.layer, reply.head);
-    const weight = (v: number) => context.theme.rampCss[rampIndex(v, context.colorScale)];
+    const weight = (v: number) => weightColor(v, context);
     this.result.replaceChildren(
       el('p', 'cv-max', { 'data-role': 'alignment-rule', 'data-rule': alignment.rule, 'data-count': N }, rule),
       el(
         'div',
         'cv-maps',
         {},
-        this.map('pinned', t('Pinned: {0} ({1})', pinned.label, head), cropMap(pinnedFull, T1, N), labels(pinned.tokens), weight),
-        this.map('current', t('This run: {0} ({1})', current.label, head), cropMap(currentFull, T2, N), labels(current.tokens), weight),
-        this.map('difference', t('Difference: this run − pinned (blue: higher, orange: lower)'), difference, labels(current.tokens), (v) => differenceColor(v, maxAbs, context)),
+        mapFigure('pinned', t('Pinned: {0} ({1})', pinned.label, head), cropMap(pinnedFull, T1, N), labels(pinned.tokens), context, weight),
+        mapFigure('current', t('This run: {0} ({1})', current.label, head), cropMap(currentFull, T2, N), labels(current.tokens), context, weight),
+        mapFigure('difference', t('Difference: this run − pinned (blue: higher, orange: lower)'), difference, labels(current.tokens), context, (v) => differenceColor(v, maxAbs, context)),
       ),
       el('p', 'cv-max', { 'data-role': 'run-max-difference', 'data-value': String(maxAbs) }, t('Largest difference: {0}', maxAbs < 1e-6 ? '0' : maxAbs.toPrecision(2))),
     );
     this.result.hidden = false;
   }
-
-  private map(role: string, title: string, values: Float32Array, labels: string[], color: (value: number) => string): HTMLElement {
-    const T = labels.length;
-    const cell = Math.max(2, Math.min(22, Math.floor(MAP_PIXELS / Math.max(1, T))));
-    const canvas = el('canvas', 'cv-canvas', { role: 'img', 'data-map': role, 'data-cell': cell, 'aria-label': t('{0}, {1} by {2}', title, T, T) });
-    const ratio = window.devicePixelRatio || 1;
-    canvas.width = Math.round(cell * T * ratio);
-    canvas.height = Math.round(cell * T * ratio);
-    canvas.style.width = `${cell * T}px`;
-    canvas.style.height = `${cell * T}px`;
-    const draw = canvas.getContext('2d');
-    if (draw) {
-      draw.scale(ratio, ratio);
-      for (let q = 0; q < T; q++) {
-        for (let k = 0; k < T; k++) {
-          draw.fillStyle = color(values[q * T + k]);
-          draw.fillRect(k * cell, q * cell, cell, cell);
-        }
-      }
-    }
-    const figure = el('figure', `cv-map cv-map-${role}`, { 'data-map': role }, el('figcaption', 'cv-map-title', {}, title));
-    if (T <= LABELLED_MAX_TOKENS) {
-      canvas.dataset.values = Array.from(values, (v) => v.toFixed(6)).join(',');
-      const font = `${Math.max(9, Math.min(13, cell - 3))}px`;
-      const axis = () => el('div', '', { 'aria-hidden': 'true' }, ...labels.map((label) => el('span', 'cv-label', { title: label }, truncateLabel(label, 6))));
-      const rows = axis();
-      rows.className = 'cv-row-labels';
-      const columns = axis();
-      columns.className = 'cv-col-labels';
-      for (const labelsAxis of [rows, columns]) {
-        labelsAxis.style.setProperty('--cv-cell', `${cell}px`);
-        labelsAxis.style.setProperty('--cv-font', font);
-      }
-      figure.append(el('div', 'cv-grid', {}, el('span', 'cv-corner'), columns, rows, canvas));
-    } else {
-      figure.append(canvas);
-    }
-    return figure;
-  }
 }
 
-/** The Compare view's diverging scale: background at 0, toward one chart colour above and another below. */
-function differenceColor(value: number, max: number, context: ViewContext): string {
-  const { theme } = context;
-  const toward = value >= 0 ? theme.chartColors[0] : (theme.chartColors[4] ?? theme.chartColors[1]);
-  const amount = max > 0 ? Math.min(1, Math.abs(value) / max) : 0;
-  return cssRgb(mixColors(theme.background, toward, Math.sqrt(amount)));
-}
