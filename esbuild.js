@@ -34,7 +34,7 @@ const nodeDefaults = {
   minify: production,
   logLevel: 'warning',
   // Native addons and the editor API are resolved at run time, never bundled.
-  external: ['vscode', 'onnxruntime-node', 'playwright-core', 'mocha'],
+  external: ['vscode', 'onnxruntime-node', 'playwright-core', 'mocha', '@resvg/resvg-js'],
 };
 
 const builds = [

@@ -4,7 +4,10 @@
 // heads by a chosen score. The scores come from the host (requestRoles → roles).
 
 import type { HeadRole, HeadRoleScores } from '../src/shared/protocol';
+import { strongestRole } from '../src/shared/strongestRole';
 import { t } from './l10n';
+
+export { strongestRole };
 
 /** The roles in the order the panel lists them. */
 export const HEAD_ROLES: readonly HeadRole[] = ['previousToken', 'firstToken', 'sameToken', 'induction', 'entropy'];
@@ -60,16 +63,6 @@ export function roleExplanation(role: HeadRole): string {
 /** A score as shown: two decimals, or a dash where the text has no repeats to score on. */
 export function formatScore(value: number | null): string {
   return value === null || !Number.isFinite(value) ? '—' : value.toFixed(2);
-}
-
-/** The head's strongest weight-share role (entropy is in nats, not a share: never the strongest). */
-export function strongestRole(scores: HeadRoleScores): { role: HeadRole; value: number } {
-  let best: { role: HeadRole; value: number } = { role: 'previousToken', value: scores.previousToken };
-  for (const role of ['firstToken', 'sameToken', 'induction'] as const) {
-    const value = scores[role];
-    if (value !== null && value > best.value) best = { role, value };
-  }
-  return best;
 }
 
 /** The badge of a head: its strongest role, or the chosen one ("prev 0.98"). */

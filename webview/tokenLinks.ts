@@ -7,6 +7,7 @@
 
 import type { TokenSequence } from '../src/core/types';
 import type { WeightedToken } from '../src/shared/protocol';
+import { OVERVIEW_MIN_WEIGHT, overviewLinksPerQuery, topKeys } from '../src/shared/linkSelection';
 import { closestIndex, el, svg } from './dom';
 import { sequenceName } from './groups';
 import { t } from './l10n';
@@ -17,12 +18,6 @@ const MIN_WEIGHT = 0.01;
 const MAX_LINKS_PER_HEAD = 32;
 /** Links fainter than this, relative to the strongest drawn, are left out. */
 const MIN_OPACITY = 0.04;
-/** Overview (no active token): links at least this heavy, at most a few per query. */
-const OVERVIEW_MIN_WEIGHT = 0.05;
-const OVERVIEW_LINKS_PER_QUERY = 6;
-/** Long inputs draw fewer overview links per query, so the SVG stays a few thousand paths. */
-const OVERVIEW_LINKS_LONG = 2;
-const OVERVIEW_LONG_TOKENS = 128;
 
 export interface LinkSet {
   query: number;
@@ -154,7 +149,7 @@ export class TokenLinks {
       this.clear();
       return;
     }
-    const perQuery = Tq > OVERVIEW_LONG_TOKENS ? OVERVIEW_LINKS_LONG : OVERVIEW_LINKS_PER_QUERY;
+    const perQuery = overviewLinksPerQuery(Tq);
     const geometry = this.measure();
     const paths: SVGPathElement[] = [];
     const strongestKeys = new Int32Array(perQuery);
@@ -245,26 +240,6 @@ export class TokenLinks {
       rowHeight: this.queryItems[0]?.offsetHeight ?? 16,
     };
   }
-}
-
-/**
- * The indices of row [offset, offset + Tk) with weight >= minWeight, heaviest first, at most
- * out.length of them, written to out; returns how many. Insertion into a tiny sorted buffer, no allocation.
- */
-function topKeys(weights: Float32Array, offset: number, Tk: number, minWeight: number, out: Int32Array): number {
-  let count = 0;
-  for (let s = 0; s < Tk; s++) {
-    const weight = weights[offset + s];
-    if (weight < minWeight) continue;
-    if (count === out.length && weight <= weights[offset + out[count - 1]]) continue;
-    let at = count < out.length ? count++ : count - 1;
-    while (at > 0 && weights[offset + out[at - 1]] < weight) {
-      out[at] = out[at - 1];
-      at--;
-    }
-    out[at] = s;
-  }
-  return count;
 }
 
 /** A curve from the right edge of a query to the left edge of a key, level at both ends. */

@@ -2,7 +2,7 @@
 // attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [--group G] [--model DIR] [--backend ...] [variation] [--json]
 // attention-inspector compare (--text STR | --file PATH) --layer L --head H variation [--model DIR] [--json]
 // attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
-// attention-inspector render (--text STR | --file PATH) [--model DIR] --view heatmap|rollout [--layer L --head H] --format svg|png|csv|json --out FILE
+// attention-inspector render (--text STR | --file PATH) [--model DIR] --view heatmap|links|grid|rollout [--layer L --head H] --format svg|png|csv|json --out FILE
 //   variation: [--no-positions] [--swap I,J] [--ablate L:H[,L:H...]]
 // The same core as the extension; errors go to stderr with a non-zero exit code.
 import * as fs from 'fs';
@@ -23,14 +23,14 @@ import { headStatsForFolder } from './headStatsCommand';
 import { isMergeMode, mergeResult, MERGE_RULE } from '../core/merge';
 import { headRoles } from '../core/analysis/headRoles';
 import { DEFAULT_FLOW_MAX_TOKENS } from '../core/analysis/flow';
-import { RENDER_FORMATS, RENDER_VIEWS, RENDERED_VIEWS, renderView, type RenderFormat, type RenderView } from './renderCommand';
+import { RENDER_FORMATS, RENDER_VIEWS, renderView, type RenderFormat, type RenderView } from './renderCommand';
 import { AGGREGATE_KINDS, aggregatesJson, aggregatesText, computeAggregates, rolesText, type AggregateKind } from './analysisFormat';
 
 const USAGE = `Usage: attention-inspector run (--text STR | --file PATH) [options]
        attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [options]
        attention-inspector compare (--text STR | --file PATH) --layer L --head H [--no-positions] [--swap I,J] [--ablate L:H,...] [options]
        attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
-       attention-inspector render (--text STR | --file PATH) --view heatmap|rollout [--layer L --head H] --format svg|png|csv|json --out FILE [options]
+       attention-inspector render (--text STR | --file PATH) --view heatmap|links|grid|rollout [--layer L --head H] --format svg|png|csv|json --out FILE [options]
 
 run      runs a transformer on the text and prints its tokens, shape and attention.
 explain  one head for one query token, step by step: q, k, v, the scores q·k, ÷√d_k, the mask,
@@ -45,10 +45,12 @@ stats    measures what every head does on held-out text (built-in backend): mean
          previous token, to the first token and to itself, row entropy, and an induction score on
          random tokens repeated twice.
 render   writes one view to a file, drawn without a browser: --view heatmap (one head; --group,
-         --layer, --head, default 0) or rollout (attention rollout of the first group);
-         --format svg (cells, axis labels and legend), png (cells only, no text: the CLI has no
-         font rasteriser), csv (header row of key labels, one labelled row per query) or json
-         (the run --json format). The links and grid views are not rendered yet.
+         --layer, --head, default 0), links (the same head as lines from each query to its
+         strongest keys), grid (every layer and head as thumbnails with role badges) or rollout
+         (attention rollout of the first group); --format svg (axis labels and legend), png (the
+         same drawing rasterised by resvg with the system's fonts), csv (header row of key labels,
+         one labelled row per query; grid: one row per head with its role scores) or json (the
+         run --json format).
 
 Options:
   --text STR          text to inspect
@@ -227,8 +229,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
 async function render(values: Record<string, string | boolean | undefined>, err: (text: string) => void): Promise<number> {
   const view = values.view as string | undefined;
   const format = values.format as string | undefined;
-  if (view === undefined || !(RENDER_VIEWS as readonly string[]).includes(view)) throw new UsageError(`render needs --view heatmap or rollout, not "${view ?? ''}"`);
-  if (!RENDERED_VIEWS.includes(view as RenderView)) throw new UsageError(`render --view ${view} is not drawn yet: use heatmap or rollout`);
+  if (view === undefined || !(RENDER_VIEWS as readonly string[]).includes(view)) throw new UsageError(`render needs --view heatmap, links, grid or rollout, not "${view ?? ''}"`);
   if (format === undefined || !(RENDER_FORMATS as readonly string[]).includes(format)) throw new UsageError(`render needs --format svg, png, csv or json, not "${format ?? ''}"`);
   if (typeof values.out !== 'string' || values.out === '') throw new UsageError('render needs --out FILE');
   if ((values.text === undefined) === (values.file === undefined)) throw new UsageError('give exactly one of --text or --file');
@@ -245,7 +246,8 @@ async function render(values: Record<string, string | boolean | undefined>, err:
   try {
     const run = await registry.get(resolveModel(values.model as string | undefined), backend as BackendChoice, false).run(text, { maxTokens, memoryBudgetMB, target: values.target as string | undefined });
     warnAbout(run.warnings, err);
-    const contents = renderView(run, request);
+    const { contents, notice } = renderView(run, request);
+    if (notice) err(`attention-inspector: ${notice}`);
     try {
       fs.writeFileSync(values.out, contents);
     } catch (error) {

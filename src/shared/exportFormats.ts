@@ -63,7 +63,7 @@ function checkShape(matrix: LabelledMatrix): { rows: number; columns: number } {
 }
 
 /** Label width estimate in SVG units (no font metrics without a browser): wide characters count double. */
-function textWidth(text: string, fontSize: number): number {
+export function textWidth(text: string, fontSize: number): number {
   let units = 0;
   for (const ch of text) units += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|[\u{1f000}-\u{1faff}\u{20000}-\u{3fffd}]/u.test(ch) ? 1 : 0.6;
   return units * fontSize;

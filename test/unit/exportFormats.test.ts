@@ -2,12 +2,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as zlib from 'zlib';
 import { main } from '../../src/cli/main';
 import { base64ToFloat32, type JsonReport } from '../../src/cli/format';
 import { defaultRampColor, heatmapSvg, matrixCsv, parseCsv, xmlEscape } from '../../src/shared/exportFormats';
 import { attentionRollout } from '../../src/core/analysis/rollout';
 import { tinyModelFolder } from '../support/tinyModel';
+import { decodePng } from '../support/decodePng';
 
 async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -96,15 +96,30 @@ describe('CLI render', () => {
     const rows = parseCsv(fs.readFileSync(csvFile, 'utf8'));
     for (let i = 0; i < T; i++) assert.deepEqual(Float32Array.from(rows[i + 1].slice(1).map(Number)), rollout.subarray(i * T, (i + 1) * T));
 
+    // PNG: the same SVG rasterised at 2 px per unit, labels and legend included.
     const pngFile = path.join(dir, 'rollout.png');
     assert.equal((await runCli(['render', '--text', text, '--model', model, '--view', 'rollout', '--format', 'png', '--out', pngFile])).code, 0);
-    const png = fs.readFileSync(pngFile);
-    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    assert.equal(png.readUInt32BE(16), T * 8);
-    assert.equal(png.readUInt32BE(20), T * 8);
-    const idatLength = png.readUInt32BE(33);
-    assert.equal(png.toString('ascii', 37, 41), 'IDAT');
-    assert.equal(zlib.inflateSync(png.subarray(41, 41 + idatLength)).length, T * 8 * (1 + T * 8 * 3));
+    const svgFile = path.join(dir, 'rollout.svg');
+    assert.equal((await runCli(['render', '--text', text, '--model', model, '--view', 'rollout', '--format', 'svg', '--out', svgFile])).code, 0);
+    const svg = fs.readFileSync(svgFile, 'utf8');
+    const png = decodePng(fs.readFileSync(pngFile));
+    const [, width, height] = /width="(\d+)" height="(\d+)"/.exec(svg)!.map(Number);
+    assert.equal(png.width, width * 2);
+    assert.equal(png.height, height * 2);
+    const firstCell = /<g class="cells">\n<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)"/.exec(svg)!;
+    const [left, top, cell] = [Number(firstCell[1]), Number(firstCell[2]), Number(firstCell[3])];
+    const pixel = (x: number, y: number) => Array.from(png.rgba.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3));
+    for (let i = 0; i < T; i++) {
+      for (let j = 0; j < T; j++) {
+        const expected = defaultRampColor(rollout[i * T + j]).slice(1).match(/../g)!.map((hex) => parseInt(hex, 16));
+        const got = pixel(Math.round((left + (j + 0.5) * cell) * 2), Math.round((top + (i + 0.5) * cell) * 2));
+        got.forEach((channel, k) => assert.ok(Math.abs(channel - expected[k]) <= 2, `cell ${i},${j}: ${got} vs ${expected}`));
+      }
+    }
+    // The query labels are drawn left of the cells: dark pixels there, on a white background.
+    let dark = 0;
+    for (let y = Math.round(top * 2); y < Math.round((top + T * cell) * 2); y++) for (let x = 0; x < Math.round(left * 2) - 4; x++) if (pixel(x, y).every((channel) => channel < 128)) dark++;
+    assert.ok(dark > 50, `only ${dark} dark pixels where the labels are`);
 
     const jsonFile = path.join(dir, 'run.json');
     assert.equal((await runCli(['render', '--text', text, '--model', model, '--view', 'heatmap', '--format', 'json', '--out', jsonFile])).code, 0);
@@ -112,13 +127,13 @@ describe('CLI render', () => {
     assert.equal(written.attention.data, report.attention.data);
   });
 
-  it('bad --view, --format, a view not drawn yet, a missing --out and an out-of-range head are errors', async () => {
+  it('bad --view, --format, a missing --out and an out-of-range head are errors', async () => {
     const out = path.join(dir, 'never.svg');
     const base = ['render', '--text', text, '--model', model];
     for (const [args, code, pattern] of [
-      [['--view', 'pie', '--format', 'svg', '--out', out], 2, /--view heatmap or rollout, not "pie"/],
+      [['--view', 'pie', '--format', 'svg', '--out', out], 2, /--view heatmap, links, grid or rollout, not "pie"/],
       [['--view', 'heatmap', '--format', 'gif', '--out', out], 2, /--format svg, png, csv or json, not "gif"/],
-      [['--view', 'links', '--format', 'svg', '--out', out], 2, /not drawn yet/],
+      [['--view', 'links', '--head', '4', '--format', 'svg', '--out', out], 1, /--head 4: the model has 4 heads/],
       [['--view', 'heatmap', '--format', 'svg'], 2, /--out FILE/],
       [['--view', 'heatmap', '--head', '9', '--format', 'svg', '--out', out], 1, /--head 9: the model has 4 heads/],
     ] as const) {
@@ -127,5 +142,96 @@ describe('CLI render', () => {
       assert.match(result.stderr, pattern);
     }
     assert.equal(fs.existsSync(out), false);
+  });
+  it('links SVG: one curve per query to each of its strongest keys (at most 6, weight ≥ 0.05), labels in both columns', async () => {
+    const file = path.join(dir, 'links.svg');
+    const result = await runCli(['render', '--text', text, '--model', model, '--view', 'links', '--layer', '1', '--head', '1', '--format', 'svg', '--out', file]);
+    assert.equal(result.code, 0, result.stderr);
+    const svg = fs.readFileSync(file, 'utf8');
+    const report = JSON.parse((await runCli(['run', '--text', text, '--model', model, '--json'])).stdout) as JsonReport;
+    const [, H, T] = report.attention.dims;
+    const attention = base64ToFloat32(report.attention.data);
+    const offset = (1 * H + 1) * T * T;
+    const expected = new Set<string>();
+    for (let i = 0; i < T; i++) {
+      const keys = Array.from({ length: T }, (_, j) => j).filter((j) => attention[offset + i * T + j] >= 0.05);
+      keys.sort((a, b) => attention[offset + i * T + b] - attention[offset + i * T + a]);
+      for (const j of keys.slice(0, 6)) expected.add(`${i}>${j}`);
+    }
+    const drawn = [...svg.matchAll(/<path d="M[\d.]+ ([\d.]+) C[^"]* ([\d.]+)" stroke="[^"]+" stroke-opacity="([\d.]+)"><title>/g)];
+    assert.equal(drawn.length, expected.size);
+    const rowOf = (y: number) => Math.round((y - 8 - (12 + 12) - 9) / 18);
+    for (const [, y1, y2, opacity] of drawn) {
+      const [i, j] = [rowOf(Number(y1)), rowOf(Number(y2))];
+      assert.ok(expected.has(`${i}>${j}`), `unexpected link ${i} → ${j}`);
+      assert.ok(Math.abs(Number(opacity) - Math.min(1, attention[offset + i * T + j])) < 1e-3);
+    }
+    const labelOf = (token: (typeof report.tokens)[number]) => `>${xmlEscape(token.label ?? token.text)}</text>`;
+    for (const token of report.tokens) assert.equal(svg.split(labelOf(token)).length - 1, 2 * report.tokens.filter((other) => labelOf(other) === labelOf(token)).length, token.text);
+  });
+
+  it('grid SVG and CSV: L × H thumbnails of pooled blocks with the strongest role as badge; the CSV holds every score', async () => {
+    const report = JSON.parse((await runCli(['run', '--text', text, '--model', model, '--json'])).stdout) as JsonReport;
+    const [L, H, T] = report.attention.dims;
+    const attention = base64ToFloat32(report.attention.data);
+    // Independent scores: mean weight on t-1 and on token 0 over t = 1..T-1; for rows whose token id
+    // occurred before, mean weight on those earlier occurrences (same) and on the tokens after them (induction).
+    const weight = (l: number, h: number, t: number, s: number) => attention[((l * H + h) * T + t) * T + s];
+    const mean = (l: number, h: number, key: (t: number) => number) => {
+      let sum = 0;
+      for (let t = 1; t < T; t++) sum += weight(l, h, t, key(t));
+      return sum / (T - 1);
+    };
+    const ids = report.tokens.map((token) => token.id);
+    const repeats = (l: number, h: number, after: number): number | null => {
+      let sum = 0;
+      let rows = 0;
+      for (let t = 1; t < T; t++) {
+        const earlier = ids.slice(0, t).flatMap((id, s) => (id === ids[t] ? [s + after] : []));
+        if (earlier.length === 0) continue;
+        rows++;
+        for (const s of new Set(earlier)) sum += weight(l, h, t, s);
+      }
+      return rows === 0 ? null : sum / rows;
+    };
+    const strongest = (l: number, h: number) => {
+      let best: [string, number] = ['prev', mean(l, h, (t) => t - 1)];
+      for (const [tag, value] of [['first', mean(l, h, () => 0)], ['same', repeats(l, h, 0)], ['induct', repeats(l, h, 1)]] as const) if (value !== null && value > best[1]) best = [tag, value];
+      return `${best[0]} ${best[1].toFixed(2)}`;
+    };
+    const file = path.join(dir, 'grid.svg');
+    const result = await runCli(['render', '--text', text, '--model', model, '--view', 'grid', '--format', 'svg', '--out', file]);
+    assert.equal(result.code, 0, result.stderr);
+    const svg = fs.readFileSync(file, 'utf8');
+    const thumbnails = svg.split('<g class="thumbnail"').slice(1);
+    assert.equal(thumbnails.length, L * H);
+    thumbnails.forEach((thumbnail, index) => {
+      const [l, h] = [Math.floor(index / H), index % H];
+      assert.equal((thumbnail.match(/<rect [^>]*fill="#/g) ?? []).length, Math.min(T, 32) ** 2, 'one rect per block');
+      const badge = /<text class="badge"[^>]*>([^<]+)</.exec(thumbnail)![1];
+      assert.equal(badge, strongest(l, h), `L${l} H${h}`);
+    });
+
+    const csvFile = path.join(dir, 'grid.csv');
+    assert.equal((await runCli(['render', '--text', text, '--model', model, '--view', 'grid', '--format', 'csv', '--out', csvFile])).code, 0);
+    const rows = parseCsv(fs.readFileSync(csvFile, 'utf8'));
+    assert.deepEqual(rows[0], ['layer', 'head', 'previousToken', 'firstToken', 'sameToken', 'induction', 'entropy']);
+    assert.equal(rows.length, L * H + 1);
+    for (const row of rows.slice(1)) {
+      const [l, h] = [Number(row[0]), Number(row[1])];
+      assert.ok(Math.abs(Number(row[2]) - mean(l, h, (t) => t - 1)) < 1e-6);
+      assert.ok(Math.abs(Number(row[3]) - mean(l, h, () => 0)) < 1e-6);
+      for (const [column, after] of [[4, 0], [5, 1]] as const) {
+        const expected = repeats(l, h, after);
+        if (expected === null) assert.equal(row[column], '');
+        else assert.ok(Math.abs(Number(row[column]) - expected) < 1e-6);
+      }
+    }
+
+    const pngFile = path.join(dir, 'grid.png');
+    assert.equal((await runCli(['render', '--text', text, '--model', model, '--view', 'grid', '--format', 'png', '--out', pngFile])).code, 0);
+    const png = decodePng(fs.readFileSync(pngFile));
+    const [, width, height] = /width="(\d+)" height="(\d+)"/.exec(svg)!.map(Number);
+    assert.deepEqual([png.width, png.height], [width * 2, height * 2]);
   });
 });
