@@ -18,8 +18,16 @@ import regex
 
 from common import END_OF_TEXT, log, work_path, write_json
 
-# GPT-2's pre-tokenization pattern, exactly as the Hugging Face ByteLevel pre-tokenizer uses it.
-GPT2_PATTERN = regex.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
+# GPT-2's pre-tokenization pattern with one change: every CJK ideograph is a pre-token of its own. In GPT-2's
+# pattern a run of Chinese characters (a whole sentence without spaces) is one "word", so merges learnt across
+# character boundaries spend the vocabulary on frequent character pairs and cut rarer characters into byte pieces;
+# isolated, each character becomes one token as soon as its UTF-8 bytes are merged, and the rest of the vocabulary
+# goes to English words and code. Written with \uXXXX ranges and a lookahead, which Python's `regex`, Oniguruma
+# (Rust tokenizers) and JavaScript (tokenizers.js) all read the same way.
+HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+PATTERN_SOURCE = (r"'s|'t|'re|'ve|'m|'ll|'d|[" + HAN + r"]| ?(?:(?![" + HAN + r"])\p{L})+| ?\p{N}+"
+                  r"| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")
+GPT2_PATTERN = regex.compile(PATTERN_SOURCE)
 
 
 def bytes_to_unicode():
@@ -42,16 +50,20 @@ def pre_tokenize(text):
     return GPT2_PATTERN.findall(text)
 
 
-def train_bpe(texts, vocab_size):
+def train_bpe(texts, vocab_size, whole_characters=()):
     """Learn merges until the vocabulary (256 bytes + merges + <|endoftext|>) has vocab_size entries.
 
+    texts: (text, weight) pairs; a pre-token's count is the sum of the weights of its occurrences.
+    whole_characters: characters whose UTF-8 bytes are merged first, in this order, so that each is one token
+    in every prefix of the merges (a vocabulary size by measurement keeps a prefix).
     Returns (symbols, merges): symbols[i] is the byte string of token i, merges a list of (left, right) ids.
     Pair counts are kept incrementally with an index pair -> words that contain it, and a lazy max-heap;
     ties break on the smaller (left, right) ids, so training is deterministic.
     """
     word_counts = collections.Counter()
-    for text in texts:
-        word_counts.update(pre_tokenize(text))
+    for text, weight in texts:
+        for piece in pre_tokenize(text):
+            word_counts[piece] += weight
     log(f"bpe: {len(word_counts)} distinct pre-tokens")
     words = [list(w.encode("utf-8")) for w in word_counts]
     freqs = list(word_counts.values())
@@ -68,17 +80,34 @@ def train_bpe(texts, vocab_size):
 
     merges = []
     target_merges = vocab_size - 256 - 1
-    while len(merges) < target_merges and heap:
-        negative_count, pair = heapq.heappop(heap)
-        if pair_counts.get(pair, 0) != -negative_count:
-            continue  # stale heap entry
-        if -negative_count < 2:
-            break
+    # The forced merges: for each character, its byte prefixes left to right (b1+b2, then (b1 b2)+b3, ...),
+    # each pair once; they are taken before any merge by frequency.
+    forced, known = [], {bytes([b]): b for b in range(256)}
+    for ch in whole_characters:
+        data = ch.encode("utf-8")
+        for end in range(2, len(data) + 1):
+            if data[:end] not in known:
+                known[data[:end]] = len(known)
+                forced.append((data[:end - 1], data[end - 1:end]))
+    forced.reverse()
+    ids_of = {bytes([b]): b for b in range(256)}
+    while len(merges) < target_merges and (heap or forced):
+        if forced:
+            left, right = forced.pop()
+            pair = (ids_of[left], ids_of[right])
+            negative_count = -pair_counts.get(pair, 0)
+        else:
+            negative_count, pair = heapq.heappop(heap)
+            if pair_counts.get(pair, 0) != -negative_count:
+                continue  # stale heap entry
+            if -negative_count < 2:
+                break
         new_id = len(symbols)
+        ids_of[symbols[pair[0]] + symbols[pair[1]]] = new_id
         symbols.append(symbols[pair[0]] + symbols[pair[1]])
         merges.append(pair)
         changed = set()
-        for index in where.pop(pair):
+        for index in where.pop(pair, ()):
             word, freq = words[index], freqs[index]
             for old in zip(word, word[1:]):
                 pair_counts[old] -= freq
@@ -119,6 +148,10 @@ def tokenizer_json(symbols, merges, max_length):
     vocab[END_OF_TEXT] = eot_id
     merge_strings = [f"{token_string(symbols[a])} {token_string(symbols[b])}" for a, b in merges]
     byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+    # Split by PATTERN_SOURCE (isolated pieces), then bytes -> printable characters without GPT-2's own regex.
+    pre_tokenizer = {"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": PATTERN_SOURCE}, "behavior": "Isolated", "invert": False},
+        {**byte_level, "use_regex": False}]}
     return {
         "version": "1.0",
         "truncation": None,
@@ -126,7 +159,7 @@ def tokenizer_json(symbols, merges, max_length):
         "added_tokens": [{"id": eot_id, "content": END_OF_TEXT, "single_word": False, "lstrip": False,
                           "rstrip": False, "normalized": True, "special": True}],
         "normalizer": None,
-        "pre_tokenizer": byte_level,
+        "pre_tokenizer": pre_tokenizer,
         "post_processor": {**byte_level, "trim_offsets": False},
         "decoder": byte_level,
         "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": "",
@@ -321,9 +354,26 @@ def held_out_by_kind(limit_chars=400_000):
     return dict(by_kind)
 
 
+# Everyday English (fortunes, the Devil's Dictionary, GCIDE) counts EVERYDAY_WEIGHT times in the pair counts.
+EVERYDAY_SOURCES = ("en-fortunes", "en-devil", "en-gcide")
+EVERYDAY_WEIGHT = 8
+WHOLE_CHARACTER_MIN_COUNT = 6
+
+
 def command_train(args):
-    texts = [d["text"] for d in read_docs("train")]
-    symbols, merges = train_bpe(texts, args.vocab_size)
+    """Everyday English counts EVERYDAY_WEIGHT times in the pair counts: code, technical prose (identifiers) and
+    Chinese would otherwise take most merges, leaving everyday English words in pieces. Every CJK character seen at least
+    WHOLE_CHARACTER_MIN_COUNT times in training (99.5 % of the CJK characters of the training text) is made whole
+    first, most frequent first."""
+    docs = list(read_docs("train"))
+    texts = [(d["text"], EVERYDAY_WEIGHT if d["source"] in EVERYDAY_SOURCES else 1) for d in docs]
+    cjk_counts = collections.Counter()
+    for d in docs:
+        if d["kind"] == "zh":
+            cjk_counts.update(CJK.findall(d["text"]))
+    whole = [ch for ch, n in sorted(cjk_counts.items(), key=lambda item: (-item[1], item[0])) if n >= WHOLE_CHARACTER_MIN_COUNT]
+    log(f"bpe: {len(whole)} CJK characters (of {len(cjk_counts)}) made whole first")
+    symbols, merges = train_bpe(texts, args.vocab_size, whole)
     spec = tokenizer_json(symbols, merges, args.max_length)
     if args.choose:
         # Vocabulary size by measurement: the smallest candidate (a prefix of the merges) that meets the targets.

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from common import log, read_json, work_path
 from model import GPT2, GPT2Settings
 
-FULL = {"n_embd": 192, "n_layer": 4, "n_head": 4, "context": 512, "batch": 4}
+FULL = {"n_embd": 128, "n_layer": 4, "n_head": 4, "context": 512, "batch": 4}
 TINY = {"n_embd": 64, "n_layer": 2, "n_head": 2, "context": 64, "batch": 4}
 # Sequence-length warm-up: the first part of training uses short windows (same tokens per step).
 # Attention spread over 512 keys gives q/k tiny gradients at first; over 128 keys heads specialise sooner.

@@ -119,8 +119,8 @@ stage corpus "$python" corpus.py $tiny
 if [ -n "$tiny" ]; then
   stage tokenizer "$python" bpe.py train --vocab-size 1024 --max-length 512
 else
-  # Trained once at 14,336 entries (16,384 would not fit the 40 MB folder at d_model 192); the smallest candidate (a prefix of the merges) that meets the targets is kept.
-  stage tokenizer "$python" bpe.py train --vocab-size 14336 --choose 8192,10240,12288,14336 --max-length 512
+  # Trained once at 16,384 entries (the upper bound; the folder fits 40 MB at d_model 128); the smallest candidate (a prefix of the merges) that meets the targets is kept.
+  stage tokenizer "$python" bpe.py train --vocab-size 16384 --choose 8192,10240,12288,14336,16384 --max-length 512
 fi
 stage encode "$python" bpe.py encode
 stage train "$python" train.py ${steps:+--steps "$steps"} --max-minutes "$max_minutes" --previous-token-aid "$aid" --aid-fraction 0.35 \
