@@ -6,11 +6,13 @@ import { heatmapSvg, matrixCsv, type LabelledMatrix } from '../src/shared/export
 import { MEAN_HEAD, type ExportFormat } from '../src/shared/protocol';
 import { headKey } from './cache';
 import { el } from './dom';
+import { exportBar } from './exportBar';
 import { groupLabel, kvGroupOf, kvHeadsOf } from './groups';
 import { Heatmap } from './heatmap';
 import { Legend } from './legend';
 import { describeHead } from './state';
 import { headColorCss, type Theme } from './theme';
+import { svgToPngBase64 } from './svgRaster';
 import type { PanelView, ViewContext, ViewSetup } from './view';
 import { t } from './l10n';
 
@@ -35,7 +37,7 @@ export class HeatmapView implements PanelView {
       { 'aria-labelledby': 'view-title' },
       el('div', 'section-head', undefined, el('h2', 'section-title view-title', { id: 'view-title' }, this.viewSwatch, this.viewTitle), this.legend.element),
       this.heatmap.element,
-      this.exportBar(setup),
+      this.exportBar(),
     );
     // Laying out inside the observer's callback would resize what it observes in the same frame.
     this.observer = new ResizeObserver(() => this.scheduleMeasure());
@@ -99,29 +101,18 @@ export class HeatmapView implements PanelView {
   }
 
   /** Export SVG / CSV / PNG / JSON and Copy CSV of the shown head: the host saves or copies (src/extension/panelExports.ts). */
-  private exportBar(_setup: ViewSetup): HTMLElement {
-    const button = (format: ExportFormat, label: string) => {
-      const node = el('button', 'export-button', { type: 'button', 'data-format': format }, label);
-      node.addEventListener('click', () => this.export(format));
-      return node;
-    };
-    const buttons = [button('svg', t('Export SVG')), button('csv', t('Export CSV')), button('png', t('Export PNG')), button('json', t('Export JSON')), button('copyCsv', t('Copy CSV'))];
-    // One Tab stop: the arrow keys (Home, End) move between the buttons (a roving tabindex).
-    buttons.forEach((node, index) => (node.tabIndex = index === 0 ? 0 : -1));
-    const bar = el('div', 'export-bar', { role: 'toolbar', 'aria-label': t('Export the shown head') }, ...buttons);
-    bar.addEventListener('keydown', (event) => {
-      const current = buttons.indexOf(event.target as HTMLButtonElement);
-      const next = { ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0, End: buttons.length - 1 }[event.key];
-      if (current < 0 || next === undefined) return;
-      event.preventDefault();
-      const target = buttons[(next + buttons.length) % buttons.length];
-      buttons.forEach((node) => (node.tabIndex = node === target ? 0 : -1));
-      target.focus();
-    });
-    return bar;
+  private exportBar(): HTMLElement {
+    const choices = [
+      { format: 'svg', label: t('Export SVG') },
+      { format: 'csv', label: t('Export CSV') },
+      { format: 'png', label: t('Export PNG') },
+      { format: 'json', label: t('Export JSON') },
+      { format: 'copyCsv', label: t('Copy CSV') },
+    ] as const;
+    return exportBar(t('Export the shown head'), choices, (format) => void this.export(format));
   }
 
-  private export(format: ExportFormat): void {
+  private async export(format: ExportFormat): Promise<void> {
     const context = this.context;
     if (!context) return;
     const { state, session } = context;
@@ -132,12 +123,13 @@ export class HeatmapView implements PanelView {
       context.host.post(base);
       return;
     }
+    const matrix = this.shownMatrix(context);
     if (format === 'png') {
-      const base64 = this.heatmap.toPngBase64();
+      // The SVG figure (labels, legend) rasterised; past the rasteriser's size, the canvas's cells.
+      const base64 = (matrix ? await svgToPngBase64(heatmapSvg(matrix)) : null) ?? this.heatmap.toPngBase64();
       if (base64) context.host.post({ ...base, base64 });
       return;
     }
-    const matrix = this.shownMatrix(context);
     if (!matrix) return;
     context.host.post({ ...base, content: format === 'svg' ? heatmapSvg(matrix) : matrixCsv(matrix) });
   }

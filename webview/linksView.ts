@@ -2,10 +2,14 @@
 // layer (every head for the mean view, else one), from the token's rows in the store; without,
 // every query's strongest links in the shown head or mean. Drawn at most once a frame.
 
-import { MEAN_HEAD } from '../src/shared/protocol';
+import { linksSvg } from '../src/shared/exportLinks';
+import { MEAN_HEAD, type ExportFormat } from '../src/shared/protocol';
 import { el } from './dom';
+import { exportBar } from './exportBar';
 import { describeGroup } from './groups';
 import { headColorCss } from './theme';
+import { describeHead } from './state';
+import { svgToPngBase64 } from './svgRaster';
 import { TokenLinks } from './tokenLinks';
 import type { PanelView, ViewContext, ViewSetup } from './view';
 import { t } from './l10n';
@@ -27,6 +31,7 @@ export class LinksView implements PanelView {
       { 'aria-labelledby': 'links-title' },
       el('div', 'section-head', undefined, el('h2', 'section-title', { id: 'links-title' }, this.title)),
       this.links.element,
+      exportBar(t('Export the shown links'), [{ format: 'svg', label: t('Export SVG') }, { format: 'png', label: t('Export PNG') }], (format) => void this.export(format)),
     );
     this.observer = new ResizeObserver(() => this.schedule());
     this.observer.observe(this.links.element);
@@ -94,6 +99,23 @@ export class LinksView implements PanelView {
     }
     const shownHeads = state.head === MEAN_HEAD ? Array.from({ length: heads }, (_, h) => h) : [state.head];
     this.links.draw({ query: token, rows, heads, keys: Tk, shownHeads, colorOf: (head) => headColorCss(theme, head) });
+  }
+
+  /** The drawn links as SVG or PNG (the same figure rasterised); the host saves it (src/extension/panelExports.ts). */
+  private async export(format: ExportFormat): Promise<void> {
+    const context = this.context;
+    if (!context) return;
+    const { state, session, group } = context;
+    const figure = this.links.figure(`${this.title.textContent ?? ''}, ${t('layer {0}, {1}', state.layer, describeHead(state.head, group.dims[1]))}`);
+    if (!figure) return;
+    const head = state.head === MEAN_HEAD ? 'mean' : `H${state.head}`;
+    const base = { type: 'export' as const, sessionId: session.sessionId, format, name: `links-G${state.group}-L${state.layer}-${head}` };
+    const svgText = linksSvg(figure);
+    if (format === 'svg') context.host.post({ ...base, content: svgText });
+    else if (format === 'png') {
+      const base64 = await svgToPngBase64(svgText);
+      if (base64) context.host.post({ ...base, base64 });
+    }
   }
 
   dispose(): void {

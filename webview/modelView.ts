@@ -11,13 +11,17 @@
 // ("prev 0.98"), and every score in its aria-label and title; "Sort / highlight by role" badges every
 // head with the chosen score, keeps the top heads bright (others dimmed) and lists them, best first.
 
-import { MEAN_HEAD, type HeadRole, type HeadRoleScores, type RolesMessage, type ThumbnailsMessage } from '../src/shared/protocol';
+import { gridSvg } from '../src/shared/exportGrid';
+import { MEAN_HEAD, type ExportFormat, type HeadRole, type HeadRoleScores, type RolesMessage, type ThumbnailsMessage } from '../src/shared/protocol';
 import { thumbnailBin } from '../src/shared/replies';
 import { cssRgb, packRgb } from './colorMath';
 import { rampIndex } from './colorScale';
 import { closestIndex, el } from './dom';
+import { exportBar } from './exportBar';
+import { groupLabel } from './groups';
 import { HEAD_ROLES, formatScore, headsByRole, roleBadge, roleExplanation, roleName, rolesText, strongestRole } from './headRoles';
 import { t } from './l10n';
+import { svgToPngBase64 } from './svgRaster';
 import type { Theme } from './theme';
 import type { PanelView, ViewActions, ViewContext, ViewSetup } from './view';
 
@@ -81,6 +85,7 @@ export class ModelView implements PanelView {
       this.hint,
       this.roleControls(),
       this.stage,
+      exportBar(t('Export every head'), [{ format: 'svg', label: t('Export SVG') }, { format: 'png', label: t('Export PNG') }], (format) => void this.export(format)),
       this.topList,
       el('ul', 'model-role-legend', { 'aria-label': t('Head roles') }, ...HEAD_ROLES.map((role) => el('li', undefined, { 'data-role': role }, roleExplanation(role)))),
     );
@@ -182,6 +187,33 @@ export class ModelView implements PanelView {
     this.thumbs = { key, rows: reply.rows, columns: reply.columns, data: new Float32Array(reply.data), tq };
     this.element.dataset.state = 'ready';
     this.repaint();
+  }
+
+  /** The grid as SVG or PNG (the same figure rasterised): thumbnails, headings and role badges. */
+  private async export(format: ExportFormat): Promise<void> {
+    const context = this.context;
+    const thumbs = this.thumbs;
+    if (!context || !thumbs || thumbs.key !== this.key) return;
+    const roles = this.roles;
+    const svgText = gridSvg(
+      {
+        layers: this.layers,
+        heads: this.heads,
+        rows: thumbs.rows,
+        columns: thumbs.columns,
+        data: thumbs.data,
+        title: t('Every layer and head · {0}', groupLabel(context.group)),
+        badges: roles ? roles.map((scores) => roleBadge(scores, this.sortRole || undefined)) : undefined,
+        caption: t('Each head pooled to at most {0} × {1} blocks (block means), coloured against its own strongest block', thumbs.rows, thumbs.columns),
+      },
+      { headLabel: (head) => t('head {0}', head), layerLabel: (layer) => t('layer {0}', layer) },
+    );
+    const base = { type: 'export' as const, sessionId: context.session.sessionId, format, name: `heads-G${context.state.group}` };
+    if (format === 'svg') context.host.post({ ...base, content: svgText });
+    else if (format === 'png') {
+      const base64 = await svgToPngBase64(svgText);
+      if (base64) context.host.post({ ...base, base64 });
+    }
   }
 
   // ---------------------------------------------------------------- head roles

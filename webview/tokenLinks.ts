@@ -7,6 +7,7 @@
 
 import type { TokenSequence } from '../src/core/types';
 import type { WeightedToken } from '../src/shared/protocol';
+import type { LinkLine, LinksFigure } from '../src/shared/exportLinks';
 import { OVERVIEW_MIN_WEIGHT, overviewLinksPerQuery, topKeys } from '../src/shared/linkSelection';
 import { closestIndex, el, svg } from './dom';
 import { sequenceName } from './groups';
@@ -56,6 +57,10 @@ export class TokenLinks {
   private attended: WeightedToken[] = [];
   private active: number | null = null;
   private hovered: number | null = null;
+  private queryTexts: string[] = [];
+  private keyTexts: string[] = [];
+  /** The links drawn now, for export. */
+  private drawn: LinkLine[] = [];
 
   constructor(private readonly events: TokenLinksEvents) {
     this.queryHeading = el('span', 'links-heading queries');
@@ -91,6 +96,8 @@ export class TokenLinks {
 
   /** A new run or another group: the query tokens (left) and key tokens (right), already made visible. */
   setTokens(queries: string[], keys: string[], querySequence: TokenSequence, keySequence: TokenSequence): void {
+    this.queryTexts = queries;
+    this.keyTexts = keys;
     this.queryHeading.textContent = t('Q: {0}', sequenceName(querySequence));
     this.keyHeading.textContent = t('K/V: {0}', sequenceName(keySequence));
     this.queryItems = queries.map((text, index) => el('div', 'link-token', { 'data-index': index, title: `#${index} ${text}` }, text));
@@ -136,6 +143,17 @@ export class TokenLinks {
   clear(): void {
     this.lines.replaceChildren();
     this.lines.removeAttribute('data-mode');
+    this.drawn = [];
+  }
+
+  /** What is drawn now as an exportable figure (src/shared/exportLinks.ts); null when no link is drawn. */
+  figure(title: string): LinksFigure | null {
+    if (this.drawn.length === 0) return null;
+    const caption =
+      this.lines.dataset.mode === 'token'
+        ? t('Links of the active token: opacity = weight relative to the strongest drawn, one colour per head')
+        : t("Line opacity = attention weight; each query's {0} strongest keys of weight ≥ {1}", overviewLinksPerQuery(this.queryTexts.length), OVERVIEW_MIN_WEIGHT);
+    return { queryLabels: this.queryTexts, keyLabels: this.keyTexts, lines: this.drawn, title, caption, activeQuery: this.active ?? undefined };
   }
 
   /**
@@ -153,12 +171,14 @@ export class TokenLinks {
     const geometry = this.measure();
     const paths: SVGPathElement[] = [];
     const strongestKeys = new Int32Array(perQuery);
+    const drawn: LinkLine[] = [];
     for (let t = 0; t < Tq; t++) {
       const rowOffset = t * Tk;
       const found = topKeys(matrix, rowOffset, Tk, OVERVIEW_MIN_WEIGHT, strongestKeys);
       for (let i = 0; i < found; i++) {
         const s = strongestKeys[i];
         const weight = matrix[rowOffset + s];
+        drawn.push({ query: t, key: s, weight, opacity: Math.min(1, weight), color });
         paths.push(
           svg('path', {
             d: linkPath(geometry.from(t), geometry.to(s), 0),
@@ -175,6 +195,7 @@ export class TokenLinks {
     }
     this.lines.dataset.mode = 'overview';
     this.lines.replaceChildren(...paths);
+    this.drawn = drawn.sort((a, b) => a.weight - b.weight);
   }
 
   /** The active token's links: for each shown head its strongest keys, opacity ∝ weight over all drawn. */
@@ -202,11 +223,13 @@ export class TokenLinks {
     // Heads fan out a little at both ends so overlapping links of different heads stay visible.
     const spread = Math.min(geometry.rowHeight * 0.6, shownHeads.length * 1.5);
     const paths: SVGPathElement[] = [];
+    const drawn: LinkLine[] = [];
     // Faint links first so the strong ones are painted on top.
     chosen.sort((a, b) => a.weight - b.weight);
     for (const { head, key, weight } of chosen) {
       const opacity = weight / strongest;
       if (opacity < MIN_OPACITY) continue;
+      drawn.push({ query, key, weight, opacity, color: links.colorOf(head) });
       const lane = shownHeads.length > 1 ? (shownHeads.indexOf(head) / (shownHeads.length - 1) - 0.5) * spread : 0;
       paths.push(
         svg('path', {
@@ -225,6 +248,7 @@ export class TokenLinks {
     }
     this.lines.dataset.mode = 'token';
     this.lines.replaceChildren(...paths);
+    this.drawn = drawn;
   }
 
   /** Where links start (right edge of a query) and end (left edge of a key), in the board's coordinates. */

@@ -25,6 +25,9 @@ export interface GridSvgOptions {
   foreground?: string;
   /** Colour of blocks with no allowed cell (above the causal diagonal). */
   maskColor?: string;
+  /** Column and row headings (default "head 0", "layer 0"; the panel passes its localised ones). */
+  headLabel?: (head: number) => string;
+  layerLabel?: (layer: number) => string;
 }
 
 export function gridSvg(figure: GridFigure, options: GridSvgOptions = {}): string {
@@ -34,6 +37,8 @@ export function gridSvg(figure: GridFigure, options: GridSvgOptions = {}): strin
   const background = options.background ?? '#ffffff';
   const foreground = options.foreground ?? '#1f1f1f';
   const mask = options.maskColor ?? '#eeeeee';
+  const headLabel = options.headLabel ?? ((head: number) => `head ${head}`);
+  const layerLabel = options.layerLabel ?? ((layer: number) => `layer ${layer}`);
   const font = 11;
   const pad = 8;
   const labelWidth = 56;
@@ -51,11 +56,11 @@ export function gridSvg(figure: GridFigure, options: GridSvgOptions = {}): strin
   out.push(`<rect width="${width}" height="${height}" fill="${xmlEscape(background)}"/>`);
   if (figure.title) out.push(`<text class="title" x="${pad}" y="${pad + font}" fill="${xmlEscape(foreground)}" font-weight="bold">${xmlEscape(figure.title)}</text>`);
   out.push(`<g class="head-labels" fill="${xmlEscape(foreground)}" text-anchor="middle">`);
-  for (let h = 0; h < H; h++) out.push(`<text x="${pad + labelWidth + h * (thumb + gap) + thumb / 2}" y="${top - 6}">head ${h}</text>`);
+  for (let h = 0; h < H; h++) out.push(`<text x="${pad + labelWidth + h * (thumb + gap) + thumb / 2}" y="${top - 6}">${xmlEscape(headLabel(h))}</text>`);
   out.push('</g>');
   for (let l = 0; l < L; l++) {
     const y0 = top + l * (cellHeight + gap);
-    out.push(`<text class="layer-label" x="${pad}" y="${y0 + thumb / 2}" dominant-baseline="central" fill="${xmlEscape(foreground)}">layer ${l}</text>`);
+    out.push(`<text class="layer-label" x="${pad}" y="${y0 + thumb / 2}" dominant-baseline="central" fill="${xmlEscape(foreground)}">${xmlEscape(layerLabel(l))}</text>`);
     for (let h = 0; h < H; h++) {
       const x0 = pad + labelWidth + h * (thumb + gap);
       const offset = (l * H + h) * rows * columns;

@@ -7,6 +7,7 @@ import { parseWebviewMessage } from '../../src/shared/protocol';
 import { attentionRollout } from '../../src/core/analysis/rollout';
 import { buildFixture } from './attentionFixture';
 import { is, painted, usePanelBrowser } from './panelSupport';
+import { decodePng } from '../support/decodePng';
 
 describe('Rollout view and panel export', function () {
   this.timeout(120000);
@@ -36,7 +37,7 @@ describe('Rollout view and panel export', function () {
     let rowLabels: string[] = [];
     for (const format of ['csv', 'svg', 'copyCsv', 'png', 'json'] as const) {
       const since = host.mark();
-      await page.click(`.export-button[data-format="${format}"]`);
+      await page.click(`.heatmap-section .export-button[data-format="${format}"]`);
       const message = await host.waitFor(is('export', { format }), `export ${format}`, since);
       assert.ok(parseWebviewMessage(JSON.parse(JSON.stringify(message))), `${format} passes the host's validation`);
       assert.equal(message.sessionId, 61);
@@ -55,7 +56,13 @@ describe('Rollout view and panel export', function () {
         assert.equal(title, 'layer 0, head 0');
         assert.equal(message.content, heatmapSvg({ rowLabels, columnLabels: rowLabels, values: head, title }));
       }
-      if (format === 'png') assert.ok(message.base64!.startsWith('iVBORw0KGgo'));
+      if (format === 'png') {
+        // The SVG figure rasterised at 2 px per unit (labels and legend included).
+        const png = decodePng(Buffer.from(message.base64!, 'base64'));
+        const svg = heatmapSvg({ rowLabels, columnLabels: rowLabels, values: head, title: 'layer 0, head 0' });
+        const [, width, height] = /width="(\d+)" height="(\d+)"/.exec(svg)!.map(Number);
+        assert.deepEqual([png.width, png.height], [width * 2, height * 2]);
+      }
       if (format === 'json') assert.equal(message.content, undefined);
     }
   });
