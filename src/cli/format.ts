@@ -21,7 +21,9 @@ export interface JsonGroup {
   /** [L, H, Tq, Tk] */
   dims: [number, number, number, number];
   dtype: 'float32';
-  data: string;
+  /** base64 float32; absent when the tensor is the report's `attention` (then dataIn says so: it is carried once). */
+  data?: string;
+  dataIn?: 'attention';
 }
 
 export interface JsonReport {
@@ -80,11 +82,19 @@ export function jsonModel(model: ModelInfo, causal: boolean): JsonReport['model'
 }
 
 export function toJsonReport(result: AttentionResult): JsonReport {
+  return jsonReportWith(result, float32ToBase64) as JsonReport;
+}
+
+/**
+ * The report with each tensor encoded by `encode` (base64 here; writeJson's streamed Base64Tensor for
+ * `run --json`). The first group's tensor is `attention` itself, so that group says `dataIn` instead.
+ */
+export function jsonReportWith<T>(result: AttentionResult, encode: (values: Float32Array) => T): Omit<JsonReport, 'attention' | 'groups'> & { attention: Omit<JsonReport['attention'], 'data'> & { data: T }; groups: (Omit<JsonGroup, 'data'> & { data?: T })[] } {
   return {
     model: jsonModel(result.model, result.causal),
     tokens: jsonTokens(result.tokens),
     ...mergeField(result),
-    attention: { dims: result.dims, dtype: 'float32', data: float32ToBase64(result.attention) },
+    attention: { dims: result.dims, dtype: 'float32', data: encode(result.attention) },
     groups: result.groups.map((group) => ({
       name: group.name,
       label: group.label,
@@ -95,7 +105,7 @@ export function toJsonReport(result: AttentionResult): JsonReport {
       ...(group.kvHeads !== undefined ? { kvHeads: group.kvHeads } : {}),
       dims: group.dims,
       dtype: 'float32' as const,
-      data: float32ToBase64(group.attention),
+      ...(group.attention === result.attention ? { dataIn: 'attention' as const } : { data: encode(group.attention) }),
     })),
     ...(result.target ? { target: { text: result.target.text, generated: result.target.generated, tokens: jsonTokens(result.target.tokens) } } : {}),
     ...(result.truncatedFrom !== undefined ? { truncatedFrom: result.truncatedFrom } : {}),
@@ -104,6 +114,12 @@ export function toJsonReport(result: AttentionResult): JsonReport {
     ...(result.predictions ? { predictions: result.predictions } : {}),
     elapsedMs: Math.round(result.elapsedMs * 10) / 10,
   };
+}
+
+/** A group's tensor from a report (its own data, or the report's attention when it says dataIn). */
+export function groupAttention(report: JsonReport, index: number): Float32Array {
+  const group = report.groups[index];
+  return base64ToFloat32(group.dataIn === 'attention' ? report.attention.data : (group.data ?? ''));
 }
 
 /** `merge` of a merged result (core/merge.ts), for --json. */

@@ -1,4 +1,4 @@
-// attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--target STR] [--merge chars|words] [--roles] [--aggregate rollout|flow] [variation] [--json]
+// attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--target STR] [--merge chars|words] [--roles] [--aggregate rollout|flow] [variation] [--json] [--out FILE.safetensors|FILE.npy]
 // attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [--group G] [--model DIR] [--backend ...] [variation] [--json]
 // attention-inspector compare (--text STR | --file PATH) --layer L --head H variation [--model DIR] [--json]
 // attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
@@ -12,13 +12,15 @@ import { BackendRegistry } from '../core/backends/backendRegistry';
 import { FILE_LIMITS, readCheckedFileSync } from '../core/modelFiles';
 import { DEFAULT_MEMORY_BUDGET_MB } from '../core/backends/truncation';
 import { AttentionInspectorError, describeError } from '../core/errors';
-import type { BackendChoice } from '../core/types';
+import type { AttentionResult, BackendChoice } from '../core/types';
 import type { HeadRef, RunVariation } from '../core/explain/types';
 import { describeVariation } from '../core/explain/variation';
 import { bundledModelDir, bundledModelName, BUNDLED_PREFIX } from '../core/bundledModels';
 import { toComparisonJson, toComparisonText, toExplainJson, toExplainText } from './explainFormat';
 import { runComparison } from '../core/explain/compare';
-import { formatHeadStats, toJsonReport, toTextReport } from './format';
+import { formatHeadStats, jsonReportWith, toTextReport } from './format';
+import { Base64Tensor, streamWriter, writeJson, type ChunkWriter } from './jsonStream';
+import { TENSOR_FILE_EXTENSIONS, writeTensorFile } from './tensorFiles';
 import { headStatsForFolder } from './headStatsCommand';
 import { isMergeMode, mergeResult, MERGE_RULE } from '../core/merge';
 import { headRoles } from '../core/analysis/headRoles';
@@ -87,8 +89,14 @@ Options:
   --swap I,J          exchange tokens I and J before running (built-in backend)
   --ablate L:H,...    switch heads off: their write is zero (built-in backend)
   --json              print one JSON object: model, tokens, attention (base64 float32 [L,H,T,T]),
-                      groups (each with kind, Q and K/V sources, dims [L,H,Tq,Tk] and data)
-                      and, for encoder–decoder models, the target tokens
+                      groups (each with kind, Q and K/V sources, dims [L,H,Tq,Tk] and data; the
+                      first group's tensor is attention, carried once: that group has
+                      "dataIn": "attention" instead of data) and, for encoder–decoder models,
+                      the target tokens; streamed, so any number of tokens prints
+  --out FILE          run: also write the attention to FILE.safetensors (every group, named
+                      attention.<group>, tokens and model in the metadata; Python:
+                      safetensors.numpy.load_file(FILE)) or FILE.npy (the first group's
+                      [L,H,Tq,Tk]; Python: numpy.load(FILE))
   -h, --help          show this help
 `;
 
@@ -107,7 +115,11 @@ export function defaultModelDir(): string {
   return bundledModelDir(packageRoot(), 'default');
 }
 
-export async function main(argv: string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
+/**
+ * out: one line of output; err: one line of diagnostics; write: raw chunks of a large output (run --json),
+ * awaited so a stream can apply back-pressure — without it the chunks are joined and given to out.
+ */
+export async function main(argv: string[], out: (text: string) => void, err: (text: string) => void, write?: ChunkWriter): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -177,6 +189,10 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
     if ((roles || aggregateKinds.length > 0) && command !== 'run') throw new UsageError(`--roles and --aggregate apply to run only`);
     if ((roles || aggregateKinds.length > 0) && merge !== undefined) throw new UsageError('--roles and --aggregate read tokens: leave out --merge');
     const rolesGroup = roles ? index(values.group, '--group') : 0;
+    if (values.out !== undefined) {
+      if (command !== 'run') throw new UsageError(`--out applies to run and render only`);
+      if (!TENSOR_FILE_EXTENSIONS.some((extension) => (values.out as string).toLowerCase().endsWith(extension))) throw new UsageError(`run --out writes ${TENSOR_FILE_EXTENSIONS.join(' or ')} files, not "${values.out}"`);
+    }
     const variation = parseVariation(values['no-positions'] === true, values.swap, values.ablate);
     if (command === 'compare' && variation === undefined) throw new UsageError('compare needs a variation: --no-positions, --swap I,J or --ablate L:H');
     const explainRequest =
@@ -203,8 +219,15 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         const varied = describeVariation(variation);
         const roleScores = roles ? headRoles(run, rolesGroup) : undefined;
         const aggregates = aggregateKinds.length > 0 ? computeAggregates(run, aggregateKinds) : undefined;
+        if (values.out !== undefined) writeRunTensors(result, values.out);
         if (values.json) {
-          out(JSON.stringify({ ...toJsonReport(result), ...(varied ? { variation } : {}), ...(roleScores ? { roles: roleScores } : {}), ...(aggregates ? { aggregates: aggregatesJson(aggregates) } : {}) }));
+          const report = { ...jsonReportWith(result, (tensor) => new Base64Tensor(tensor)), ...(varied ? { variation } : {}), ...(roleScores ? { roles: roleScores } : {}), ...(aggregates ? { aggregates: aggregatesJson(aggregates) } : {}) };
+          if (write) await writeJson(report, write);
+          else {
+            const chunks: string[] = [];
+            await writeJson(report, (chunk) => void chunks.push(chunk));
+            out(chunks.join('').trimEnd());
+          }
         } else {
           const extra = [...(roleScores ? [rolesText(roleScores, run, rolesGroup)] : []), ...(aggregates ? [aggregatesText(aggregates, run)] : [])];
           out((varied ? `Variation: ${varied}\n` : '') + (merge !== undefined ? `Units: ${merge === 'chars' ? 'characters' : 'words'} (${MERGE_RULE})\n` : '') + [toTextReport(result), ...extra].join('\n'));
@@ -257,6 +280,15 @@ async function render(values: Record<string, string | boolean | undefined>, err:
     registry.dispose();
   }
   return 0;
+}
+
+/** run --out: the tensors as .safetensors or .npy (src/cli/tensorFiles.ts). */
+function writeRunTensors(result: AttentionResult, file: string): void {
+  try {
+    writeTensorFile(result, file);
+  } catch (error) {
+    throw new AttentionInspectorError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
 }
 
 /** NaN or infinite weights and outputs go to stderr, whatever the output format. */
@@ -324,7 +356,7 @@ function readTextFile(file: string, warn: (text: string) => void): string {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), (text) => process.stdout.write(text + '\n'), (text) => process.stderr.write(text + '\n')).then(
+  main(process.argv.slice(2), (text) => process.stdout.write(text + '\n'), (text) => process.stderr.write(text + '\n'), streamWriter(process.stdout)).then(
     (code) => {
       process.exitCode = code;
     },

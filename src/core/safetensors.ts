@@ -196,11 +196,20 @@ export type WritableTensor =
 
 /** Serialises tensors (in the map's order) to safetensors bytes, the header padded to 8 bytes. */
 export function writeSafetensors(tensors: ReadonlyMap<string, WritableTensor>, metadata?: Record<string, string>): Buffer {
+  const { head, parts } = safetensorsLayout(tensors, metadata);
+  return Buffer.concat([head, ...parts]);
+}
+
+/**
+ * The file as its leading bytes (length and header) and each tensor's bytes, views of the tensors'
+ * own memory, so a large file can be written part by part without one buffer holding it all.
+ */
+export function safetensorsLayout(tensors: ReadonlyMap<string, WritableTensor>, metadata?: Record<string, string>): { head: Buffer; parts: Uint8Array[] } {
   // Float32Array bytes are written as they lie in memory, which is little-endian only on such hosts.
   if (!LITTLE_ENDIAN_HOST) throw new Error('writeSafetensors: big-endian hosts are not supported');
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) header.__metadata__ = metadata;
-  const chunks: Uint8Array[] = [];
+  const parts: Uint8Array[] = [];
   let offset = 0;
   for (const [name, tensor] of tensors) {
     const bytes = 'data' in tensor ? new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength) : tensor.bytes;
@@ -211,7 +220,7 @@ export function writeSafetensors(tensors: ReadonlyMap<string, WritableTensor>, m
       throw new RangeError(`writeSafetensors: "${name}" has ${bytes.byteLength} bytes, shape [${tensor.shape.join(', ')}] needs ${elementCount * elementSize}`);
     }
     header[name] = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, offset + bytes.byteLength] };
-    chunks.push(bytes);
+    parts.push(bytes);
     offset += bytes.byteLength;
   }
   let json = JSON.stringify(header);
@@ -219,5 +228,5 @@ export function writeSafetensors(tensors: ReadonlyMap<string, WritableTensor>, m
   const headerBytes = Buffer.from(json, 'utf-8');
   const length = Buffer.alloc(8);
   length.writeBigUInt64LE(BigInt(headerBytes.length));
-  return Buffer.concat([length, headerBytes, ...chunks]);
+  return { head: Buffer.concat([length, headerBytes]), parts };
 }

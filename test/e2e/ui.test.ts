@@ -16,6 +16,7 @@ import * as path from 'path';
 import type { Browser, FrameLocator, Locator, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { installVsix, repoRoot, startCodeServer, type CodeServer } from '../support/codeServer';
+import { decodePng } from '../support/decodePng';
 import { PANEL_TIMEOUT_MS, STEP_TIMEOUT_MS, WORKBENCH_TIMEOUT_MS, activeEditor, findVsix, openFromExplorer, runCommand, waitUntil } from './workbench';
 
 const EXTENSION_ID = 'attention-inspector.attention-inspector';
@@ -459,9 +460,9 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     const compare = webview.locator('[aria-labelledby="compare-title"]');
     await compare.locator('[data-control="positions"]').click();
     await waitUntil('a positions-off comparison', async () => ((await compare.locator('[data-role="compare-result"]').isVisible()) ? true : undefined), PANEL_TIMEOUT_MS);
-    // 我 is token 0, 爱 starts at token 3 (three byte tokens per character).
+    // 我 and 爱: the default model's tokenizer makes each a whole token (0 and 1).
     await compare.locator('[data-control="swap-first"]').selectOption('0');
-    await compare.locator('[data-control="swap-second"]').selectOption('3');
+    await compare.locator('[data-control="swap-second"]').selectOption('1');
     await compare.locator('[data-control="swap"]').click();
     const permutation = compare.locator('[data-role="permutation"]');
     const deviation = await waitUntil('the permutation statement', async () => {
@@ -483,6 +484,66 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     assert.ok(withPositions > 1e-4);
     await page.screenshot({ path: path.join(resultsDir, 'e2e-8-positions-on.png') });
     assert.deepEqual(consoleProblems, [], 'no CSP violations or extension errors in the browser console');
+  });
+
+  it('the model view shows every head with a role badge; Export PNG saves the labelled grid; a pinned run is compared with the next', async function () {
+    const model = webview.locator('.model-section');
+    const cells = await waitUntil('the model view cells', async () => {
+      const count = await model.locator('.model-cell').count();
+      return count > 0 ? count : undefined;
+    }, PANEL_TIMEOUT_MS);
+    const badges = await waitUntil('a role badge on every head', async () => {
+      const texts = await model.locator('.model-cell .model-role').allTextContents();
+      return texts.length === cells && texts.every((text) => /^\S+ \d\.\d\d$/.test(text)) ? texts : undefined;
+    }, PANEL_TIMEOUT_MS);
+    assert.equal(badges.length, cells);
+    await clearNotifications(page);
+    await model.scrollIntoViewIfNeeded();
+    await page.mouse.move(1, 1);
+    await page.screenshot({ path: path.join(resultsDir, 'e2e-10-model-view.png') });
+
+    // Export PNG: the save dialog (VS Code for the Web's simple dialog) proposes heads-G0.png in the workspace.
+    const saved = path.join(workspace, 'heads-G0.png');
+    await model.locator('.export-button[data-format="png"]').click();
+    const dialog = page.locator('.quick-input-widget');
+    await dialog.waitFor({ timeout: STEP_TIMEOUT_MS });
+    await waitUntil('the save dialog to propose heads-G0.png', async () => ((await dialog.locator('input').inputValue()).endsWith('heads-G0.png') ? true : undefined));
+    await page.keyboard.press('Enter');
+    const png = await waitUntil('the exported PNG on disk', async () => {
+      if (!fs.existsSync(saved)) return undefined;
+      try {
+        return decodePng(fs.readFileSync(saved));
+      } catch {
+        return undefined; // still being written
+      }
+    }, PANEL_TIMEOUT_MS);
+    assert.ok(png.width > 200 && png.height > 200, `a grid image (${png.width} × ${png.height})`);
+    let dark = 0;
+    for (let i = 0; i < png.rgba.length; i += 4) if (png.rgba[i] < 100 && png.rgba[i + 1] < 100 && png.rgba[i + 2] < 100) dark++;
+    assert.ok(dark > 500, `labels and badges are drawn (${dark} dark pixels)`);
+
+    // Pin this run (我爱你), run again on 你爱我: the pinned-run view aligns the two by position.
+    const runs = webview.locator('[aria-labelledby="run-compare-title"]');
+    await runs.scrollIntoViewIfNeeded();
+    await runs.locator('[data-control="pin-run"]').click();
+    await runs.locator('[data-role="pinned-run"]').waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    const editor = activeEditor(page, SAMPLE_FILE);
+    await editor.locator('.view-line', { hasText: '你爱我' }).first().click();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Shift+End');
+    await runCommand(page, COMMAND_TITLE);
+    const rule = runs.locator('[data-role="alignment-rule"]');
+    await rule.waitFor({ state: 'visible', timeout: PANEL_TIMEOUT_MS });
+    assert.equal(await rule.getAttribute('data-rule'), 'position', '我爱你 and 你爱我 differ token by token, so they align by position');
+    const difference = Number(await runs.locator('[data-role="run-max-difference"]').getAttribute('data-value'));
+    assert.ok(difference > 0, `the two runs differ (${difference})`);
+    await clearNotifications(page);
+    await runs.scrollIntoViewIfNeeded();
+    await page.mouse.move(1, 1);
+    await page.screenshot({ path: path.join(resultsDir, 'e2e-11-pinned-run.png') });
+    // Pin a token for the reload step.
+    await webview.locator(PANEL.chip).last().click();
+    await waitUntil('a pinned token', async () => ((await webview.locator(`${PANEL.chip}.pinned`).count()) > 0 ? true : undefined));
   });
 
   it('after Developer: Reload Window the panel comes back with the same tokens and the pinned token', async function () {

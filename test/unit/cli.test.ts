@@ -3,7 +3,11 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { base64ToFloat32, type JsonReport } from '../../src/cli/format';
+import { base64ToFloat32, groupAttention, type JsonReport } from '../../src/cli/format';
+import { CHUNK_FLOATS } from '../../src/cli/jsonStream';
+import { readSafetensors } from '../../src/core/safetensors';
+import { buildByteLevelBpeTokenizer } from '../support/bpeTokenizer';
+import { writeRandomGpt2Folder } from '../support/randomGpt2';
 import { main } from '../../src/cli/main';
 import { repoRoot } from '../support/heldout';
 import { tinyModelFolder } from '../support/tinyModel';
@@ -71,7 +75,7 @@ describe('CLI', () => {
     for (const group of report.groups) {
       const [L, H, Tq, Tk] = group.dims;
       assert.deepEqual([Tq, Tk], [group.queries === 'source' ? S : Tt, group.keys === 'source' ? S : Tt]);
-      const att = base64ToFloat32(group.data);
+      const att = groupAttention(report, report.groups.indexOf(group));
       assert.equal(att.length, L * H * Tq * Tk);
       for (let row = 0; row < L * H * Tq; row++) {
         let sum = 0;
@@ -94,7 +98,7 @@ describe('CLI', () => {
       assert.deepEqual(report.tokens.map((token) => token.id), ref.input_ids);
       assert.equal(report.model.causal, name === 'gpt2-plain');
       assert.equal(report.groups[0].kind, name === 'gpt2-plain' ? 'masked-self' : 'self');
-      const att = base64ToFloat32(report.groups[0].data);
+      const att = groupAttention(report, 0);
       const expected = ref.sites.flatMap((site) => site.data);
       assert.equal(att.length, expected.length);
       const worst = maxAbsDifference(att, expected);
@@ -147,5 +151,92 @@ describe('CLI', () => {
     assert.equal(result.status, 1);
     assert.equal(result.stdout, '');
     assert.match(result.stderr, /Model folder not found/);
+  });
+  it('--json carries each tensor once: the first group refers to attention, cross-attention groups carry their own', async () => {
+    const { stdout } = await runCli(['run', '--text', 'the quick brown fox', '--model', model, '--json']);
+    const report = JSON.parse(stdout) as JsonReport;
+    assert.equal(report.groups.length, 1);
+    assert.equal(report.groups[0].dataIn, 'attention');
+    assert.equal(report.groups[0].data, undefined);
+    assert.equal(stdout.split(report.attention.data).length - 1, 1, 'the tensor appears once in the output');
+    assert.deepEqual(groupAttention(report, 0), base64ToFloat32(report.attention.data));
+  });
+
+  it('--json streams: base64 in chunks of at most 3 MiB of float32 that join into the tensor; --out writes .safetensors and .npy', async function () {
+    this.timeout(120000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-stream-'));
+    try {
+      const wide = path.join(dir, 'model');
+      fs.mkdirSync(wide);
+      await writeRandomGpt2Folder(wide, { seed: 7, layers: 2, heads: 4, dModel: 16, positions: 1024, tokenizerJson: buildByteLevelBpeTokenizer('a b c d e f g', 300) });
+      const text = Array.from({ length: 700 }, (_, i) => 'abcdefg'[i % 7]).join(' ');
+      const chunks: string[] = [];
+      let stdout = '';
+      const code = await main(['run', '--text', text, '--model', wide, '--max-tokens', '1024', '--json', '--out', path.join(dir, 'a.safetensors')], (line) => (stdout += line), () => undefined, (chunk) => void chunks.push(chunk));
+      assert.equal(code, 0);
+      assert.equal(stdout, '', 'the report goes through the chunk writer, not out');
+      const report = JSON.parse(chunks.join('')) as JsonReport;
+      const [L, H, T] = report.attention.dims;
+      assert.ok(L * H * T * T > 2 * CHUNK_FLOATS, `big enough to need several chunks (${L * H * T * T} floats)`);
+      const longest = Math.max(...chunks.map((chunk) => chunk.length));
+      assert.ok(longest <= (CHUNK_FLOATS * 4 * 4) / 3, `no chunk longer than the base64 of one slice (${longest})`);
+      const attention = base64ToFloat32(report.attention.data);
+      assert.equal(attention.length, L * H * T * T);
+      for (let row = 0; row < L * H * T; row += 97) {
+        let sum = 0;
+        for (let s = 0; s < T; s++) sum += attention[row * T + s];
+        assert.ok(Math.abs(sum - 1) < 1e-4, `row ${row} sums to ${sum}`);
+      }
+
+      // .safetensors: every group by name, the tokens in the metadata; read back by the model loader's reader.
+      const bytes = fs.readFileSync(path.join(dir, 'a.safetensors'));
+      const tensors = readSafetensors(bytes);
+      assert.deepEqual([...tensors.keys()], ['attention.self']);
+      assert.deepEqual(tensors.get('attention.self')!.shape, [L, H, T, T]);
+      assert.deepEqual(tensors.get('attention.self')!.data, attention);
+      const header = JSON.parse(bytes.toString('utf8', 8, 8 + Number(bytes.readBigUInt64LE(0)))) as { __metadata__: Record<string, string> };
+      assert.deepEqual(JSON.parse(header.__metadata__.tokens), report.tokens);
+
+      // .npy (format 1.0): magic, version, header dict with the shape, then the float32 data.
+      const npyFile = path.join(dir, 'a.npy');
+      assert.equal(await main(['run', '--text', text, '--model', wide, '--max-tokens', '1024', '--out', npyFile], () => undefined, () => undefined), 0);
+      const npy = fs.readFileSync(npyFile);
+      assert.equal(npy.toString('latin1', 0, 6), '\x93NUMPY');
+      const headerLength = npy.readUInt16LE(8);
+      assert.equal((10 + headerLength) % 64, 0);
+      assert.equal(npy.toString('latin1', 10, 10 + headerLength).trim(), `{'descr': '<f4', 'fortran_order': False, 'shape': (${L}, ${H}, ${T}, ${T}), }`);
+      const data = new Float32Array(npy.buffer.slice(npy.byteOffset + 10 + headerLength, npy.byteOffset + npy.length));
+      assert.deepEqual(data, attention);
+
+      const bad = await runCli(['run', '--text', 'x', '--model', model, '--out', path.join(dir, 'a.txt')]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /run --out writes \.safetensors or \.npy files/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('the built bin prints run --json at 4096 tokens (a 4096-position model), and the output loads', async function () {
+    this.timeout(180000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-4096-'));
+    try {
+      await writeRandomGpt2Folder(dir, { seed: 11, layers: 1, heads: 1, dModel: 16, positions: 4096, tokenizerJson: buildByteLevelBpeTokenizer('a b c d e f g', 300) });
+      const input = path.join(dir, 'input.txt');
+      fs.writeFileSync(input, Array.from({ length: 4096 }, (_, i) => 'abcdefg'[(i * 3) % 7]).join(' '));
+      const cli = path.resolve(__dirname, '..', '..', 'cli.js');
+      const result = spawnSync(process.execPath, [cli, 'run', '--file', input, '--model', dir, '--max-tokens', '4096', '--json'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+      assert.equal(result.status, 0, result.stderr);
+      const report = JSON.parse(result.stdout) as JsonReport;
+      assert.deepEqual(report.attention.dims, [1, 1, 4096, 4096]);
+      const attention = base64ToFloat32(report.attention.data);
+      assert.equal(attention.length, 4096 * 4096);
+      for (const row of [0, 1, 2047, 4095]) {
+        let sum = 0;
+        for (let s = 0; s < 4096; s++) sum += attention[row * 4096 + s];
+        assert.ok(Math.abs(sum - 1) < 1e-3, `row ${row} sums to ${sum}`);
+        assert.equal(attention[row * 4096 + Math.min(4095, row + 1)], row === 4095 ? attention[row * 4096 + 4095] : 0, 'causal');
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
