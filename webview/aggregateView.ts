@@ -6,6 +6,7 @@
 import { AGGREGATE_FLOW_MAX_TOKENS, type AggregateMethod } from '../src/shared/protocol';
 import { el } from './dom';
 import { Heatmap } from './heatmap';
+import { Legend } from './legend';
 import { t } from './l10n';
 import type { PanelView, ViewContext, ViewSetup } from './view';
 
@@ -16,6 +17,11 @@ export class AggregateView implements PanelView {
   private readonly select: HTMLSelectElement;
   private readonly flowOption: HTMLOptionElement;
   private readonly status = el('p', 'aggregate-status', { role: 'status' });
+  private readonly legend = new Legend();
+  /** "Paint on the editor": the focused token's row of this map replaces the shown head's on the editor and the key strip. */
+  private readonly paint = el('input', 'aggregate-paint', { type: 'checkbox', id: 'aggregate-paint', 'data-control': 'aggregate-paint' });
+  /** The drawn map, for painting. */
+  private drawn: Float32Array | null = null;
   /** Created when the section is first opened, so a closed section adds nothing to the panel's DOM. */
   private heatmapOrNone: Heatmap | undefined;
   private readonly setup: ViewSetup;
@@ -35,9 +41,14 @@ export class AggregateView implements PanelView {
       'aggregate-details',
       undefined,
       el('summary', 'section-title', undefined, t('Rollout and flow over all layers')),
-      el('div', 'aggregate-controls', undefined, this.select, this.status),
+      el('div', 'aggregate-controls', undefined, this.select, el('label', 'aggregate-paint-label', { for: 'aggregate-paint' }, this.paint, t('Paint the focused token’s row on the editor')), this.legend.element),
+      this.status,
     );
-    this.details.addEventListener('toggle', () => this.draw());
+    this.details.addEventListener('toggle', () => {
+      this.draw();
+      this.syncPaint();
+    });
+    this.paint.addEventListener('change', () => this.syncPaint());
     this.element = el('section', 'aggregate-section', undefined, this.details);
   }
 
@@ -50,11 +61,18 @@ export class AggregateView implements PanelView {
     return this.heatmapOrNone;
   }
 
+  /** Paints the drawn map on the editor while the box is ticked and the section open; else the shown head again. */
+  private syncPaint(): void {
+    const method = this.select.value === 'flow' ? t('attention flow') : t('attention rollout');
+    this.setup.actions.paintMap(this.paint.checked && this.details.open && this.drawn ? { label: method, data: this.drawn } : null);
+  }
+
   private setAxes(context: ViewContext): void {
     const { group, texts } = context;
     this.heatmap.setAxes({ queries: texts[group.queries] as string[], keys: texts[group.keys] as string[], querySequence: group.queries, keySequence: group.keys, causal: group.causal });
     this.heatmap.setScale(context.colorScale);
     this.heatmap.setActive(context.focus.token);
+    this.legend.update(context.colorScale, context.theme, group.causal);
   }
 
   update(context: ViewContext): void {
@@ -69,14 +87,17 @@ export class AggregateView implements PanelView {
         if (!flowAllowed && this.select.value === 'flow') this.select.value = 'rollout';
         if (this.heatmapOrNone) this.setAxes(context);
         this.wanted = '';
+        this.drawn = null;
         this.draw();
         return;
       }
       case 'theme':
         this.heatmapOrNone?.setTheme(context.theme);
+        this.legend.update(context.colorScale, context.theme, context.group.causal);
         return;
       case 'colorScale':
         this.heatmapOrNone?.setScale(context.colorScale);
+        this.legend.update(context.colorScale, context.theme, context.group.causal);
         return;
       case 'focus':
         this.heatmapOrNone?.setActive(context.focus.token);
@@ -105,21 +126,26 @@ export class AggregateView implements PanelView {
     this.wanted = key;
     this.element.dataset.method = method;
     this.element.dataset.state = 'loading';
-    if (group.queries !== group.keys) {
-      this.show(null, t('Rollout and flow need self-attention (queries and keys the same tokens); this group is cross-attention.'), 'unavailable');
+    const cross = group.queries !== group.keys;
+    if (cross && method === 'flow') {
+      this.show(null, t('Flow needs self-attention (queries and keys the same tokens); for cross-attention choose Rollout, which composes it with the encoder and the decoder.'), 'unavailable');
       return;
     }
     const limit = T > AGGREGATE_FLOW_MAX_TOKENS ? t('Flow is limited to {0} tokens (its cost grows as T⁴ to T⁶); this text has {1}.', AGGREGATE_FLOW_MAX_TOKENS, T) : '';
-    this.status.textContent = method === 'rollout' ? t('Rollout: rows are output tokens, columns input tokens; each layer adds the residual as half the mass.') + (limit ? ' ' + limit : '') : t('Flow: the maximum flow from each input token to each output token through the layers.');
+    this.status.textContent = cross
+      ? t('Cross rollout: decoder rollout · cross-attention (mean of layers and heads) · encoder rollout; rows are target tokens, columns source tokens.')
+      : method === 'rollout'
+        ? t('Rollout: rows are output tokens, columns input tokens; each layer adds the residual as half the mass.') + (limit ? ' ' + limit : '')
+        : t('Flow: the maximum flow from each input token to each output token through the layers.');
     this.heatmap.setLoading(true);
     void context.host.request({ type: 'requestAggregate', sessionId: session.sessionId, group: state.group, method }).then((reply) => {
       if (this.wanted !== key) return;
-      if (reply.error !== undefined || reply.data.byteLength !== T * T * 4) {
+      if (reply.error !== undefined || reply.data.byteLength !== T * group.dims[3] * 4) {
         this.show(null, reply.error ?? t('The host sent no map.'), 'unavailable');
         return;
       }
       this.show(new Float32Array(reply.data), null, 'drawn');
-      this.element.dataset.values = String(T * T);
+      this.element.dataset.values = String(T * group.dims[3]);
     });
   }
 
@@ -129,5 +155,7 @@ export class AggregateView implements PanelView {
     this.heatmap.setData(data, data ? `aggregate:${this.wanted}` : '', method);
     if (message !== null) this.status.textContent = message;
     this.element.dataset.state = state;
+    this.drawn = data;
+    this.syncPaint();
   }
 }

@@ -22,7 +22,7 @@ import { sequenceTokens, sessionProblem, stepHead, stepLayer } from './state';
 import { readTheme, type Theme } from './theme';
 import { TokenSequences } from './tokenSequences';
 import type { TokenStrip } from './tokenStrip';
-import type { PanelView, ViewChange, ViewContext, ViewHost } from './view';
+import type { PaintedMap, PanelView, ViewChange, ViewContext, ViewHost } from './view';
 import { VIEW_REGISTRY } from './viewRegistry';
 import * as views from './viewState';
 import type { HostChannel } from './vscodeApi';
@@ -77,7 +77,7 @@ export class Panel {
     });
     const setup = {
       theme: this.theme,
-      actions: { hover: (token: number | null) => this.onHover(token), togglePin: (token: number) => this.togglePin(token), selectHead: (layer: number, head: number) => this.selectView(layer, head) },
+      actions: { hover: (token: number | null) => this.onHover(token), togglePin: (token: number) => this.togglePin(token), selectHead: (layer: number, head: number) => this.selectView(layer, head), paintMap: (map: PaintedMap | null) => this.paintMap(map) },
     };
     this.views = VIEW_REGISTRY.map((registration) => {
       const view = registration.create(setup);
@@ -186,12 +186,25 @@ export class Panel {
     return { token, pinned: this.state.pinned !== null, attended: token === null ? [] : this.attendedBy(token) };
   }
 
-  /** The active token's top keys in the shown head, or undefined while that head has not arrived. */
+  /** The painted map (ViewActions.paintMap) and the (session, group) it belongs to. */
+  private paintedMap: { map: PaintedMap; key: string } | null = null;
+
+  private paintMap(map: PaintedMap | null): void {
+    const group = this.currentGroup();
+    const key = `${this.session?.sessionId}:${this.state.group}`;
+    const valid = map && group && map.data.length === group.dims[2] * group.dims[3] ? { map, key } : null;
+    if (!valid && !this.paintedMap) return;
+    this.paintedMap = valid;
+    this.refreshFocus(false);
+  }
+
+  /** The active token's top keys in the painted map, else in the shown head; undefined while that head has not arrived. */
   private attendedBy(token: number): WeightedToken[] | undefined {
     const group = this.currentGroup();
     if (!group) return undefined;
     const Tk = group.dims[3];
-    const data = this.store.cachedHead(this.state.group, this.state.layer, this.state.head);
+    const painted = this.paintedMap && this.paintedMap.key === `${this.session?.sessionId}:${this.state.group}` ? this.paintedMap.map : null;
+    const data = painted ? painted.data : this.store.cachedHead(this.state.group, this.state.layer, this.state.head);
     return data ? topAttended(data.subarray(token * Tk, token * Tk + Tk), TOP_K) : undefined;
   }
 
@@ -395,7 +408,9 @@ export class Panel {
       this.postFocus(null, []);
       return;
     }
-    this.layout.focusInfo.textContent = describeFocus(this.texts[group.queries], this.texts[group.keys], group, token, pinned, attended);
+    const described = describeFocus(this.texts[group.queries], this.texts[group.keys], group, token, pinned, attended);
+    const painted = this.paintedMap?.key === `${this.session?.sessionId}:${this.state.group}` ? this.paintedMap.map : null;
+    this.layout.focusInfo.textContent = painted ? t('{0} — in the {1}', described, painted.label) : described;
     // Without the row yet, the host hears about it when the head arrives.
     if (attended) this.postFocus(token, attended);
   }

@@ -72,6 +72,20 @@ export interface ViewActions {
   togglePin(token: number): void;
   /** Show this layer and head of the current group (the same as picking it in the side panel). */
   selectHead(layer: number, head: number): void;
+  /**
+   * Paint this [Tq, Tk] map of the current group (e.g. the rollout) for the active token — on the editor,
+   * the key strip and the focus line — instead of the shown head; null: the shown head again.
+   * Forgotten when the run or the group changes.
+   */
+  paintMap(map: PaintedMap | null): void;
+}
+
+/** A map painted in place of the shown head: its rows are the current group's query tokens. */
+export interface PaintedMap {
+  /** Names the map in the focus line ("attention rollout"). */
+  label: string;
+  /** [Tq, Tk], row-major. */
+  data: Float32Array;
 }
 
 /** What a view gets when it is created, before any session. */

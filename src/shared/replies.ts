@@ -4,7 +4,8 @@
 
 import { attentionFlow } from '../core/analysis/flow';
 import { headRolesOf } from '../core/analysis/headRoles';
-import { attentionRollout } from '../core/analysis/rollout';
+import { attentionRollout, crossAttentionRollout } from '../core/analysis/rollout';
+import { InputError } from '../core/errors';
 import { headView, meanOfHeads, tokenRows, type AttentionDims } from '../core/attentionViews';
 import type { RunComparison } from '../core/explain/compare';
 import { AGGREGATE_FLOW_MAX_TOKENS, MEAN_HEAD, toArrayBuffer, type ComparisonPayload, type HostReply, type HostRequest, type ReplyOf } from './protocol';
@@ -17,7 +18,7 @@ export interface AttentionSource {
    * tokenIds: the token ids of a self-attention group's sequence (queries = keys), for head roles;
    * absent for cross-attention (requestRoles then answers roles: null).
    */
-  groups: readonly { attention: Float32Array; dims: AttentionDims; causal?: boolean; tokenIds?: readonly number[] }[];
+  groups: readonly { attention: Float32Array; dims: AttentionDims; causal?: boolean; tokenIds?: readonly number[]; name?: string }[];
 }
 
 /** Whether a webview message is a request that answerRequest answers. */
@@ -61,13 +62,21 @@ export function answerRequest(request: AttentionRequest, source: AttentionSource
       // An InputError (cross-attention, flow past its token limit) becomes the reply's error.
       const base = { type: 'aggregate' as const, sessionId: request.sessionId, group: request.group, method: request.method };
       try {
-        const data = request.method === 'flow' ? attentionFlow(attention, dims, AGGREGATE_FLOW_MAX_TOKENS) : attentionRollout(attention, dims);
+        const data = group.name === 'cross' && request.method === 'rollout' ? crossRolloutOf(source) : request.method === 'flow' ? attentionFlow(attention, dims, AGGREGATE_FLOW_MAX_TOKENS) : attentionRollout(attention, dims);
         return { ...base, data: data.buffer as ArrayBuffer };
       } catch (error) {
         return { ...base, data: new ArrayBuffer(0), error: error instanceof Error ? error.message : String(error) };
       }
     }
   }
+}
+
+/** Encoder–decoder: the cross-attention composed with the encoder's and the decoder's rollouts [Tt, Ts] (core/analysis/rollout.ts). */
+function crossRolloutOf(source: AttentionSource): Float32Array {
+  const named = (name: string) => source.groups.find((group) => group.name === name);
+  const [encoder, decoder, cross] = [named('encoder'), named('decoder'), named('cross')];
+  if (!encoder || !decoder || !cross) throw new InputError('Cross rollout needs the encoder, decoder and cross-attention groups of one run.');
+  return crossAttentionRollout(encoder, decoder, cross);
 }
 
 /** Where block `index` of `blocks` over `tokens` starts: blocks hold tokens [binStart(i), binStart(i + 1)). */

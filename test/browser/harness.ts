@@ -297,7 +297,7 @@ export class FakeHost {
     const ids = (sequence: string) => (sequence === 'target' ? session.target?.tokens : session.tokens)?.map((token) => token.id);
     const source = {
       sessionId: session.sessionId,
-      groups: session.groups.map((group, index) => ({ dims: group.dims, causal: group.causal, attention: fixture.attention[index], tokenIds: group.kind !== 'cross' && group.queries === group.keys ? ids(group.queries) : undefined })),
+      groups: session.groups.map((group, index) => ({ name: group.name, dims: group.dims, causal: group.causal, attention: fixture.attention[index], tokenIds: group.kind !== 'cross' && group.queries === group.keys ? ids(group.queries) : undefined })),
     };
     const reply = answerRequest(message, source);
     if (reply) await this.post(reply);
