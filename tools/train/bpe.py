@@ -373,6 +373,9 @@ def command_train(args):
             cjk_counts.update(CJK.findall(d["text"]))
     whole = [ch for ch, n in sorted(cjk_counts.items(), key=lambda item: (-item[1], item[0])) if n >= WHOLE_CHARACTER_MIN_COUNT]
     log(f"bpe: {len(whole)} CJK characters (of {len(cjk_counts)}) made whole first")
+    write_json(work_path("tokenizer", "bpe_settings.json"),
+               {"whole_characters": len(whole), "cjk_characters_seen": len(cjk_counts), "whole_character_min_count": WHOLE_CHARACTER_MIN_COUNT,
+                "everyday_sources": list(EVERYDAY_SOURCES), "everyday_weight": EVERYDAY_WEIGHT, "pattern": PATTERN_SOURCE})
     symbols, merges = train_bpe(texts, args.vocab_size, whole)
     spec = tokenizer_json(symbols, merges, args.max_length)
     if args.choose:

@@ -102,6 +102,7 @@ def main():
     manifest = read_json(work_path("corpus", "manifest.json"))
     token_stats = read_json(work_path("tokens", "stats.json"))
     tokenizer = read_json(work_path("tokenizer", "tokenizer.json"))
+    bpe_settings = optional_json(work_path("tokenizer", "bpe_settings.json")) or {}
     checkpoint = torch.load(work_path("ckpt", "model.pt"))
     record = checkpoint["record"]
     settings = checkpoint["settings"]
@@ -170,10 +171,17 @@ def main():
     w("## Tokenizer\n")
     w(f"Byte-level BPE in GPT-2's format, trained by `tools/train/bpe.py` on the training split: {len(tokenizer['model']['vocab'])} entries "
       f"= 256 byte tokens + {len(tokenizer['model']['merges'])} merges + `{END_OF_TEXT}` (id {tokenizer['model']['vocab'][END_OF_TEXT]}). "
-      "Pre-tokenizer: ByteLevel with GPT-2's regex, `add_prefix_space` false; decoder ByteLevel; no normalizer. "
-      "Merges are learnt greedily by pair frequency over pre-tokenized words (ties: lower ids first). "
-      "Encoding merges the lowest-ranked pair first (leftmost among equals), as Hugging Face's BPE does; a Chinese sentence "
-      "without spaces is one GPT-2 pre-token, so merges can join characters into words.")
+      "Pre-tokenizer: a Sequence of `Split` (GPT-2's regex with one change: every CJK ideograph — U+3400–4DBF, U+4E00–9FFF, "
+      "U+F900–FAFF — is a pre-token of its own; behaviour `Isolated`) and `ByteLevel` without its own regex, `add_prefix_space` "
+      "false; decoder ByteLevel; no normalizer. With GPT-2's regex a Chinese sentence without spaces is one pre-token, so merges "
+      "join frequent character pairs and leave rarer characters in byte pieces (`我爱你` became 我 + two byte pieces of 爱 + 你); "
+      "isolated, a character is one token as soon as its bytes are merged. "
+      f"Training: the {bpe_settings.get('whole_characters', 0):,} CJK characters seen at least {bpe_settings.get('whole_character_min_count', '?')} times "
+      "in the training split (99.5 % of its CJK character occurrences) are merged whole first, most frequent first, so every prefix of "
+      "the merge list keeps them whole; then merges are learnt greedily by pair frequency over pre-tokenized words (ties: lower ids "
+      f"first), with everyday English ({', '.join(bpe_settings.get('everyday_sources', []))}) counted {bpe_settings.get('everyday_weight', '?')}× — "
+      "without that weight code identifiers and technical prose take the merges and everyday words such as ` creature` stay in pieces. "
+      "Encoding merges the lowest-ranked pair first (leftmost among equals), as Hugging Face's BPE does.")
     choice = optional_json(work_path("tokenizer", "vocab_choice.json"))
     if choice:
         w(f"\nVocabulary size chosen by measurement: BPE was trained once to {max(c['vocab_size'] for c in choice['candidates']):,} entries, "
