@@ -102,7 +102,45 @@ def export_onnx(model, path):
                       "attentions": {1: "batch", 3: "sequence", 4: "sequence"}},
         # No constant folding: it would store the tied embedding a second time, transposed, for the LM head.
         opset_version=17, do_constant_folding=False, **legacy)
+    tie_duplicate_initializers(path)
     onnx.checker.check_model(onnx.load(path))
+
+
+def tie_duplicate_initializers(path, min_elements=100_000):
+    """The TorchScript exporter still stores the tied embedding twice (the LM head's copy transposed), which
+    costs vocabulary × d_model × 4 bytes. Each large initializer that equals another one, or its transpose,
+    is replaced by that one (through a Transpose node), so the weights are stored once."""
+    from onnx import helper, numpy_helper
+    model = onnx.load(path)
+    graph = model.graph
+    arrays = {init.name: numpy_helper.to_array(init) for init in graph.initializer if np.prod(init.dims) >= min_elements}
+    names = sorted(arrays)
+    replaced, nodes = {}, []
+    for i, keep in enumerate(names):
+        if keep in replaced:
+            continue
+        for other in names[i + 1:]:
+            if other in replaced:
+                continue
+            a, b = arrays[keep], arrays[other]
+            if a.shape == b.shape and np.array_equal(a, b):
+                replaced[other] = keep
+            elif a.ndim == 2 and b.shape == a.shape[::-1] and np.array_equal(a.T, b):
+                nodes.append(helper.make_node("Transpose", [keep], [other + "__tied"], perm=[1, 0], name=other + "__tied"))
+                replaced[other] = other + "__tied"
+    if not replaced:
+        return
+    for node in graph.node:
+        for k, name in enumerate(node.input):
+            if name in replaced:
+                node.input[k] = replaced[name]
+    kept = [init for init in graph.initializer if init.name not in replaced]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    for node in reversed(nodes):
+        graph.node.insert(0, node)
+    onnx.save(model, path)
+    log(f"export: stored once: {', '.join(f'{k} -> {v}' for k, v in replaced.items())}")
 
 
 def held_out_ids(length, which=0):
