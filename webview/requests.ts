@@ -28,7 +28,7 @@ export function requestKey(message: HostRequest | HostReply): string {
       return `roles:${message.group}`;
     case 'requestRunComparison':
     case 'runComparison':
-      return `runCompare:${message.layer}:${message.head}`;
+      return `runCompare:${message.group}:${message.layer}:${message.head}`;
     case 'requestAggregate':
     case 'aggregate':
       return `aggregate:${message.group}:${message.method}`;

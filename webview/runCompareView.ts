@@ -81,7 +81,7 @@ export class RunCompareView implements PanelView {
     this.pinnedLine.textContent = pinned ? t('Pinned: {0}', pinned.label) : '';
     if (!pinned) return this.idle(t('Pin this run, then run again on another selection, model or setting to see both side by side.'));
     if (pinned.sessionId === session.sessionId) return this.idle(t('This run is pinned. Run again (another selection, model or setting) to compare.'));
-    const request: RequestRunComparisonMessage = { type: 'requestRunComparison', sessionId: session.sessionId, layer: state.layer, head: state.head };
+    const request: RequestRunComparisonMessage = { type: 'requestRunComparison', sessionId: session.sessionId, group: state.group, layer: state.layer, head: state.head };
     const key = `${session.sessionId}:${requestKey(request)}`;
     this.wanted = key;
     this.setStatus(t('Comparing with the pinned run…'), 'loading');
@@ -111,6 +111,8 @@ export class RunCompareView implements PanelView {
       this.result.hidden = true;
       this.result.replaceChildren();
       if (why?.reason === 'missing-head') this.setStatus(t("The pinned run's model has {0} layers of {1} heads: it has no layer {2}, head {3}.", why.layers, why.heads, reply.layer, reply.head), 'error');
+      else if (why?.reason === 'cross') this.setStatus(t('Runs are compared on self-attention groups; cross-attention reads two sequences. Pick the encoder or decoder group.'), 'hint');
+      else if (why?.reason === 'missing-group') this.setStatus(t('The pinned run has no “{0}” attention group to compare with.', why.name), 'error');
       else this.setStatus(t('The host has no pinned run (it was unpinned or the panel was reopened): pin a run again.'), 'error');
       return;
     }

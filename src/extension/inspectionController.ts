@@ -253,7 +253,10 @@ export class InspectionController implements vscode.Disposable {
 
 /** A published run as a run comparison needs it: its first group, token texts and a label (model · source). */
 function comparableRun(run: Published): ComparableRun {
-  const group = run.result.groups[0];
-  const tokens = group.queries === 'target' ? (run.result.target?.tokens ?? []) : run.result.tokens;
-  return { sessionId: run.sessionId, label: `${run.session.model.name} · ${run.session.source}`, tokens: tokens.map((token) => token.text), attention: group.attention, dims: group.dims };
+  const textsOf = (sequence: 'source' | 'target') => (sequence === 'target' ? (run.result.target?.tokens ?? []) : run.result.tokens).map((token) => token.text);
+  return {
+    sessionId: run.sessionId,
+    label: `${run.session.model.name} · ${run.session.source}`,
+    groups: run.result.groups.map((group) => ({ name: group.name, self: group.queries === group.keys, tokens: textsOf(group.queries), attention: group.attention, dims: group.dims })),
+  };
 }

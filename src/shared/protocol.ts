@@ -223,6 +223,7 @@ export interface AggregateMessage {
 export interface RunComparisonMessage {
   type: 'runComparison';
   sessionId: number;
+  group: number;
   layer: number;
   head: number;
   comparison: RunComparisonPayload | null;
@@ -398,6 +399,8 @@ export interface UnpinRunMessage {
 export interface RequestRunComparisonMessage {
   type: 'requestRunComparison';
   sessionId: number;
+  /** A self-attention group of the current run; the pinned run's group of the same name is compared with it. */
+  group: number;
   layer: number;
   head: number;
 }
@@ -610,8 +613,8 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
     case 'unpinRun':
       return { type: 'unpinRun' };
     case 'requestRunComparison':
-      if (!isInteger(message.sessionId) || !isIndex(message.layer) || !(isIndex(message.head) || message.head === MEAN_HEAD)) return undefined;
-      return { type: 'requestRunComparison', sessionId: message.sessionId, layer: message.layer, head: message.head as number };
+      if (!isInteger(message.sessionId) || !isIndex(message.group) || !isIndex(message.layer) || !(isIndex(message.head) || message.head === MEAN_HEAD)) return undefined;
+      return { type: 'requestRunComparison', sessionId: message.sessionId, group: message.group, layer: message.layer, head: message.head as number };
     case 'webviewError':
       return { type: 'webviewError', message: String(message.message) };
     default:

@@ -1,5 +1,6 @@
 // Comparing two runs (issue 11 part 4): the pinned run and the current one, each a [T, T] map of
-// one layer and head of its first attention group. Plain TypeScript (no vscode): the extension's
+// one layer and head of a self-attention group (the same group by name in both: "self", or an
+// encoder–decoder's "encoder" or "decoder"; cross-attention has two token sequences and is not compared). Plain TypeScript (no vscode): the extension's
 // controller and the browser tests' fake host answer requestRunComparison with this code.
 //
 // The rule: when both runs have the same token sequence (identical token texts, in order) the maps
@@ -24,7 +25,7 @@ export interface ComparedRun {
   heads: number;
 }
 
-/** Two runs of group 0 at one layer and head, as runComparison carries them: each map [T, T] over its own tokens. */
+/** Two runs of one group at one layer and head, as runComparison carries them: each map [T, T] over its own tokens. */
 export interface RunComparisonPayload {
   alignment: RunAlignment;
   pinned: ComparedRun & { map: ArrayBuffer };
@@ -32,15 +33,29 @@ export interface RunComparisonPayload {
 }
 
 /** Why a run comparison has no maps. */
-export type RunComparisonUnavailable = { reason: 'no-pin' } | { reason: 'missing-head'; layers: number; heads: number };
+export type RunComparisonUnavailable =
+  | { reason: 'no-pin' }
+  | { reason: 'missing-head'; layers: number; heads: number }
+  /** The pinned run has no self-attention group of this name (e.g. a decoder-only model against an encoder–decoder's decoder). */
+  | { reason: 'missing-group'; name: string }
+  /** Cross-attention: queries and keys come from two sequences; the view compares self-attention groups. */
+  | { reason: 'cross' };
 
-/** A run as the comparison needs it: its first group's attention [L, H, T, T] and token texts. */
-export interface ComparableRun {
-  sessionId: number;
-  label: string;
+/** One attention group of a run as the comparison needs it: [L, H, Tq, Tk] and the token texts of its queries. */
+export interface ComparableGroup {
+  name: string;
+  /** Queries and keys are one sequence (self-attention). */
+  self: boolean;
   tokens: readonly string[];
   attention: Float32Array;
   dims: AttentionDims;
+}
+
+/** A run as the comparison needs it: every group, in the session's order. */
+export interface ComparableRun {
+  sessionId: number;
+  label: string;
+  groups: readonly ComparableGroup[];
 }
 
 /** By token when the token texts are identical in order, else by position over the shorter run. */
@@ -69,14 +84,14 @@ export function alignedDifference(pinned: Float32Array, pinnedT: number, current
   return { difference, maxAbs };
 }
 
-function mapOf(run: ComparableRun, layer: number, head: number): Float32Array | undefined {
-  const [L, H, Tq, Tk] = run.dims;
+function mapOf(group: ComparableGroup, layer: number, head: number): Float32Array | undefined {
+  const [L, H, Tq, Tk] = group.dims;
   if (layer >= L || (head !== MEAN_HEAD && (head < 0 || head >= H)) || Tq !== Tk) return undefined;
-  return head === MEAN_HEAD ? meanOfHeads(run.attention, run.dims, layer) : headView(run.attention, run.dims, layer, head);
+  return head === MEAN_HEAD ? meanOfHeads(group.attention, group.dims, layer) : headView(group.attention, group.dims, layer, head);
 }
 
-function side(run: ComparableRun, map: Float32Array): ComparedRun & { map: ArrayBuffer } {
-  return { sessionId: run.sessionId, label: run.label, tokens: [...run.tokens], layers: run.dims[0], heads: run.dims[1], map: toArrayBuffer(map) };
+function side(run: ComparableRun, group: ComparableGroup, map: Float32Array): ComparedRun & { map: ArrayBuffer } {
+  return { sessionId: run.sessionId, label: run.label, tokens: [...group.tokens], layers: group.dims[0], heads: group.dims[1], map: toArrayBuffer(map) };
 }
 
 /**
@@ -85,11 +100,23 @@ function side(run: ComparableRun, map: Float32Array): ComparedRun & { map: Array
  */
 export function answerRunComparison(request: RequestRunComparisonMessage, pinned: ComparableRun | undefined, current: ComparableRun | undefined): RunComparisonMessage | undefined {
   if (!current || current.sessionId !== request.sessionId) return undefined;
-  const base = { type: 'runComparison' as const, sessionId: request.sessionId, layer: request.layer, head: request.head };
+  const group = current.groups[request.group];
+  if (!group) return undefined;
+  const base = { type: 'runComparison' as const, sessionId: request.sessionId, group: request.group, layer: request.layer, head: request.head };
+  if (!group.self) return { ...base, comparison: null, unavailable: { reason: 'cross' } };
   if (!pinned) return { ...base, comparison: null, unavailable: { reason: 'no-pin' } };
-  const currentMap = mapOf(current, request.layer, request.head);
+  const currentMap = mapOf(group, request.layer, request.head);
   if (!currentMap) return undefined;
-  const pinnedMap = mapOf(pinned, request.layer, request.head);
-  if (!pinnedMap) return { ...base, comparison: null, unavailable: { reason: 'missing-head', layers: pinned.dims[0], heads: pinned.dims[1] } };
-  return { ...base, comparison: { alignment: alignRuns(pinned.tokens, current.tokens), pinned: side(pinned, pinnedMap), current: side(current, currentMap) } };
+  // The same group by name: "self" against "self", "decoder" against "decoder"; a decoder-only model's
+  // "self" and an encoder–decoder's "decoder" are both causal self-attention over the text, so they pair too.
+  const pinnedGroup = pinned.groups.find((candidate) => candidate.self && candidate.name === group.name) ?? pinned.groups.find((candidate) => candidate.self && pairs(candidate.name, group.name));
+  if (!pinnedGroup) return { ...base, comparison: null, unavailable: { reason: 'missing-group', name: group.name } };
+  const pinnedMap = mapOf(pinnedGroup, request.layer, request.head);
+  if (!pinnedMap) return { ...base, comparison: null, unavailable: { reason: 'missing-head', layers: pinnedGroup.dims[0], heads: pinnedGroup.dims[1] } };
+  return { ...base, comparison: { alignment: alignRuns(pinnedGroup.tokens, group.tokens), pinned: side(pinned, pinnedGroup, pinnedMap), current: side(current, group, currentMap) } };
+}
+
+/** Groups of different names that read the same kind of sequence: "self" pairs with "encoder" (a BERT against an encoder) or "decoder" (a GPT against a decoder). */
+function pairs(a: string, b: string): boolean {
+  return a === 'self' || b === 'self';
 }

@@ -283,7 +283,13 @@ export class FakeHost {
       return;
     }
     if (fixture && (message.type === 'pinRun' || message.type === 'unpinRun' || message.type === 'requestRunComparison')) {
-      const run: ComparableRun = { sessionId: fixture.session.sessionId, label: `${fixture.session.model.name} · ${fixture.session.source}`, tokens: fixture.session.tokens.map((token) => token.text), attention: fixture.attention[0], dims: fixture.session.groups[0].dims };
+      const session = fixture.session;
+      const texts = (sequence: string) => ((sequence === 'target' ? session.target?.tokens : session.tokens) ?? []).map((token) => token.text);
+      const run: ComparableRun = {
+        sessionId: session.sessionId,
+        label: `${session.model.name} · ${session.source}`,
+        groups: session.groups.map((group, index) => ({ name: group.name, self: group.queries === group.keys, tokens: texts(group.queries), attention: fixture.attention[index], dims: group.dims })),
+      };
       if (message.type === 'pinRun') this.pinnedRun = message.sessionId === run.sessionId ? run : this.pinnedRun;
       else if (message.type === 'unpinRun') this.pinnedRun = undefined;
       else {

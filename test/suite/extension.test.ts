@@ -683,7 +683,7 @@ describe('Attention Inspector in a real extension host', function () {
     const second = (await showAttention(document, selectionOf(document, 'Each token is'))).session;
     assert.ok(second && second.sessionId !== first.sessionId);
     const currentHead = await headOf(second.sessionId, layer, head);
-    await api.receiveFromWebview({ type: 'requestRunComparison', sessionId: second.sessionId, layer, head });
+    await api.receiveFromWebview({ type: 'requestRunComparison', sessionId: second.sessionId, group: 0, layer, head });
     const reply = await waitFor('the runComparison reply', () =>
       posted().find((message): message is Extract<HostToWebview, { type: 'runComparison' }> => message.type === 'runComparison' && message.sessionId === second.sessionId),
     );
@@ -698,7 +698,7 @@ describe('Attention Inspector in a real extension host', function () {
     // Unpinned: the host says there is nothing to compare with.
     await api.receiveFromWebview({ type: 'unpinRun' });
     const before = posted().length;
-    await api.receiveFromWebview({ type: 'requestRunComparison', sessionId: second.sessionId, layer, head });
+    await api.receiveFromWebview({ type: 'requestRunComparison', sessionId: second.sessionId, group: 0, layer, head });
     const none = await waitFor('the unpinned reply', () => posted().slice(before).find((message): message is Extract<HostToWebview, { type: 'runComparison' }> => message.type === 'runComparison'));
     assert.deepEqual(none.unavailable, { reason: 'no-pin' });
   });

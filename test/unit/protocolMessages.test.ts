@@ -19,7 +19,7 @@ const WEBVIEW_SAMPLES: { [K in WebviewToHost['type']]: Extract<WebviewToHost, { 
   export: { type: 'export', sessionId: 1, format: 'csv', name: 'attention-G0-L0-H0', content: 'a,b' },
   pinRun: { type: 'pinRun', sessionId: 2 },
   unpinRun: { type: 'unpinRun' },
-  requestRunComparison: { type: 'requestRunComparison', sessionId: 2, layer: 1, head: -1 },
+  requestRunComparison: { type: 'requestRunComparison', sessionId: 2, group: 0, layer: 1, head: -1 },
   webviewError: { type: 'webviewError', message: 'boom' },
 };
 
@@ -35,7 +35,7 @@ const HOST_SAMPLES: { [K in HostToWebview['type']]: Extract<HostToWebview, { typ
   comparison: { type: 'comparison', sessionId: 1, layer: 0, head: 1, variation: { positions: false }, comparison: null, error: 'no' },
   thumbnails: { type: 'thumbnails', sessionId: 1, group: 0, size: 32, rows: 1, columns: 1, data: new ArrayBuffer(4) },
   roles: { type: 'roles', sessionId: 1, group: 0, roles: null },
-  runComparison: { type: 'runComparison', sessionId: 1, layer: 0, head: 1, comparison: null, unavailable: { reason: 'no-pin' } },
+  runComparison: { type: 'runComparison', sessionId: 1, group: 0, layer: 0, head: 1, comparison: null, unavailable: { reason: 'no-pin' } },
   aggregate: { type: 'aggregate', sessionId: 1, group: 0, method: 'rollout', data: new ArrayBuffer(4) },
 };
 

@@ -372,6 +372,9 @@ def command_train(args):
         if d["kind"] == "zh":
             cjk_counts.update(CJK.findall(d["text"]))
     whole = [ch for ch, n in sorted(cjk_counts.items(), key=lambda item: (-item[1], item[0])) if n >= WHOLE_CHARACTER_MIN_COUNT]
+    # At most about half of the merges (a character takes one or two): a small vocabulary, as in the smoke test,
+    # keeps room for English and code. At 16,384 entries the limit (4,031) is above the 3,183 characters.
+    whole = whole[:(args.vocab_size - 257) // 4]
     log(f"bpe: {len(whole)} CJK characters (of {len(cjk_counts)}) made whole first")
     write_json(work_path("tokenizer", "bpe_settings.json"),
                {"whole_characters": len(whole), "cjk_characters_seen": len(cjk_counts), "whole_character_min_count": WHOLE_CHARACTER_MIN_COUNT,
