@@ -1,7 +1,8 @@
 // The Units option in a real extension host: setMerge re-publishes the inspected run as characters
 // or words (a new session, no re-run), the attention the host serves is merged, the editor paints a
 // unit over the union of its tokens' offsets, and the step view's requests explain a unit's last token.
-// Uses the bundled default model, which splits 我爱你 into nine byte tokens.
+// Uses the bundled default model, whose tokens are whole common Chinese characters but which splits a rare
+// one (鼹, mole) into two byte pieces: 鼹鼠爱你 is five tokens, four characters.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { AttentionInspectorApi } from '../../src/extension/extension';
@@ -72,48 +73,48 @@ describe('units: characters and words in the extension host', function () {
     await config().update('model', modelBefore, vscode.ConfigurationTarget.Global);
   });
 
-  it('setMerge chars: 我爱你 becomes three characters; merged attention, painting and explanations follow the units', async () => {
-    const { session: tokens, document, base } = await inspect('seed-sentences.txt', '我爱你');
-    assert.equal(tokens.tokens.length, 9, 'the bundled model splits 我爱你 into nine byte tokens');
+  it('setMerge chars: 鼹鼠爱你 (five tokens) becomes four characters; merged attention, painting and explanations follow the units', async () => {
+    const { session: tokens, document, base } = await inspect('seed-sentences.txt', '鼹鼠爱你');
+    assert.equal(tokens.tokens.length, 5, 'the bundled model splits 鼹 into two byte pieces and keeps 鼠, 爱, 你 whole');
     assert.equal(tokens.merge, undefined);
 
     const chars = await setUnits(tokens, 'chars');
     assert.equal(chars.merge, 'chars');
-    assert.deepEqual(chars.tokens.map((unit) => unit.text), ['我', '爱', '你']);
-    assert.deepEqual(chars.tokens.map((unit) => unit.tokens), [[0, 1, 2], [3, 4, 5], [6, 7, 8]]);
+    assert.deepEqual(chars.tokens.map((unit) => unit.text), ['鼹', '鼠', '爱', '你']);
+    assert.deepEqual(chars.tokens.map((unit) => unit.tokens), [[0, 1], [2], [3], [4]]);
     const [L, H, U, U2] = chars.dims;
-    assert.deepEqual([U, U2], [3, 3]);
+    assert.deepEqual([U, U2], [4, 4]);
     assert.deepEqual(chars.groups[0].dims, chars.dims);
 
     // Every row of a merged head sums to 1; the causal triangle stays empty.
     await api.receiveFromWebview({ type: 'requestHead', sessionId: chars.sessionId, group: 0, layer: L - 1, head: H - 1 });
     // The panel's log of posted messages keeps a payload's byte length, and the values of small ones.
     const logged = (await reply('headAttention', chars.sessionId)) as unknown as { data: number; values?: number[] };
-    assert.equal(logged.data, 3 * 3 * 4, 'a merged head travels as [3, 3] float32');
+    assert.equal(logged.data, 4 * 4 * 4, 'a merged head travels as [4, 4] float32');
     const head = logged.values ?? [];
-    assert.equal(head.length, 9);
-    for (let u = 0; u < 3; u++) {
-      assert.ok(Math.abs(head[u * 3] + head[u * 3 + 1] + head[u * 3 + 2] - 1) < 1e-5, `unit ${u}'s row sums to 1`);
-      for (let v = u + 1; v < 3; v++) assert.equal(head[u * 3 + v], 0);
+    assert.equal(head.length, 16);
+    for (let u = 0; u < 4; u++) {
+      assert.ok(Math.abs(head.slice(u * 4, u * 4 + 4).reduce((a, b) => a + b, 0) - 1) < 1e-5, `unit ${u}'s row sums to 1`);
+      for (let v = u + 1; v < 4; v++) assert.equal(head[u * 4 + v], 0);
     }
 
-    // The editor paints units: 你 focused, 我 and 爱 attended, each over the union of its tokens' offsets.
-    await api.receiveFromWebview({ type: 'tokenFocus', sessionId: chars.sessionId, group: 0, token: 2, layer: L - 1, head: H - 1, attended: [{ token: 0, weight: 0.6 }, { token: 1, weight: 0.3 }] });
+    // The editor paints units: 你 focused, 鼹 and 爱 attended, each over the union of its tokens' offsets.
+    await api.receiveFromWebview({ type: 'tokenFocus', sessionId: chars.sessionId, group: 0, token: 3, layer: L - 1, head: H - 1, attended: [{ token: 0, weight: 0.6 }, { token: 2, weight: 0.3 }] });
     const painted = api.decorations();
     const union = (unit: number) => {
       const members = chars.tokens[unit].tokens ?? [];
       return rangeOf(document, base, Math.min(...members.map((t) => tokens.tokens[t].start)), Math.max(...members.map((t) => tokens.tokens[t].end)));
     };
-    assert.deepEqual(painted.filter((d) => d.role === 'focus').map((d) => [d.start, d.end]), [union(2)]);
-    assert.deepEqual(painted.filter((d) => d.role === 'attended').map((d) => [d.start, d.end]), [union(0), union(1)]);
-    assert.deepEqual(union(1), rangeOf(document, base, 1, 2), '爱 is one character wide');
+    assert.deepEqual(painted.filter((d) => d.role === 'focus').map((d) => [d.start, d.end]), [union(3)]);
+    assert.deepEqual(painted.filter((d) => d.role === 'attended').map((d) => [d.start, d.end]), [union(0), union(2)]);
+    assert.deepEqual(union(0), rangeOf(document, base, 0, 1), '鼹 (two tokens) is one character wide');
 
-    // The step view's request for unit 1 (爱) is answered about its last token, 5; the reply keeps the unit's index.
-    await api.receiveFromWebview({ type: 'requestExplain', sessionId: chars.sessionId, group: 0, layer: 0, head: 0, query: 1 });
+    // The step view's request for unit 0 (鼹) is answered about its last token, 1; the reply keeps the unit's index.
+    await api.receiveFromWebview({ type: 'requestExplain', sessionId: chars.sessionId, group: 0, layer: 0, head: 0, query: 0 });
     const explained = await reply('explanation', chars.sessionId);
     assert.equal(explained.error, undefined);
-    assert.equal(explained.query, 1);
-    assert.equal(explained.explanation?.query.index, 5);
+    assert.equal(explained.query, 0);
+    assert.equal(explained.explanation?.query.index, 1);
   });
 
   it('setMerge words: a word of several tokens is painted over all of them; back to tokens restores the run', async () => {
