@@ -437,8 +437,8 @@ describe('webview panel in headless Chromium', function () {
     const visited: { name: string; outline: string }[] = [];
     // After the pinned token: the Compare view's controls (positions, swap and its two pickers), then around to the top
     // (past the heatmap's export toolbar, one stop, and the closed rollout section's summary).
-    // (The pinned-run view adds one stop: its Pin button.)
-    for (let i = 0; i < 17; i++) {
+    // (The pinned-run view adds one stop: its Pin button; the links and All heads export toolbars one each.)
+    for (let i = 0; i < 19; i++) {
       await page.keyboard.press('Tab');
       visited.push(
         await page.evaluate(() => {
