@@ -180,16 +180,22 @@ function pushTokens(lines: string[], tokens: readonly TokenSpan[]): void {
 
 /** A Markdown table of head statistics, best previous-token and induction heads named below it. */
 export function formatHeadStats(report: HeadStatsReport): string {
+  const words = report.inductionWordVocabulary > 0;
   const lines = [
-    `Head statistics over ${report.samples} held-out windows of ${report.tokensPerSample} tokens; induction over ${report.inductionSequences} sequences of ${report.inductionLength} random tokens repeated twice.`,
+    `Head statistics over ${report.samples} held-out windows of ${report.tokensPerSample} tokens; induction over ${report.inductionSequences} sequences of ${report.inductionLength} random tokens repeated twice` +
+      (words ? `, and (induction, words) over ${report.inductionSequences} sequences of ${report.inductionLength} distinct words drawn from the ${report.inductionWordVocabulary} most frequent single-token words of the held-out text (${report.inductionWordExamples.map((w) => JSON.stringify(w)).join(', ')}, …), repeated twice.` : '.'),
     '',
-    '| layer | head | previous token | first token | self | entropy (nats) | induction |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...report.heads.map((h) => `| ${h.layer} | ${h.head} | ${h.previousToken.toFixed(3)} | ${h.firstToken.toFixed(3)} | ${h.selfAttention.toFixed(3)} | ${h.entropy.toFixed(2)} | ${h.induction.toFixed(3)} |`),
+    `| layer | head | previous token | first token | self | entropy (nats) | induction |${words ? ' induction (words) |' : ''}`,
+    `| ---: | ---: | ---: | ---: | ---: | ---: | ---: |${words ? ' ---: |' : ''}`,
+    ...report.heads.map((h) => `| ${h.layer} | ${h.head} | ${h.previousToken.toFixed(3)} | ${h.firstToken.toFixed(3)} | ${h.selfAttention.toFixed(3)} | ${h.entropy.toFixed(2)} | ${h.induction.toFixed(3)} |${words ? ` ${(h.inductionWords ?? 0).toFixed(3)} |` : ''}`),
   ];
-  const best = (key: 'previousToken' | 'induction') => report.heads.reduce((a, b) => (b[key] > a[key] ? b : a));
+  const best = (key: 'previousToken' | 'induction' | 'inductionWords') => report.heads.reduce((a, b) => ((b[key] ?? 0) > (a[key] ?? 0) ? b : a));
   const previous = best('previousToken');
   const induction = best('induction');
   lines.push('', `Best previous-token head: L${previous.layer} H${previous.head} (${previous.previousToken.toFixed(3)}). Best induction head: L${induction.layer} H${induction.head} (${induction.induction.toFixed(3)}).`);
+  if (words) {
+    const onWords = best('inductionWords');
+    lines[lines.length - 1] += ` Best induction head on common words: L${onWords.layer} H${onWords.head} (${(onWords.inductionWords ?? 0).toFixed(3)}).`;
+  }
   return lines.join('\n');
 }

@@ -2,17 +2,19 @@
 # Rebuild the default model from scratch: corpus -> tokenizer -> model -> evaluation -> export ->
 # checks against tokenizers.js and onnxruntime-node -> model card.
 #
-#   bash tools/train/train.sh                     full run (at most an hour of training on 2 CPU cores)
+#   bash tools/train/train.sh                     full run (100 minutes of training on 2 CPU cores: the shipped model's settings)
 #   bash tools/train/train.sh --steps 20 --tiny   smoke test (well under two minutes)
 #
-# Options: --steps N (training steps, default 2400), --tiny (small corpus and model, own work folder),
-#          --previous-token-aid W (default 0 = off; W > 0: for the first 35 % of training an extra loss term of
-#          weight W, fading to 0, rewards layer 0 head 1 for attending to the previous token; see train.py),
-#          --max-minutes M (training time budget, default 60 for full runs, 0 = none; the learning-rate
+# Options: --steps N (training steps, default 40000 for full runs so the time budget ends them, 2400 with --tiny),
+#          --tiny (small corpus and model, own work folder),
+#          --previous-token-aid W (default 1 for full runs, 0 with --tiny; 0 = off; W > 0: for the first 35 % of
+#          training an extra loss term of weight W, fading to 0, rewards layer 0 head 1 for attending to the
+#          previous token; see train.py),
+#          --max-minutes M (training time budget, default 100 for full runs, 0 = none; the learning-rate
 #          schedule ends at whichever limit comes first),
 #          --work DIR (work folder; default tools/train/work, or tools/train/work/tiny with --tiny),
 #          --python venv|system|PATH (which Python runs the stages; default: see below),
-#          --repeat-fraction F (share of training windows with a passage repeated, for induction heads; default 0.25).
+#          --repeat-fraction F (share of training windows with a passage repeated, for induction heads; default 0.3).
 # Python: PYTHON=... or --python PATH wins. Otherwise full runs use the virtual environment tools/train/work/venv
 # (PyTorch 2.x, created on first use with `python3 -m venv` + `pip install -r requirements.txt` from pip's configured
 # index) and fall back to Debian's /usr/bin/python3 (python3-torch) when it cannot be made; smoke runs (--tiny) use
@@ -23,11 +25,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 python="${PYTHON:-}"
 steps=""
-repeat_fraction="0.25"
+repeat_fraction="0.3"
 tiny=""
 work=""
 max_minutes=""
-aid="0"
+aid=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --steps) steps="${2:?--steps needs a number}"; shift 2 ;;
@@ -45,6 +47,11 @@ done
 if [ -n "$steps" ] && ! [[ "$steps" =~ ^[1-9][0-9]*$ ]]; then
   echo "train.sh: --steps must be a positive integer, got '$steps'" >&2; exit 2
 fi
+if [ -z "$aid" ]; then
+  aid=1
+  [ -n "$tiny" ] && aid=0
+fi
+if [ -z "$steps" ] && [ -z "$tiny" ]; then steps=40000; fi
 if ! [[ "$aid" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
   echo "train.sh: --previous-token-aid must be a number, got '$aid'" >&2; exit 2
 fi
@@ -52,7 +59,7 @@ if [ -n "$max_minutes" ] && ! [[ "$max_minutes" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
   echo "train.sh: --max-minutes must be a number, got '$max_minutes'" >&2; exit 2
 fi
 if [ -z "$max_minutes" ]; then
-  max_minutes=60
+  max_minutes=100
   [ -n "$tiny" ] && max_minutes=0
 fi
 if [ -z "$work" ]; then

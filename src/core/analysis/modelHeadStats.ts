@@ -8,7 +8,10 @@ import { averagePatterns, headPatterns, inductionScores, type HeadPattern } from
 export interface HeadStat extends HeadPattern {
   layer: number;
   head: number;
+  /** On random tokens of the learned vocabulary, repeated twice. */
   induction: number;
+  /** On random common words (single tokens ' word' frequent in the held-out text), repeated twice; absent when the text has too few. */
+  inductionWords?: number;
 }
 
 export interface HeadStatsReport {
@@ -16,8 +19,14 @@ export interface HeadStatsReport {
   tokensPerSample: number;
   inductionSequences: number;
   inductionLength: number;
+  /** How many distinct common words the word-induction sequences draw from (0: not measured), and the first few. */
+  inductionWordVocabulary: number;
+  inductionWordExamples: string[];
   heads: HeadStat[];
 }
+
+/** Words for the word-induction score: the most frequent held-out tokens that are a space and 3+ ASCII letters. */
+const COMMON_WORDS = 400;
 
 export interface HeadStatsOptions {
   /** Tokens per held-out window. */
@@ -62,12 +71,40 @@ export async function measureHeads(model: Gpt2Model, tokenizer: TextTokenizer, h
     inductionScores(attention, [L, H, 2 * half, 2 * half], half).forEach((score, index) => (induction[index] += score / sequences));
   }
 
+  // Induction on common words: each sequence is `half` distinct words drawn from the most frequent
+  // single-token words of the held-out windows, then the same words again.
+  const counts = new Map<number, number>();
+  for (const ids of windows) for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const words = [...counts.entries()]
+    .filter(([id]) => /^ [a-z]{3,}$/.test(tokenizer.decode([id])))
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, COMMON_WORDS)
+    .map(([id]) => id);
+  const inductionWords = new Array<number>(L * H).fill(0);
+  const measureWords = words.length >= half;
+  if (measureWords) {
+    for (let q = 0; q < sequences; q++) {
+      const pool = [...words];
+      const firstHalf = Array.from({ length: half }, () => pool.splice(Math.floor(random() * pool.length), 1)[0]);
+      const { attention } = await model.forward([...firstHalf, ...firstHalf]);
+      inductionScores(attention, [L, H, 2 * half, 2 * half], half).forEach((score, index) => (inductionWords[index] += score / sequences));
+    }
+  }
+
   const averaged = averagePatterns(patterns);
   return {
     samples: windows.length,
     tokensPerSample: windowTokens,
     inductionSequences: sequences,
     inductionLength: half,
-    heads: averaged.map((pattern, index) => ({ layer: Math.floor(index / H), head: index % H, ...pattern, induction: induction[index] })),
+    inductionWordVocabulary: measureWords ? words.length : 0,
+    inductionWordExamples: measureWords ? words.slice(0, 12).map((id) => tokenizer.decode([id])) : [],
+    heads: averaged.map((pattern, index) => ({
+      layer: Math.floor(index / H),
+      head: index % H,
+      ...pattern,
+      induction: induction[index],
+      ...(measureWords ? { inductionWords: inductionWords[index] } : {}),
+    })),
   };
 }
