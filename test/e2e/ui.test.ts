@@ -527,6 +527,7 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     await runs.scrollIntoViewIfNeeded();
     await runs.locator('[data-control="pin-run"]').click();
     await runs.locator('[data-role="pinned-run"]').waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await openFromExplorer(page, SAMPLE_FILE);
     const editor = activeEditor(page, SAMPLE_FILE);
     await editor.locator('.view-line', { hasText: '你爱我' }).first().click();
     await page.keyboard.press('Home');

@@ -361,33 +361,39 @@ describe('compare: two runs side by side', function () {
   const backend = new BuiltinBackend(path.join(modelsDir(), 'default'), 'default');
   after(() => backend.dispose());
 
-  it('a swap moves whole characters: 我爱你 (three byte tokens each) becomes 爱我你', async () => {
+  it('a swap moves whole characters: 我爱你 (one token each) becomes 爱我你; in 鼹鼠爱你 the two byte tokens of 鼹 move together', async () => {
     const plain = await backend.run('我爱你', {});
-    const swapped = await backend.run('我爱你', { variation: { swap: [0, 3] } });
+    assert.equal(plain.tokens.length, 3, 'the default tokenizer keeps 我, 爱 and 你 whole');
+    const swapped = await backend.run('我爱你', { variation: { swap: [0, 1] } });
     const direct = await backend.run('爱我你', {});
     assert.deepEqual(swapped.tokens.map((t) => t.id), direct.tokens.map((t) => t.id));
     assert.equal(swapped.tokens.map((t) => t.text).join(''), '爱我你');
     assert.notDeepEqual(plain.tokens.map((t) => t.id), direct.tokens.map((t) => t.id));
-    await assert.rejects(backend.run('我爱你', { variation: { swap: [0, 1] } }), /one character/);
+
+    const rare = await backend.run('鼹鼠爱你', {});
+    assert.equal(rare.tokens.length, 5, '鼹 is two byte tokens');
+    const moved = await backend.run('鼹鼠爱你', { variation: { swap: [0, 2] } });
+    assert.deepEqual(moved.tokens.map((t) => t.id), (await backend.run('鼠鼹爱你', {})).tokens.map((t) => t.id));
+    await assert.rejects(backend.run('鼹鼠爱你', { variation: { swap: [0, 1] } }), /one character/);
   });
 
   it('positions off: the last token\'s layer-0 row is a permutation (deviation 0); on: it is not', async () => {
     for (let head = 0; head < 4; head++) {
-      const off = await runComparison(backend, '我爱你', {}, { positions: false, swap: [0, 3] }, 0, head);
+      const off = await runComparison(backend, '我爱你', {}, { positions: false, swap: [0, 1] }, 0, head);
       assert.deepEqual(off.baseVariation, { positions: false });
       assert.equal(off.permutation?.expected, true);
       assert.ok(off.permutation!.deviation < 1e-6, `H${head}: ${off.permutation!.deviation}`);
       // Independently: the varied run's row, read through the swap, equals the base row.
       const T = off.tokens.length;
-      const order = [3, 4, 5, 0, 1, 2, 6, 7, 8];
-      const variedRun = await backend.run('我爱你', { variation: { positions: false, swap: [0, 3] } });
+      const order = [1, 0, 2];
+      const variedRun = await backend.run('我爱你', { variation: { positions: false, swap: [0, 1] } });
       const baseRun = await backend.run('我爱你', { variation: { positions: false } });
       const rowOf = (attention: Float32Array, t: number) => attention.subarray(((0 * 4 + head) * T + t) * T, ((0 * 4 + head) * T + t + 1) * T);
       const baseRow = rowOf(baseRun.attention, T - 1);
       const variedRow = rowOf(variedRun.attention, T - 1);
       close(order.map((_original, position) => variedRow[position]), order.map((original) => baseRow[original]), 1e-6, `H${head} permuted row`);
     }
-    const on = await runComparison(backend, '我爱你', {}, { swap: [0, 3] }, 0, 1);
+    const on = await runComparison(backend, '我爱你', {}, { swap: [0, 1] }, 0, 1);
     assert.equal(on.permutation?.expected, false);
     assert.ok(on.permutation!.deviation > 1e-3, `with positions the row changes (${on.permutation!.deviation})`);
   });
@@ -406,11 +412,11 @@ describe('compare: two runs side by side', function () {
   });
 
   it('the CLI compare --json carries both maps and the permutation check', async () => {
-    const { code, stdout, stderr } = await runCli(['compare', '--text', '我爱你', '--swap', '0,3', '--no-positions', '--layer', '0', '--head', '2', '--json']);
+    const { code, stdout, stderr } = await runCli(['compare', '--text', '我爱你', '--swap', '0,1', '--no-positions', '--layer', '0', '--head', '2', '--json']);
     assert.equal(code, 0, stderr);
     const json = JSON.parse(stdout);
-    assert.deepEqual(json.dims, [9, 9]);
-    assert.equal(base64ToFloat32(json.base).length, 81);
+    assert.deepEqual(json.dims, [3, 3]);
+    assert.equal(base64ToFloat32(json.base).length, 9);
     assert.equal(json.permutation.expected, true);
     assert.ok(json.permutation.deviation < 1e-6);
     const usage = await runCli(['compare', '--text', 'x', '--layer', '0', '--head', '0']);

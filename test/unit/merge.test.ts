@@ -1,5 +1,5 @@
 // Character and word views (src/core/merge.ts, `run --merge`): the identities of merging, checked
-// against sums and averages computed here by hand, and the byte tokens of 我爱你 on the bundled model.
+// against sums and averages computed here by hand, and the byte tokens of 鼹鼠爱你 on the bundled model.
 import * as assert from 'node:assert/strict';
 import { base64ToFloat32, type JsonReport } from '../../src/cli/format';
 import { main } from '../../src/cli/main';
@@ -144,28 +144,32 @@ describe('merge: attention', () => {
 });
 
 describe('merge: CLI and protocol', () => {
-  it('run --merge chars --json on the bundled model gives 我爱你 as three characters whose rows sum to 1', async () => {
-    const { code, stdout, stderr } = await runCli(['run', '--text', '我爱你', '--merge', 'chars', '--json']);
+  it('run --merge chars --json on the bundled model gives 鼹鼠爱你 (five tokens: 鼹 is two byte pieces) as four characters whose rows sum to 1', async () => {
+    const text = '鼹鼠爱你';
+    const { code, stdout, stderr } = await runCli(['run', '--text', text, '--merge', 'chars', '--json']);
     assert.equal(code, 0, stderr);
     const report = JSON.parse(stdout) as JsonReport;
     assert.equal(report.merge, 'chars');
-    assert.deepEqual(report.tokens.map((unit) => unit.text), ['我', '爱', '你']);
-    assert.deepEqual(report.tokens.map((unit) => unit.tokens), [[0, 1, 2], [3, 4, 5], [6, 7, 8]]);
+    assert.deepEqual(report.tokens.map((unit) => unit.text), ['鼹', '鼠', '爱', '你']);
+    const units = [[0, 1], [2], [3], [4]];
+    assert.deepEqual(report.tokens.map((unit) => unit.tokens), units);
     const [L, H, T, T2] = report.attention.dims;
-    assert.deepEqual([T, T2], [3, 3]);
+    assert.deepEqual([T, T2], [4, 4]);
     assertRowsSumToOne(base64ToFloat32(report.attention.data), L * H * T, T);
     assert.deepEqual(report.groups[0].dims, report.attention.dims);
 
-    // The same numbers from the unmerged run, merged here by hand: unit rows are the mean of their tokens' rows.
-    const plain = JSON.parse((await runCli(['run', '--text', '我爱你', '--json'])).stdout) as JsonReport;
+    // The same numbers from the unmerged run, merged here by hand: a unit's row is the mean of its tokens' rows,
+    // each summed over the key unit's tokens.
+    const plain = JSON.parse((await runCli(['run', '--text', text, '--json'])).stdout) as JsonReport;
     const a = base64ToFloat32(plain.attention.data);
     const m = base64ToFloat32(report.attention.data);
+    assert.equal(plain.tokens.length, 5);
     const head = (L - 1) * H + (H - 1);
-    for (let u = 0; u < 3; u++) {
-      for (let v = 0; v < 3; v++) {
+    for (let u = 0; u < 4; u++) {
+      for (let v = 0; v < 4; v++) {
         let sum = 0;
-        for (let t = 3 * u; t < 3 * u + 3; t++) for (let s = 3 * v; s < 3 * v + 3; s++) sum += a[(head * 9 + t) * 9 + s];
-        assert.ok(Math.abs(m[(head * 3 + u) * 3 + v] - sum / 3) < 1e-6, `unit ${u} key ${v}`);
+        for (const t of units[u]) for (const s of units[v]) sum += a[(head * 5 + t) * 5 + s];
+        assert.ok(Math.abs(m[(head * 4 + u) * 4 + v] - sum / units[u].length) < 1e-6, `unit ${u} key ${v}`);
       }
     }
   });

@@ -19,6 +19,7 @@ test/unit/exportGuide.test.ts; also a quick check that a Python setup can export
       --ids 464,2068,318 --decoder-ids 4095,464
 """
 import argparse
+import json
 import math
 import os
 import sys
@@ -186,6 +187,14 @@ def write_folder(out_dir, name, model, task, config, args, attention_outputs):
     })
 
 
+def tokenizer_vocab_size(path):
+    """One more than the largest id of a tokenizer.json (its model's vocabulary and its added tokens)."""
+    with open(path, encoding="utf-8") as handle:
+        spec = json.load(handle)
+    ids = list(spec.get("model", {}).get("vocab", {}).values()) + [token["id"] for token in spec.get("added_tokens") or []]
+    return max(ids) + 1
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out_dir")
@@ -193,7 +202,7 @@ def main():
     parser.add_argument("--ids", required=True, type=lambda text: [int(x) for x in text.split(",")],
                         help="token ids (comma-separated) the reference attention is computed for")
     parser.add_argument("--decoder-ids", type=lambda text: [int(x) for x in text.split(",")], default=None)
-    parser.add_argument("--vocab-size", type=int, default=4096)
+    parser.add_argument("--vocab-size", type=int, default=None, help="default: the --tokenizer's vocabulary size")
     parser.add_argument("--opset", type=int, default=17)
     parser.add_argument("--only", default=None, help="comma-separated folder names to write (default all)")
     args = parser.parse_args()
@@ -202,7 +211,7 @@ def main():
     torch.set_num_threads(1)
     wanted = set(args.only.split(",")) if args.only else None
 
-    V = args.vocab_size
+    V = args.vocab_size or tokenizer_vocab_size(args.tokenizer)
     torch.manual_seed(0)
     gpt2 = TinyGpt2LM(V).eval()
     torch.manual_seed(1)

@@ -23,7 +23,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import selftest  # noqa: E402
 
 __version__ = "0.0.fake"
-VOCAB = 4096
+# The vocabulary of the tokenizer the fake serves (FAKE_TRANSFORMERS_TOKENIZER), so its ids fit the tiny models.
+VOCAB = selftest.tokenizer_vocab_size(os.environ["FAKE_TRANSFORMERS_TOKENIZER"]) if os.environ.get("FAKE_TRANSFORMERS_TOKENIZER") else 4096
 CHECKPOINTS = {
     "tiny-gpt2": dict(architectures=["GPT2LMHeadModel"], model_type="gpt2", n_positions=64, n_layer=2, n_head=2, n_embd=32),
     "tiny-bert": dict(architectures=["BertForMaskedLM"], model_type="bert", max_position_embeddings=64,
