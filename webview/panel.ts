@@ -120,6 +120,10 @@ export class Panel {
       case 'focusToken':
         this.focusSourceToken(message.sessionId, message.token);
         return;
+      case 'pinnedRun':
+        this.pinnedRun = message.run;
+        this.updateViews({ kind: 'pinnedRun' });
+        return;
       case 'settings':
         this.setColorScale(message.colorScale);
         return;
@@ -177,6 +181,7 @@ export class Panel {
       colorScale: this.colorScale,
       store: this.store,
       host: this.viewHost,
+      pinnedRun: this.pinnedRun,
     };
     for (const view of this.views) view.update(context);
   }
@@ -185,6 +190,9 @@ export class Panel {
     const token = views.activeToken(this.state);
     return { token, pinned: this.state.pinned !== null, attended: token === null ? [] : this.attendedBy(token) };
   }
+
+  /** The run the host keeps pinned (pinnedRun message). */
+  private pinnedRun: { sessionId: number; label: string } | null = null;
 
   /** The painted map (ViewActions.paintMap) and the (session, group) it belongs to. */
   private paintedMap: { map: PaintedMap; key: string } | null = null;

@@ -58,7 +58,16 @@ export class RunCompareView implements PanelView {
   update(context: ViewContext): void {
     this.context = context;
     switch (context.change.kind) {
+      case 'pinnedRun':
+        // The host's word wins: a page shown again (or reloaded) learns the pin it had.
+        this.pinned = context.pinnedRun;
+        this.refresh();
+        return;
       case 'session':
+        // A page that starts empty (shown again, reloaded) may have heard of the pin before this session.
+        this.pinned ??= context.pinnedRun;
+        this.refresh();
+        return;
       case 'view':
       case 'group':
       case 'colorScale':

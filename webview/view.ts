@@ -24,7 +24,9 @@ export type ViewChange =
   | { kind: 'theme' }
   | { kind: 'colorScale' }
   /** The device pixel ratio changed: re-measure canvases. */
-  | { kind: 'resize' };
+  | { kind: 'resize' }
+  /** The host said which run it keeps pinned (ViewContext.pinnedRun). */
+  | { kind: 'pinnedRun' };
 
 /** The active query token, as every view shows it. */
 export interface FocusInfo {
@@ -62,6 +64,8 @@ export interface ViewContext {
   /** Heads and token rows received; cachedHead/cachedRows read, requestHead/requestRows ask. */
   readonly store: AttentionStore;
   readonly host: ViewHost;
+  /** The run the host keeps pinned for comparison, as it last said (null: none or not said yet). */
+  readonly pinnedRun: { sessionId: number; label: string } | null;
 }
 
 /** What a view can ask of the panel (the same as a click or hover in the token strips). */

@@ -134,6 +134,7 @@ export class InspectionController implements vscode.Disposable {
   private handleWebviewMessage(message: WebviewToHost): void {
     switch (message.type) {
       case 'ready':
+        this.postPinnedRun();
         return;
       case 'requestHead':
       case 'requestTokenRows':
@@ -172,10 +173,12 @@ export class InspectionController implements vscode.Disposable {
       case 'pinRun': {
         const inspected = this.current(message.sessionId);
         if (inspected) this.pinned = comparableRun(inspected);
+        this.postPinnedRun();
         return;
       }
       case 'unpinRun':
         this.pinned = undefined;
+        this.postPinnedRun();
         return;
       case 'requestRunComparison': {
         const inspected = this.current(message.sessionId);
@@ -192,6 +195,10 @@ export class InspectionController implements vscode.Disposable {
       default:
         assertNever(message);
     }
+  }
+
+  private postPinnedRun(): void {
+    this.panel.post({ type: 'pinnedRun', run: this.pinned ? { sessionId: this.pinned.sessionId, label: this.pinned.label } : null });
   }
 
   /** The inspected run if the message is about it; requests for older sessions are dropped. */

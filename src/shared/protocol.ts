@@ -230,7 +230,17 @@ export interface RunComparisonMessage {
   unavailable?: RunComparisonUnavailable;
 }
 
+/**
+ * The run the host keeps pinned for comparison (null: none). Sent when the page says ready (a page
+ * shown again starts empty) and after every pinRun / unpinRun, so the page never forgets a pin the host keeps.
+ */
+export interface PinnedRunMessage {
+  type: 'pinnedRun';
+  run: { sessionId: number; label: string } | null;
+}
+
 export type HostToWebview =
+  | PinnedRunMessage
   | RunComparisonMessage
   | BusyMessage
   | SessionMessage
@@ -460,6 +470,7 @@ export const HOST_TYPES = {
   roles: true,
   runComparison: true,
   aggregate: true,
+  pinnedRun: true,
 } as const satisfies Record<HostToWebview['type'], true>;
 
 /** Every webview -> host tag; `satisfies` makes a missing or unknown tag a compile error. */

@@ -189,3 +189,12 @@ export function expectedTopK(row: Float32Array, k: number): WeightedToken[] {
     .sort((a, b) => b.weight - a.weight || a.token - b.token)
     .slice(0, k);
 }
+
+/** Replaces one head of group 0 with a one-hot pattern: query t puts all its weight on key(t). */
+export function plantHead(fixture: Fixture, layer: number, head: number, key: (t: number) => number): void {
+  const [, H, T] = fixture.session.dims;
+  const attention = fixture.attention[0];
+  const base = (layer * H + head) * T * T;
+  attention.fill(0, base, base + T * T);
+  for (let t = 0; t < T; t++) attention[base + t * T + key(t)] = 1;
+}

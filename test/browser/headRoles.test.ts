@@ -8,7 +8,7 @@ import * as path from 'path';
 import type { Page } from 'playwright-core';
 import type { RolesMessage } from '../../src/shared/protocol';
 import { answerRequest } from '../../src/shared/replies';
-import { buildFixture, headMatrix, type Fixture } from './attentionFixture';
+import { buildFixture, headMatrix, plantHead, type Fixture } from './attentionFixture';
 import { frames, is, painted, SCREENSHOTS, usePanelBrowser } from './panelSupport';
 
 /** A repeating text whose ids repeat with its words; layer 1 head 0 looks one back, layer 0 head 2 at the first token. */
@@ -17,16 +17,10 @@ function rolesFixture(sessionId: number): Fixture {
   const fixture = buildFixture({ sessionId, text, layers: 2, heads: 3, causal: true, seed: 5 });
   const ids = new Map<string, number>();
   for (const token of fixture.session.tokens) token.id = ids.get(token.text.trim()) ?? ids.set(token.text.trim(), 200 + ids.size).get(token.text.trim())!;
-  const [L, H, T] = fixture.session.dims;
+  const [L, H] = fixture.session.dims;
   assert.equal(L * H, 6);
-  const attention = fixture.attention[0];
-  const plant = (layer: number, head: number, key: (t: number) => number) => {
-    const base = (layer * H + head) * T * T;
-    attention.fill(0, base, base + T * T);
-    for (let t = 0; t < T; t++) attention[base + t * T + key(t)] = 1;
-  };
-  plant(1, 0, (t) => Math.max(0, t - 1));
-  plant(0, 2, () => 0);
+  plantHead(fixture, 1, 0, (t) => Math.max(0, t - 1));
+  plantHead(fixture, 0, 2, () => 0);
   return fixture;
 }
 

@@ -113,4 +113,16 @@ describe('webview: pinned run vs this run', function () {
     await host.waitFor(is('unpinRun'), 'unpinRun', since2);
     assert.equal(await page.locator(`${VIEW} canvas[data-map]`).count(), 0);
   });
+  it('a page that starts empty learns the pinned run from the host (pinnedRun) and compares the next run with it', async () => {
+    const first = fixture(41, 'The cat sat on the mat', 3);
+    const { page, host } = await openPanel({ fixture: first });
+    // The host kept a pin from before the page was (re)created: it says so, and the view shows it.
+    host.pinnedRun = { sessionId: 40, label: 'default · earlier', groups: [{ name: 'self', self: true, tokens: first.session.tokens.map((token) => token.text), attention: first.attention[0], dims: first.session.groups[0].dims }] };
+    await host.post({ type: 'pinnedRun', run: { sessionId: 40, label: 'default · earlier' } });
+    await page.locator(`${VIEW} [data-role="pinned-run"]`).waitFor({ state: 'visible' });
+    assert.match((await page.textContent(`${VIEW} [data-role="pinned-run"]`)) ?? '', /default · earlier/);
+    await page.locator(`${VIEW} [data-role="alignment-rule"][data-rule="token"]`).waitFor({ state: 'attached' });
+    await host.post({ type: 'pinnedRun', run: null });
+    await page.locator(`${VIEW} [data-role="pinned-run"]`).waitFor({ state: 'hidden' });
+  });
 });

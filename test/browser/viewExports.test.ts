@@ -6,22 +6,15 @@
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { parseWebviewMessage, type ExportMessage } from '../../src/shared/protocol';
-import { buildFixture } from './attentionFixture';
+import { buildFixture, plantHead } from './attentionFixture';
 import type { FakeHost } from './harness';
 import { drawnLinks, is, painted, usePanelBrowser } from './panelSupport';
 import { decodePng } from '../support/decodePng';
 
 function plantedFixture(sessionId: number) {
   const fixture = buildFixture({ sessionId, text: 'the cat sat on the mat', layers: 2, heads: 3, causal: true, seed: 9 });
-  const [, H, T] = fixture.session.dims;
-  const attention = fixture.attention[0];
-  const plant = (layer: number, head: number, key: (t: number) => number) => {
-    const base = (layer * H + head) * T * T;
-    attention.fill(0, base, base + T * T);
-    for (let t = 0; t < T; t++) attention[base + t * T + key(t)] = 1;
-  };
-  plant(1, 0, (t) => Math.max(0, t - 1));
-  plant(0, 2, () => 0);
+  plantHead(fixture, 1, 0, (t) => Math.max(0, t - 1));
+  plantHead(fixture, 0, 2, () => 0);
   return fixture;
 }
 

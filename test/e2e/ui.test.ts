@@ -534,7 +534,15 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     await page.keyboard.press('Shift+End');
     await runCommand(page, COMMAND_TITLE);
     const rule = runs.locator('[data-role="alignment-rule"]');
-    await rule.waitFor({ state: 'visible', timeout: PANEL_TIMEOUT_MS });
+    const status = runs.locator('[data-role="run-compare-status"]');
+    await waitUntil('the pinned-run comparison', async () => {
+      if (await rule.isVisible()) return true;
+      const said = (await status.textContent()) ?? '';
+      if ((await status.getAttribute('data-kind')) === 'error') throw new Error(`the pinned-run view says: ${said}`);
+      return undefined;
+    }, PANEL_TIMEOUT_MS).catch(async (error: Error) => {
+      throw new Error(`${error.message} (status: ${(await status.textContent()) ?? ''}; pinned line: ${(await runs.locator('[data-role="pinned-run"]').textContent()) ?? ''})`);
+    });
     assert.equal(await rule.getAttribute('data-rule'), 'position', '我爱你 and 你爱我 differ token by token, so they align by position');
     const difference = Number(await runs.locator('[data-role="run-max-difference"]').getAttribute('data-value'));
     assert.ok(difference > 0, `the two runs differ (${difference})`);

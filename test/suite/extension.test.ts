@@ -680,6 +680,9 @@ describe('Attention Inspector in a real extension host', function () {
     const [layer, head] = [first.dims[0] - 1, first.dims[1] - 1];
     const pinnedHead = await headOf(first.sessionId, layer, head);
     await api.receiveFromWebview({ type: 'pinRun', sessionId: first.sessionId });
+    // The host tells the page which run it keeps, so a page shown again does not forget the pin.
+    const told = await waitFor('the pinnedRun message', () => posted().find((message): message is Extract<HostToWebview, { type: 'pinnedRun' }> => message.type === 'pinnedRun' && message.run?.sessionId === first.sessionId));
+    assert.match(told.run!.label, /default/);
     const second = (await showAttention(document, selectionOf(document, 'Each token is'))).session;
     assert.ok(second && second.sessionId !== first.sessionId);
     const currentHead = await headOf(second.sessionId, layer, head);
@@ -697,6 +700,7 @@ describe('Attention Inspector in a real extension host', function () {
     assert.deepEqual(comparison.alignment, { rule: 'position', count: Math.min(first.tokens.length, second.tokens.length) });
     // Unpinned: the host says there is nothing to compare with.
     await api.receiveFromWebview({ type: 'unpinRun' });
+    await waitFor('pinnedRun null', () => posted().find((message) => message.type === 'pinnedRun' && (message as Extract<HostToWebview, { type: 'pinnedRun' }>).run === null));
     const before = posted().length;
     await api.receiveFromWebview({ type: 'requestRunComparison', sessionId: second.sessionId, group: 0, layer, head });
     const none = await waitFor('the unpinned reply', () => posted().slice(before).find((message): message is Extract<HostToWebview, { type: 'runComparison' }> => message.type === 'runComparison'));

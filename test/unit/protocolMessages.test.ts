@@ -37,6 +37,7 @@ const HOST_SAMPLES: { [K in HostToWebview['type']]: Extract<HostToWebview, { typ
   roles: { type: 'roles', sessionId: 1, group: 0, roles: null },
   runComparison: { type: 'runComparison', sessionId: 1, group: 0, layer: 0, head: 1, comparison: null, unavailable: { reason: 'no-pin' } },
   aggregate: { type: 'aggregate', sessionId: 1, group: 0, method: 'rollout', data: new ArrayBuffer(4) },
+  pinnedRun: { type: 'pinnedRun', run: { sessionId: 1, label: 'default · a.txt:1' } },
 };
 
 describe('protocol: every message type', () => {
