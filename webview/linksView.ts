@@ -84,6 +84,14 @@ export class LinksView implements PanelView {
     const { group, state, store, theme } = context;
     const token = context.focus.token;
     const [, heads, , Tk] = group.dims;
+    const painted = context.paintedMap;
+    if (painted) {
+      // The painted map (e.g. the rollout) instead of the head: its overview, or the active token's row.
+      const color = headColorCss(theme, MEAN_HEAD);
+      if (token === null) this.links.drawOverview(painted.data, color);
+      else this.links.draw({ query: token, rows: painted.data.slice(token * Tk, token * Tk + Tk), heads: 1, keys: Tk, shownHeads: [0], colorOf: () => color });
+      return;
+    }
     if (token === null) {
       const matrix = store.cachedHead(state.group, state.layer, state.head);
       // One head's lines in its colour; the mean's in the foreground colour (headColorCss of MEAN_HEAD).

@@ -182,6 +182,7 @@ export class Panel {
       store: this.store,
       host: this.viewHost,
       pinnedRun: this.pinnedRun,
+      paintedMap: this.currentPaintedMap(),
     };
     for (const view of this.views) view.update(context);
   }
@@ -197,6 +198,11 @@ export class Panel {
   /** The painted map (ViewActions.paintMap) and the (session, group) it belongs to. */
   private paintedMap: { map: PaintedMap; key: string } | null = null;
 
+  /** The painted map when it belongs to the shown session and group. */
+  private currentPaintedMap(): PaintedMap | null {
+    return this.paintedMap && this.paintedMap.key === `${this.session?.sessionId}:${this.state.group}` ? this.paintedMap.map : null;
+  }
+
   private paintMap(map: PaintedMap | null): void {
     const group = this.currentGroup();
     const key = `${this.session?.sessionId}:${this.state.group}`;
@@ -211,7 +217,7 @@ export class Panel {
     const group = this.currentGroup();
     if (!group) return undefined;
     const Tk = group.dims[3];
-    const painted = this.paintedMap && this.paintedMap.key === `${this.session?.sessionId}:${this.state.group}` ? this.paintedMap.map : null;
+    const painted = this.currentPaintedMap();
     const data = painted ? painted.data : this.store.cachedHead(this.state.group, this.state.layer, this.state.head);
     return data ? topAttended(data.subarray(token * Tk, token * Tk + Tk), TOP_K) : undefined;
   }
@@ -417,7 +423,7 @@ export class Panel {
       return;
     }
     const described = describeFocus(this.texts[group.queries], this.texts[group.keys], group, token, pinned, attended);
-    const painted = this.paintedMap?.key === `${this.session?.sessionId}:${this.state.group}` ? this.paintedMap.map : null;
+    const painted = this.currentPaintedMap();
     this.layout.focusInfo.textContent = painted ? t('{0} — in the {1}', described, painted.label) : described;
     // Without the row yet, the host hears about it when the head arrives.
     if (attended) this.postFocus(token, attended);

@@ -64,6 +64,8 @@ export interface ViewContext {
   /** Heads and token rows received; cachedHead/cachedRows read, requestHead/requestRows ask. */
   readonly store: AttentionStore;
   readonly host: ViewHost;
+  /** A map painted in place of the shown head (ViewActions.paintMap), for this session and group; null: the head. */
+  readonly paintedMap: PaintedMap | null;
   /** The run the host keeps pinned for comparison, as it last said (null: none or not said yet). */
   readonly pinnedRun: { sessionId: number; label: string } | null;
 }

@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { attentionRollout, crossAttentionRollout } from '../../src/core/analysis/rollout';
 import { buildEncoderDecoderFixture, buildFixture, expectedTopK, headMatrix } from './attentionFixture';
-import { is, painted, usePanelBrowser } from './panelSupport';
+import { drawnLinks, is, painted, usePanelBrowser } from './panelSupport';
 
 const close = (a: { token: number; weight: number }[], b: { token: number; weight: number }[]) =>
   a.length === b.length && a.every((entry, i) => entry.token === b[i].token && Math.abs(entry.weight - b[i].weight) < 1e-6);
@@ -40,6 +40,14 @@ describe('Rollout view: painting the editor, legend, cross rollout', function ()
     await page.check('[data-control="aggregate-paint"]');
     focus = await host.waitFor((m): m is typeof focus => is('tokenFocus', { token: query })(m) && close(m.attended, rolloutTop), 'tokenFocus with the rollout row', since);
     assert.match((await page.textContent('.focus-info')) ?? '', /attention rollout/);
+    // The links follow the painted map too: the pinned token's strongest rollout keys, with their weights.
+    await page.waitForFunction(
+      ({ key, weight }) => [...document.querySelectorAll('svg.token-links[data-mode="token"] path')].some((p) => Number(p.getAttribute('data-key')) === key && Math.abs(Number(p.getAttribute('data-weight')) - weight) < 1e-6),
+      { key: rolloutTop[0].token, weight: rolloutTop[0].weight },
+    );
+    const links = await drawnLinks(page, 'token', query);
+    // (links.ts leaves out weights under 0.01 and under 4 % of the strongest drawn)
+    for (const { token, weight } of rolloutTop.filter((entry) => entry.weight >= 0.01 && entry.weight >= 0.04 * rolloutTop[0].weight)) assert.ok(links.some((link) => link.key === token && Math.abs(link.weight - weight) < 1e-6), `a link to ${token} (${weight})`);
 
     since = host.mark();
     await page.uncheck('[data-control="aggregate-paint"]');
