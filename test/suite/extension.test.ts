@@ -682,7 +682,7 @@ describe('Attention Inspector in a real extension host', function () {
     await api.receiveFromWebview({ type: 'pinRun', sessionId: first.sessionId });
     // The host tells the page which run it keeps, so a page shown again does not forget the pin.
     const told = await waitFor('the pinnedRun message', () => posted().find((message): message is Extract<HostToWebview, { type: 'pinnedRun' }> => message.type === 'pinnedRun' && message.run?.sessionId === first.sessionId));
-    assert.match(told.run!.label, /default/);
+    assert.equal(told.run!.label, `${first.model.name} · ${first.source}`);
     const second = (await showAttention(document, selectionOf(document, 'Each token is'))).session;
     assert.ok(second && second.sessionId !== first.sessionId);
     const currentHead = await headOf(second.sessionId, layer, head);
