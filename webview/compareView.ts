@@ -9,7 +9,7 @@ import type { RunVariation, HeadRef } from '../src/core/explain/types';
 import type { TokenSpan } from '../src/core/types';
 import { MEAN_HEAD, type ComparisonMessage, type ComparisonPayload, type RequestComparisonMessage } from '../src/shared/protocol';
 import { formatPercent, tokenDisplay, truncateLabel } from './displayText';
-import { el } from './dom';
+import { el, setStatusLine } from './dom';
 import { differenceColor, mapFigure, weightColor } from './mapFigure';
 import { requestKey } from './requests';
 import { describeVariation, headName, sharedVariation } from './variationState';
@@ -200,10 +200,7 @@ export class CompareView implements PanelView {
   }
 
   private setStatus(text: string, kind: 'hint' | 'loading' | 'error' | 'none'): void {
-    this.status.textContent = text;
-    this.status.dataset.kind = kind;
-    this.status.hidden = text === '';
-    this.status.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+    setStatusLine(this.status, text, kind);
   }
 
   private show(reply: ComparisonMessage, context: ViewContext): void {

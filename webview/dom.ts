@@ -41,3 +41,14 @@ export function closestIndex(target: EventTarget | null, selector: string, name:
   const value = Number(found.dataset[name]);
   return Number.isInteger(value) ? value : undefined;
 }
+
+/** What a view's status line says: a hint, work in progress, an error (announced at once), or nothing. */
+export type StatusKind = 'hint' | 'loading' | 'error' | 'variation' | 'none';
+
+/** Sets a status line: its text, its kind (data-kind, for the stylesheet), hidden when empty, role alert for errors. */
+export function setStatusLine(status: HTMLElement, text: string, kind: StatusKind): void {
+  status.textContent = text;
+  status.dataset.kind = kind;
+  status.hidden = text === '';
+  status.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+}

@@ -8,7 +8,7 @@
 import { MEAN_HEAD, type RequestRunComparisonMessage, type RunComparisonMessage } from '../src/shared/protocol';
 import { alignedDifference, cropMap } from '../src/shared/runAlignment';
 import { tokenDisplay } from './displayText';
-import { el } from './dom';
+import { el, setStatusLine } from './dom';
 import { differenceColor, mapFigure, weightColor } from './mapFigure';
 import { t } from './l10n';
 import { requestKey } from './requests';
@@ -107,10 +107,7 @@ export class RunCompareView implements PanelView {
   }
 
   private setStatus(text: string, kind: 'hint' | 'loading' | 'error' | 'none'): void {
-    this.status.textContent = text;
-    this.status.dataset.kind = kind;
-    this.status.hidden = text === '';
-    this.status.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+    setStatusLine(this.status, text, kind);
   }
 
   private show(reply: RunComparisonMessage, context: ViewContext): void {

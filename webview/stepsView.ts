@@ -6,7 +6,7 @@
 
 import type { HeadExplanation } from '../src/core/explain/types';
 import { MEAN_HEAD, type ExplanationMessage, type RequestExplainMessage } from '../src/shared/protocol';
-import { el } from './dom';
+import { el, setStatusLine } from './dom';
 import { requestKey } from './requests';
 import { StepView } from './stepView';
 import { describeVariation, sharedVariation, stepsVariation } from './variationState';
@@ -168,10 +168,7 @@ export class StepsView implements PanelView {
   }
 
   private setStatus(text: string, kind: 'hint' | 'loading' | 'error' | 'variation' | 'none'): void {
-    this.status.textContent = text;
-    this.status.dataset.kind = kind;
-    this.status.hidden = text === '';
-    this.status.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+    setStatusLine(this.status, text, kind);
   }
 }
 
