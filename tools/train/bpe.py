@@ -354,8 +354,8 @@ def held_out_by_kind(limit_chars=400_000):
     return dict(by_kind)
 
 
-# Everyday English (fortunes, the Devil's Dictionary, GCIDE) counts EVERYDAY_WEIGHT times in the pair counts.
-EVERYDAY_SOURCES = ("en-fortunes", "en-devil", "en-gcide")
+# Everyday English (fortunes, the Devil's Dictionary, GCIDE, WordNet) counts EVERYDAY_WEIGHT times in the pair counts.
+EVERYDAY_SOURCES = ("en-fortunes", "en-devil", "en-gcide", "en-wordnet")
 EVERYDAY_WEIGHT = 8
 WHOLE_CHARACTER_MIN_COUNT = 6
 

@@ -319,7 +319,7 @@ def main():
 
     w("## Reproduce\n")
     w("`npm run train` (= `bash tools/train/train.sh`) on a machine with Debian's `python3-venv python3-doc manpages-zh debian-reference-zh-cn "
-      "fortunes-zh debian-edu-doc-zh-cn gimp-help-zh-cn fortunes dict-gcide dict-devil` packages, a pip index with PyTorch 2.x "
+      "fortunes-zh debian-edu-doc-zh-cn gimp-help-zh-cn fortunes dict-gcide dict-devil wordnet-base` packages, a pip index with PyTorch 2.x "
       "(the script makes `tools/train/work/venv` from `tools/train/requirements.txt`; Debian's `python3-torch python3-onnx python3-regex "
       "python3-numpy libopenblas0-pthread` are the fallback) and this repository's npm dependencies; `npm run train -- --steps 20 --tiny` "
       "is the smoke test.")

@@ -272,6 +272,17 @@ def english_documents(kind):
             for i, chunk in enumerate(chunks(entries)):
                 if kind == "devil" or i % GCIDE_KEEP_EVERY == 0:
                     docs.append((f"{kind}.dict#{i}", re.sub(r"\n +", "\n", chunk)))
+    elif kind == "wordnet":
+        # data.{noun,verb,adj,adv}: one synset per line, its gloss (definition; "example sentences") after " | ".
+        # The licence header lines start with two spaces.
+        root = "/usr/share/wordnet"
+        for part in ("noun", "verb", "adj", "adv"):
+            text = read_text(os.path.join(root, f"data.{part}"))
+            if text:
+                glosses = [line.split(" | ", 1)[1].strip() for line in text.split("\n")
+                           if line and not line.startswith("  ") and " | " in line]
+                for i, chunk in enumerate(chunks(glosses)):
+                    docs.append((f"data.{part}#{i}", chunk))
     return root, docs
 
 
@@ -283,6 +294,9 @@ EN_SOURCES = [
     ("en-gcide", "gcide", "dict-gcide",
      f"GNU Collaborative International Dictionary of English (Webster 1913 based): one chunk of entries in {GCIDE_KEEP_EVERY}, "
      "markup removed", "GPL-2+"),
+    ("en-wordnet", "wordnet", "wordnet-base",
+     "WordNet 3.0 glosses: a definition and example sentences for each sense of everyday English words",
+     "WordNet-3.0 (Princeton University; permissive, notice kept: WordNet 3.0 Copyright 2006 by Princeton University)"),
 ]
 
 
