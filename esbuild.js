@@ -3,12 +3,16 @@
 //   dist/cli.js        the `attention-inspector` command (node, cjs)
 //   dist/onnxWorker.js the child process that runs onnxruntime-node for the ONNX backend (node, cjs)
 //   dist/tokenizerWorker.js the worker thread that tokenizes under a time limit (node, cjs)
+//   dist/kernelWorker.js the worker thread that runs half of the built-in model's attention heads
 //   dist/webview.js    the panel's script (browser, iife)
 //   dist/test/**       unit, browser, extension-host and end-to-end tests, one bundle per test file
+// The built-in model's WebAssembly kernels (wasm/kernels.ts) are compiled first (scripts/build-wasm.js)
+// and inlined as bytes into the bundles that import them.
 // Usage: node esbuild.js [--watch] [--production]
 const esbuild = require('esbuild');
 const fs = require('fs');
 const path = require('path');
+const { buildWasm } = require('./scripts/build-wasm');
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -35,6 +39,8 @@ const nodeDefaults = {
   logLevel: 'warning',
   // Native addons and the editor API are resolved at run time, never bundled.
   external: ['vscode', 'onnxruntime-node', 'playwright-core', 'mocha', '@resvg/resvg-js'],
+  // out/wasm/kernels.wasm arrives as a Uint8Array, compiled synchronously at load (src/core/math/wasm).
+  loader: { '.wasm': 'binary' },
 };
 
 const builds = [
@@ -44,6 +50,8 @@ const builds = [
   { ...nodeDefaults, entryPoints: ['src/core/backends/isolated/onnxWorkerMain.ts'], outfile: 'dist/onnxWorker.js' },
   // The worker thread that tokenizes under a time limit (src/core/tokenizer/tokenizerThread.ts).
   { ...nodeDefaults, entryPoints: ['src/core/tokenizer/tokenizerWorkerMain.ts'], outfile: 'dist/tokenizerWorker.js' },
+  // The worker thread that computes half of the attention heads of long inputs (src/core/math/wasm/attentionThread.ts).
+  { ...nodeDefaults, entryPoints: ['src/core/math/wasm/kernelWorkerMain.ts'], outfile: 'dist/kernelWorker.js' },
   {
     bundle: true,
     platform: 'browser',
@@ -69,6 +77,7 @@ if (!production) {
 }
 
 async function main() {
+  buildWasm();
   const existing = builds.filter((b) => b.entryPoints.every((entry) => fs.existsSync(entry)));
   if (watch) {
     for (const options of existing) {

@@ -9,7 +9,7 @@ const NO_VSCODE = { name: 'vscode', message: 'The core, the CLI and the webview 
 const WEBVIEW_CORE_FILES = ['types', 'attentionViews', 'attentionGroups', 'explain/types'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'test-results/**', 'media/**', 'tools/**/work/**', '**/.venv/**', '**/venv/**'] },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'test-results/**', 'media/**', 'tools/**/work/**', '**/.venv/**', '**/venv/**', 'wasm/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
