@@ -79,73 +79,84 @@ function storePartial(to: usize, lo: v128, hi: v128, valid: i32): void {
 }
 
 /**
- * out[r, c] = scale · Σ_k a[r, k] · B[k, c] (+ bias[c]) for r < rows, c < cols.
- * a: row stride lda bytes; b: packed panels of `inner` steps; bias: 0 or packed [ceil(cols/8)·8];
- * out: row stride ldc bytes. Shapes: a [rows, inner], B [inner, cols] -> out [rows, cols].
+ * One tile: out[0..4, 0..valid) = scale · Σ_{k<inner} a[0..4, k] · panel[k, 0..8) (+ bias[0..8)).
+ * a: 4 rows with stride lda bytes; panel: [inner][8] floats; bias: 0 or 8 floats; out: row stride ldc.
  */
-export function gemm(a: usize, lda: usize, b: usize, inner: i32, bias: usize, out: usize, ldc: usize, rows: i32, cols: i32, scale: f32): void {
-  const panels = (cols + LANES - 1) / LANES;
-  const panelBytes = <usize>(inner * LANES) * 4;
-  const vscale = f32x4.splat(scale);
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const a0 = a + <usize>r * lda;
-    const a1 = a0 + lda;
-    const a2 = a1 + lda;
-    const a3 = a2 + lda;
-    const o0 = out + <usize>r * ldc;
-    for (let p = 0; p < panels; p++) {
-      let bp = b + <usize>p * panelBytes;
-      let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-      let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-      let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-      let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-      for (let k = 0; k < inner; k++) {
-        const off = <usize>k * 4;
-        const b0 = v128.load(bp);
-        const b1 = v128.load(bp, 16);
-        bp += 32;
-        let x = v128.load32_splat(a0 + off);
-        c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
-        x = v128.load32_splat(a1 + off);
-        c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
-        x = v128.load32_splat(a2 + off);
-        c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
-        x = v128.load32_splat(a3 + off);
-        c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
-      }
-      let bias0 = f32x4.splat(0), bias1 = f32x4.splat(0);
-      if (bias != 0) {
-        bias0 = v128.load(bias + <usize>(p * LANES) * 4);
-        bias1 = v128.load(bias + <usize>(p * LANES) * 4, 16);
-      }
-      const valid = min(LANES, cols - p * LANES);
-      const o = o0 + <usize>(p * LANES) * 4;
-      storeTile(o, f32x4.add(f32x4.mul(c00, vscale), bias0), f32x4.add(f32x4.mul(c01, vscale), bias1), valid);
-      storeTile(o + ldc, f32x4.add(f32x4.mul(c10, vscale), bias0), f32x4.add(f32x4.mul(c11, vscale), bias1), valid);
-      storeTile(o + 2 * ldc, f32x4.add(f32x4.mul(c20, vscale), bias0), f32x4.add(f32x4.mul(c21, vscale), bias1), valid);
-      storeTile(o + 3 * ldc, f32x4.add(f32x4.mul(c30, vscale), bias0), f32x4.add(f32x4.mul(c31, vscale), bias1), valid);
-    }
+@inline function tile4(a0: usize, lda: usize, bp: usize, inner: i32, bias: usize, o: usize, ldc: usize, valid: i32, vscale: v128): void {
+  const a1 = a0 + lda;
+  const a2 = a1 + lda;
+  const a3 = a2 + lda;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < inner; k++) {
+    const off = <usize>k * 4;
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    bp += 32;
+    let x = v128.load32_splat(a0 + off);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    x = v128.load32_splat(a1 + off);
+    c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    x = v128.load32_splat(a2 + off);
+    c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    x = v128.load32_splat(a3 + off);
+    c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
   }
-  for (; r < rows; r++) {
-    const a0 = a + <usize>r * lda;
-    const o0 = out + <usize>r * ldc;
+  let bias0 = f32x4.splat(0), bias1 = f32x4.splat(0);
+  if (bias != 0) {
+    bias0 = v128.load(bias);
+    bias1 = v128.load(bias, 16);
+  }
+  storeTile(o, f32x4.add(f32x4.mul(c00, vscale), bias0), f32x4.add(f32x4.mul(c01, vscale), bias1), valid);
+  storeTile(o + ldc, f32x4.add(f32x4.mul(c10, vscale), bias0), f32x4.add(f32x4.mul(c11, vscale), bias1), valid);
+  storeTile(o + 2 * ldc, f32x4.add(f32x4.mul(c20, vscale), bias0), f32x4.add(f32x4.mul(c21, vscale), bias1), valid);
+  storeTile(o + 3 * ldc, f32x4.add(f32x4.mul(c30, vscale), bias0), f32x4.add(f32x4.mul(c31, vscale), bias1), valid);
+}
+
+/** tile4 for a single row. */
+@inline function tile1(a0: usize, bp: usize, inner: i32, bias: usize, o: usize, valid: i32, vscale: v128): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  for (let k = 0; k < inner; k++) {
+    const x = v128.load32_splat(a0 + <usize>k * 4);
+    c0 = f32x4.add(c0, f32x4.mul(x, v128.load(bp)));
+    c1 = f32x4.add(c1, f32x4.mul(x, v128.load(bp, 16)));
+    bp += 32;
+  }
+  let bias0 = f32x4.splat(0), bias1 = f32x4.splat(0);
+  if (bias != 0) {
+    bias0 = v128.load(bias);
+    bias1 = v128.load(bias, 16);
+  }
+  storeTile(o, f32x4.add(f32x4.mul(c0, vscale), bias0), f32x4.add(f32x4.mul(c1, vscale), bias1), valid);
+}
+
+/** Bytes of A one row chunk of gemm keeps hot while every panel of B passes over it (about half an L2). */
+const CHUNK_BYTES: i32 = 128 * 1024;
+
+/**
+ * out[r, c] = scale · Σ_k a[r, k] · B[k, c] (+ bias[c]) for r < rows, c < cols.
+ * a: row stride lda bytes; b: packed panels of `panelInner` steps, of which the first `inner` are
+ * summed; bias: 0 or packed [ceil(cols/8)·8]; out: row stride ldc bytes.
+ * Loop order: chunks of rows (A stays in L2), then panels (a panel stays in L1), then tiles of 4 rows.
+ * Shapes: a [rows, inner], B [inner, cols] -> out [rows, cols].
+ */
+export function gemm(a: usize, lda: usize, b: usize, panelInner: i32, inner: i32, bias: usize, out: usize, ldc: usize, rows: i32, cols: i32, scale: f32): void {
+  const panels = (cols + LANES - 1) / LANES;
+  const panelBytes = <usize>(panelInner * LANES) * 4;
+  const vscale = f32x4.splat(scale);
+  const chunk = max(4, (CHUNK_BYTES / max(1, inner * 4)) & ~3);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const r1 = min(rows, r0 + chunk);
     for (let p = 0; p < panels; p++) {
-      let bp = b + <usize>p * panelBytes;
-      let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-      for (let k = 0; k < inner; k++) {
-        const x = v128.load32_splat(a0 + <usize>k * 4);
-        c0 = f32x4.add(c0, f32x4.mul(x, v128.load(bp)));
-        c1 = f32x4.add(c1, f32x4.mul(x, v128.load(bp, 16)));
-        bp += 32;
-      }
-      let bias0 = f32x4.splat(0), bias1 = f32x4.splat(0);
-      if (bias != 0) {
-        bias0 = v128.load(bias + <usize>(p * LANES) * 4);
-        bias1 = v128.load(bias + <usize>(p * LANES) * 4, 16);
-      }
+      const bp = b + <usize>p * panelBytes;
+      const pb: usize = bias == 0 ? 0 : bias + <usize>(p * LANES) * 4;
       const valid = min(LANES, cols - p * LANES);
-      storeTile(o0 + <usize>(p * LANES) * 4, f32x4.add(f32x4.mul(c0, vscale), bias0), f32x4.add(f32x4.mul(c1, vscale), bias1), valid);
+      const column = <usize>(p * LANES) * 4;
+      let r = r0;
+      for (; r + 4 <= r1; r += 4) tile4(a + <usize>r * lda, lda, bp, inner, pb, out + <usize>r * ldc + column, ldc, valid, vscale);
+      for (; r < r1; r++) tile1(a + <usize>r * lda, bp, inner, pb, out + <usize>r * ldc + column, valid, vscale);
     }
   }
 }
@@ -238,10 +249,11 @@ export function packHead(qkv: usize, T: i32, D: i32, h: i32, dHead: i32, kPack: 
 
 /**
  * Fused causal attention of head h for query rows [r0, r1), after packHead:
- *   probs[t - r0, s] = softmax_s≤t(scale · q_t · k_s), 0 for t < s < the row block's end (rounded up to 8),
+ *   probs[t - r0, s] = softmax_s≤t(scale · q_t · k_s), and 0 for t < s < (the 4-row tile's end rounded up to 8),
  *   out[t, :] = Σ_s≤t probs[t - r0, s] · v_s.
- * Only the lower triangle is computed: a block of 4 rows reads keys up to its last row.
- * Shapes: qkv [T, 3D], probs [r1 - r0, probsStride/4] -> out [T, dHead] with row stride outStride bytes.
+ * Only the lower triangle is computed: a tile of 4 query rows reads the keys up to its last row.
+ * Loops run panel by panel over all tiles of the block, so a panel of keys or values stays in cache.
+ * Shapes: qkv [T, 3D], probs [r1 - r0, probsStride/4] (probsStride >= ceil(T/8)·32 bytes) -> out [T, dHead] with row stride outStride bytes.
  */
 export function attentionRows(
   qkv: usize, T: i32, D: i32, h: i32, dHead: i32, scale: f32,
@@ -250,29 +262,44 @@ export function attentionRows(
 ): void {
   const qStride = <usize>(3 * D) * 4;
   const q = qkv + <usize>(h * dHead) * 4;
-  for (let t0 = r0; t0 < r1; t0 += 4) {
-    const rows = min(4, r1 - t0);
-    const last = t0 + rows; // keys [0, last) are visible to some row of the block
-    const keyEnd = min(T, (last + LANES - 1) & ~(LANES - 1));
-    const p0 = probs + <usize>(t0 - r0) * probsStride;
-    // scores: [rows, dHead] x [dHead, last] -> [rows, last]
-    gemm(q + <usize>t0 * qStride, qStride, kPack, dHead, 0, p0, probsStride, rows, last, scale);
-    for (let i = 0; i < rows; i++) softmaxRow(p0 + <usize>i * probsStride, t0 + i + 1, keyEnd);
-    // weights·values: [rows, last] x [last, dHead] -> [rows, dHead] (values packed for all T keys)
-    gemmStrided(p0, probsStride, vPack, T, last, out + <usize>t0 * outStride, outStride, rows, dHead);
+  const vscale = f32x4.splat(scale);
+  const one = f32x4.splat(1);
+  // scores: [rows, dHead] x [dHead, keys] -> [rows, keys], keys < the tile's end
+  const keyPanels = (r1 + LANES - 1) / LANES;
+  const kPanelBytes = <usize>(dHead * LANES) * 4;
+  for (let p = 0; p < keyPanels; p++) {
+    const bp = kPack + <usize>p * kPanelBytes;
+    const column = <usize>(p * LANES) * 4;
+    // the first tile whose last row reaches panel p: rows t0 + 3 >= 8p
+    let t0 = r0 + max(0, ((p * LANES - 3 - r0) + 3) & ~3);
+    for (; t0 < r1; t0 += 4) {
+      const rows = min(4, r1 - t0);
+      const valid = min(LANES, t0 + rows - p * LANES);
+      const a0 = q + <usize>t0 * qStride;
+      const o = probs + <usize>(t0 - r0) * probsStride + column;
+      if (rows == 4) tile4(a0, qStride, bp, dHead, 0, o, probsStride, valid, vscale);
+      else for (let i = 0; i < rows; i++) tile1(a0 + <usize>i * qStride, bp, dHead, 0, o + <usize>i * probsStride, valid, vscale);
+    }
   }
-}
-
-/**
- * gemm over the first `inner` of `panelInner` packed steps: out = a · B[0..inner), no bias, no scale.
- * Shapes: a [rows, inner], B [panelInner, cols] (packed) -> out [rows, cols].
- */
-function gemmStrided(a: usize, lda: usize, b: usize, panelInner: i32, inner: i32, out: usize, ldc: usize, rows: i32, cols: i32): void {
-  const panels = (cols + LANES - 1) / LANES;
-  const panelBytes = <usize>(panelInner * LANES) * 4;
-  for (let p = 0; p < panels; p++) {
-    // one panel at a time through gemm's kernel, which walks `inner` steps of a panel
-    gemm(a, lda, b + <usize>p * panelBytes, inner, 0, out + <usize>(p * LANES) * 4, ldc, rows, min(LANES, cols - p * LANES), 1);
+  for (let t = r0; t < r1; t++) {
+    const tileEnd = min(r1, r0 + ((t - r0) & ~3) + 4);
+    softmaxRow(probs + <usize>(t - r0) * probsStride, t + 1, min(T, (tileEnd + LANES - 1) & ~(LANES - 1)));
+  }
+  // weights·values: [rows, keys] x [keys, dHead] -> [rows, dHead]
+  const valuePanels = (dHead + LANES - 1) / LANES;
+  const vPanelBytes = <usize>(T * LANES) * 4;
+  for (let p = 0; p < valuePanels; p++) {
+    const bp = vPack + <usize>p * vPanelBytes;
+    const valid = min(LANES, dHead - p * LANES);
+    const column = <usize>(p * LANES) * 4;
+    for (let t0 = r0; t0 < r1; t0 += 4) {
+      const rows = min(4, r1 - t0);
+      const keys = t0 + rows;
+      const a0 = probs + <usize>(t0 - r0) * probsStride;
+      const o = out + <usize>t0 * outStride + column;
+      if (rows == 4) tile4(a0, probsStride, bp, keys, 0, o, outStride, valid, one);
+      else for (let i = 0; i < rows; i++) tile1(a0 + <usize>i * probsStride, bp, keys, 0, o + <usize>i * outStride, valid, one);
+    }
   }
 }
 

@@ -27,7 +27,7 @@ export interface JsonGroup {
 }
 
 export interface JsonReport {
-  model: { name: string; layers: number; heads: number; causal: boolean; kind: string; backend: string; dModel: number; vocabSize: number };
+  model: { name: string; layers: number; heads: number; causal: boolean; kind: string; backend: string; kernels?: string; dModel: number; vocabSize: number };
   tokens: JsonToken[];
   /** Set by --merge: `tokens` (and target.tokens) are characters or words, and the attention is merged to match. */
   merge?: 'chars' | 'words';
@@ -78,7 +78,7 @@ export function jsonTokens(tokens: readonly (TokenSpan & { tokens?: number[]; id
 
 /** The model object of `run --json` (and `explain --json`). */
 export function jsonModel(model: ModelInfo, causal: boolean): JsonReport['model'] {
-  return { name: model.name, layers: model.layers, heads: model.heads, causal, kind: model.kind, backend: model.backend, dModel: model.dModel, vocabSize: model.vocabSize };
+  return { name: model.name, layers: model.layers, heads: model.heads, causal, kind: model.kind, backend: model.backend, ...(model.kernels ? { kernels: model.kernels } : {}), dModel: model.dModel, vocabSize: model.vocabSize };
 }
 
 export function toJsonReport(result: AttentionResult): JsonReport {
@@ -134,7 +134,7 @@ export function toTextReport(result: AttentionResult, topK = 3): string {
   const { model } = result;
   const lines: string[] = [];
   const kind = model.kind === 'encoder-decoder' ? 'encoder–decoder' : result.causal ? 'causal' : 'bidirectional';
-  lines.push(`Model  ${model.name} (${model.backend}): ${L} layers × ${H} heads, d_model ${model.dModel}, ${kind}`);
+  lines.push(`Model  ${model.name} (${model.backend}${model.kernels ? `, ${model.kernels} kernels` : ''}): ${L} layers × ${H} heads, d_model ${model.dModel}, ${kind}`);
   const unmerged = (result as { unmerged?: AttentionResult }).unmerged;
   lines.push(`${unmerged ? `Units ${T} of ${unmerged.tokens.length} tokens` : `Tokens ${T}`}${result.truncatedFrom !== undefined ? ` (first ${T} of ${result.truncatedFromAtLeast ? 'more than ' : ''}${result.truncatedFrom})` : ''}, ${result.elapsedMs.toFixed(0)} ms`);
   pushTokens(lines, result.tokens);

@@ -1,4 +1,4 @@
-// attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--max-tokens N] [--target STR] [--merge chars|words] [--roles] [--aggregate rollout|flow] [variation] [--json] [--out FILE.safetensors|FILE.npy]
+// attention-inspector run (--text STR | --file PATH) [--model DIR] [--backend auto|builtin|onnx] [--kernels auto|wasm|typescript] [--max-tokens N] [--target STR] [--merge chars|words] [--roles] [--aggregate rollout|flow] [variation] [--json] [--out FILE.safetensors|FILE.npy]
 // attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [--group G] [--model DIR] [--backend ...] [variation] [--json]
 // attention-inspector compare (--text STR | --file PATH) --layer L --head H variation [--model DIR] [--json]
 // attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
@@ -8,7 +8,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { BackendRegistry } from '../core/backends/backendRegistry';
+import { BackendRegistry, backendFactory } from '../core/backends/backendRegistry';
+import { isKernelChoice, KERNEL_CHOICES, type KernelChoice } from '../core/math/wasm/kernelChoice';
 import { FILE_LIMITS, readCheckedFileSync } from '../core/modelFiles';
 import { DEFAULT_MEMORY_BUDGET_MB } from '../core/backends/truncation';
 import { AttentionInspectorError, describeError } from '../core/errors';
@@ -60,6 +61,9 @@ Options:
   --model DIR         model folder, or bundled:NAME (default, dates, worked-example);
                       default: the bundled default model
   --backend NAME      auto | builtin | onnx (default: auto)
+  --kernels NAME      auto | wasm | typescript (default: auto): what runs the built-in backend —
+                      WebAssembly SIMD where it loads (auto), insisting on it (wasm: an error
+                      where it cannot load), or the TypeScript reference kernels
   --max-tokens N      inspect at most N tokens (default: 512)
   --memory-budget-mb N
                       the most memory one run's attention may hold, copies included
@@ -130,6 +134,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         file: { type: 'string' },
         model: { type: 'string' },
         backend: { type: 'string', default: 'auto' },
+        kernels: { type: 'string', default: 'auto' },
         'max-tokens': { type: 'string', default: '512' },
         'memory-budget-mb': { type: 'string', default: String(DEFAULT_MEMORY_BUDGET_MB) },
         target: { type: 'string' },
@@ -161,16 +166,17 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
     return 0;
   }
   try {
+    const kernels = parseKernels(values.kernels);
     if (positionals[0] === 'stats' && positionals.length === 1) {
       if (values.file === undefined) throw new UsageError('stats needs --file with held-out text');
       const window = Number(values.window);
       if (!Number.isInteger(window) || window < 2) throw new UsageError(`--window must be an integer of at least 2, not "${values.window}"`);
-      const report = await headStatsForFolder(resolveModel(values.model), readTextFile(values.file, err), window);
+      const report = await headStatsForFolder(resolveModel(values.model), readTextFile(values.file, err), window, { kernels });
       out(values.json ? JSON.stringify(report, null, 2) : formatHeadStats(report));
       return 0;
     }
     const command = positionals[0];
-    if (command === 'render' && positionals.length === 1) return await render(values, err);
+    if (command === 'render' && positionals.length === 1) return await render(values, kernels, err);
     if ((command !== 'run' && command !== 'explain' && command !== 'compare') || positionals.length > 1) throw new UsageError(positionals.length === 0 ? 'missing command "run"' : `unknown command "${positionals.join(' ')}"`);
     if ((values.text === undefined) === (values.file === undefined)) throw new UsageError('give exactly one of --text or --file');
     const backend = values.backend as string;
@@ -201,7 +207,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         : undefined;
     const text = values.text ?? readTextFile(values.file as string, err);
 
-    const registry = new BackendRegistry();
+    const registry = new BackendRegistry(backendFactory({ kernels }));
     try {
       const backendForModel = registry.get(resolveModel(values.model), backend as BackendChoice, explainRequest !== undefined || variation !== undefined);
       const options = { maxTokens, memoryBudgetMB, target: values.target, variation };
@@ -249,7 +255,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
 }
 
 /** render: validates its options, runs the model and writes --out. */
-async function render(values: Record<string, string | boolean | undefined>, err: (text: string) => void): Promise<number> {
+async function render(values: Record<string, string | boolean | undefined>, kernels: KernelChoice, err: (text: string) => void): Promise<number> {
   const view = values.view as string | undefined;
   const format = values.format as string | undefined;
   if (view === undefined || !(RENDER_VIEWS as readonly string[]).includes(view)) throw new UsageError(`render needs --view heatmap, links, grid or rollout, not "${view ?? ''}"`);
@@ -265,7 +271,7 @@ async function render(values: Record<string, string | boolean | undefined>, err:
   const optional = (value: unknown, name: string) => (value === undefined ? 0 : index(value as string, name));
   const request = { view: view as RenderView, format: format as RenderFormat, group: optional(values.group, '--group'), layer: optional(values.layer, '--layer'), head: optional(values.head, '--head') };
   const text = (values.text as string | undefined) ?? readTextFile(values.file as string, err);
-  const registry = new BackendRegistry();
+  const registry = new BackendRegistry(backendFactory({ kernels }));
   try {
     const run = await registry.get(resolveModel(values.model as string | undefined), backend as BackendChoice, false).run(text, { maxTokens, memoryBudgetMB, target: values.target as string | undefined });
     warnAbout(run.warnings, err);
@@ -305,6 +311,13 @@ function resolveModel(model: string | undefined): string {
     return bundledModelDir(packageRoot(), name);
   }
   return model;
+}
+
+/** --kernels: auto, wasm or typescript. */
+function parseKernels(value: string | boolean | undefined): KernelChoice {
+  const kernels = String(value ?? 'auto');
+  if (!isKernelChoice(kernels)) throw new UsageError(`--kernels must be ${KERNEL_CHOICES.join(', ')}, not "${kernels}"`);
+  return kernels;
 }
 
 /** A non-negative integer option (required). */

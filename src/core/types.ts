@@ -35,6 +35,8 @@ export interface ModelInfo {
   maxPositions: number;
   /** Which backend produced the result. */
   backend: BackendName;
+  /** The built-in backend: which kernels ran it, in words ("WebAssembly SIMD", "TypeScript", or why WebAssembly did not load). */
+  kernels?: string;
   /** ONNX models: whether attention came from the model's own outputs or from graph surgery. */
   attentionSource?: 'explicit outputs' | 'graph surgery';
 }

@@ -9,23 +9,13 @@ import { linearTransposed } from '../../src/core/math/linear';
 import { transpose } from '../../src/core/math/matmul';
 import { ArrayKernels } from '../../src/core/math/wasm/arrayKernels';
 import { loadBundledKernels } from '../../src/core/math/wasm/kernelModule';
+import { assertNear } from '../support/compare';
 import { createRng } from '../support/randomGpt2';
 
 function randomArray(rng: () => number, length: number, scale = 1, shift = 0): Float32Array {
   const data = new Float32Array(length);
   for (let i = 0; i < length; i++) data[i] = (rng() * 2 - 1) * scale + shift;
   return data;
-}
-
-/** |actual - expected| <= absolute + relative·|expected| everywhere. */
-export function assertNear(actual: ArrayLike<number>, expected: ArrayLike<number>, absolute: number, relative: number, label: string): void {
-  assert.equal(actual.length, expected.length, `${label}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const difference = Math.abs(actual[i] - expected[i]);
-    if (!(difference <= absolute + relative * Math.abs(expected[i]))) {
-      assert.fail(`${label}[${i}]: got ${actual[i]}, expected ${expected[i]} (|diff| ${difference})`);
-    }
-  }
 }
 
 describe('WebAssembly kernels equal the TypeScript reference', () => {

@@ -4,16 +4,18 @@ import { chooseBackend, inspectModelFolder } from '../modelFolder';
 import type { AttentionBackend, BackendChoice, BackendName } from '../types';
 import { BuiltinBackend } from './builtinBackend';
 import { IsolatedOnnxBackend } from './isolated/isolatedOnnxBackend';
+import type { KernelOptions } from '../math/wasm/kernelChoice';
 
 /** Set to 1 to run onnxruntime-node inside the calling process (debugging only: no isolation). */
 export const ONNX_IN_PROCESS_ENV = 'ATTENTION_INSPECTOR_ONNX_IN_PROCESS';
 
 export type BackendFactory = (name: BackendName, dir: string, modelName: string) => AttentionBackend;
 
-export const defaultBackendFactory: BackendFactory = (name, dir, modelName) => {
+/** The backends, the built-in one on the given kernels (default 'auto'). */
+export const backendFactory = (kernels: KernelOptions = {}): BackendFactory => (name, dir, modelName) => {
   switch (name) {
     case 'builtin':
-      return new BuiltinBackend(dir, modelName);
+      return new BuiltinBackend(dir, modelName, kernels);
     case 'onnx':
       // onnxruntime-node runs in a child process, so that a native crash or an endless run costs
       // that process and not the extension host. ATTENTION_INSPECTOR_ONNX_IN_PROCESS=1 runs it here
@@ -25,6 +27,8 @@ export const defaultBackendFactory: BackendFactory = (name, dir, modelName) => {
       return new IsolatedOnnxBackend(dir, modelName);
   }
 };
+
+export const defaultBackendFactory: BackendFactory = backendFactory();
 
 export class BackendRegistry {
   private readonly backends = new Map<string, AttentionBackend>();

@@ -1,4 +1,5 @@
-// The built-in TypeScript GPT-2 block as a backend: tokenizer.json + config.json + model.safetensors.
+// The built-in GPT-2 block as a backend: tokenizer.json + config.json + model.safetensors, run by
+// the WebAssembly SIMD kernels where they load, else by the TypeScript kernels (options.kernels).
 import * as path from 'path';
 import { Gpt2Model } from '../gpt2/model';
 import { TextTokenizer } from '../tokenizer/textTokenizer';
@@ -13,6 +14,13 @@ import { fitText } from './truncation';
 import { TokenizerThread } from '../tokenizer/tokenizerThread';
 import { selfGroup } from '../attentionGroups';
 import { topPredictions } from '../predictions';
+import type { KernelOptions } from '../math/wasm/kernelChoice';
+
+/** How a BuiltinBackend runs: its display name and the kernels (kernelChoice.ts). */
+export interface BuiltinBackendOptions extends KernelOptions {
+  /** Default: the folder's name. */
+  name?: string;
+}
 
 interface Loaded {
   tokenizer: TextTokenizer;
@@ -23,9 +31,21 @@ interface Loaded {
 export class BuiltinBackend implements AttentionBackend {
   readonly name = 'builtin' as const;
   private loading: Promise<Loaded> | undefined;
+  /** The last load started, kept for dispose() even after `loading` is cleared. */
+  private loaded: Promise<Loaded> | undefined;
   private tokenizing: TokenizerThread | undefined;
+  private readonly modelName: string;
+  private readonly options: BuiltinBackendOptions;
 
-  constructor(private readonly dir: string, private readonly modelName: string = path.basename(dir)) {}
+  /** new BuiltinBackend(dir), (dir, name), (dir, { kernels: 'wasm' | 'typescript' | 'auto', name? }) or (dir, name, options). */
+  constructor(
+    private readonly dir: string,
+    nameOrOptions: string | BuiltinBackendOptions = {},
+    options: BuiltinBackendOptions = {},
+  ) {
+    this.options = typeof nameOrOptions === 'string' ? { ...options, name: nameOrOptions } : nameOrOptions;
+    this.modelName = this.options.name ?? path.basename(dir);
+  }
 
   /** Loads once, on first use; a failed load is retried on the next call. */
   private load(): Promise<Loaded> {
@@ -33,7 +53,7 @@ export class BuiltinBackend implements AttentionBackend {
       this.loading = (async () => {
         const [tokenizer, model] = await Promise.all([
           TextTokenizer.fromFile(path.join(this.dir, 'tokenizer.json')),
-          Gpt2Model.fromFolder(this.dir),
+          Gpt2Model.fromFolder(this.dir, this.options),
         ]);
         const config = model.config;
         const info: ModelInfo = {
@@ -45,10 +65,12 @@ export class BuiltinBackend implements AttentionBackend {
           vocabSize: config.vocabSize,
           maxPositions: config.nPositions,
           backend: 'builtin',
+          kernels: model.kernelDescription,
         };
         return { tokenizer, model, info };
       })();
       this.loading.catch(() => (this.loading = undefined));
+      this.loaded = this.loading;
     }
     return this.loading;
   }
@@ -118,5 +140,8 @@ export class BuiltinBackend implements AttentionBackend {
     this.tokenizing?.dispose();
     this.tokenizing = undefined;
     this.loading = undefined;
+    // The model's second thread (long inputs on the WebAssembly kernels) stops with the backend.
+    void this.loaded?.then(({ model }) => model.dispose(), () => undefined);
+    this.loaded = undefined;
   }
 }

@@ -11,6 +11,9 @@
 // A run can switch heads off (their write is zero) and can record, for one (layer, head, query),
 // every intermediate of that head and the residual stream of the query token (Gpt2Trace).
 //
+// Two kernel sets run it (options.kernels): the WebAssembly SIMD kernels (wasmForward.ts, the
+// default where they load) and the TypeScript kernels below, the reference and the fallback.
+//
 // The pass is async only to stay polite: it yields a macrotask between layers, heads and slices of
 // the big matrix products, so the extension host keeps serving events and a run can be cancelled.
 
@@ -26,11 +29,14 @@ import { addInPlace, embed } from '../math/elementwise';
 import { layerNorm } from '../math/layerNorm';
 import { linearTransposed } from '../math/linear';
 import { matmulTransposedB } from '../math/matmul';
+import { DEFAULT_THREAD_MIN_TOKENS, describeKernels, resolveKernels, type KernelOptions, type ResolvedKernels } from '../math/wasm/kernelChoice';
 import { SafetensorsFile } from '../safetensors';
 import { FILE_LIMITS, readCheckedFile } from '../modelFiles';
 import { tensorWarnings } from '../finiteCheck';
 import { parseGpt2Config, type Gpt2Config } from './config';
 import { loadGpt2Weights, type Gpt2LayerWeights, type Gpt2Weights } from './weights';
+import { mergeHead, newTrace, recordHead, recordWrites, relativeBiasFor, splitHead } from './headSteps';
+import { WasmGpt2Pass } from './wasmForward';
 
 export interface Gpt2ForwardOptions {
   cancellation?: CancellationSignal;
@@ -93,16 +99,26 @@ const MULTIPLY_ADDS_PER_SLICE = 16_000_000;
 export class Gpt2Model {
   /** Weight tensors with NaN or infinite values, by name (finiteCheck.ts), found once at load. */
   readonly warnings: string[];
+  /** Which kernels run the pass: 'wasm' (WebAssembly SIMD) or 'typescript'. */
+  readonly kernels: 'wasm' | 'typescript';
+  /** The kernels in words, with why WebAssembly did not load when it did not ("TypeScript (WebAssembly SIMD unavailable: …)"). */
+  readonly kernelDescription: string;
+  private readonly wasm: WasmGpt2Pass | undefined;
 
   private constructor(
     readonly config: Gpt2Config,
     private readonly weights: Gpt2Weights,
+    options: KernelOptions,
   ) {
     this.warnings = tensorWarnings(namedWeights(weights));
+    const resolved: ResolvedKernels = resolveKernels(options);
+    this.kernels = resolved.kind;
+    this.kernelDescription = describeKernels(resolved);
+    this.wasm = resolved.kind === 'wasm' ? new WasmGpt2Pass(config, weights, resolved.module, options.threadMinTokens ?? DEFAULT_THREAD_MIN_TOKENS) : undefined;
   }
 
   /** Loads dir/config.json and dir/model.safetensors (Hugging Face GPT-2 names). */
-  static async fromFolder(dir: string): Promise<Gpt2Model> {
+  static async fromFolder(dir: string, options: KernelOptions = {}): Promise<Gpt2Model> {
     const configPath = path.join(dir, 'config.json');
     const weightsPath = path.join(dir, 'model.safetensors');
     const configText = (await readModelFile(configPath, FILE_LIMITS.json)).toString('utf-8');
@@ -114,12 +130,17 @@ export class Gpt2Model {
     }
     const config = parseGpt2Config(json, configPath);
     const file = SafetensorsFile.parse(await readModelFile(weightsPath, FILE_LIMITS.weights), weightsPath);
-    return new Gpt2Model(config, loadGpt2Weights(config, file));
+    return new Gpt2Model(config, loadGpt2Weights(config, file), options);
   }
 
   /** Builds the model from tensors under Hugging Face names (with or without "transformer."), in the file's layout. */
-  static fromTensors(config: Gpt2Config, tensors: ReadonlyMap<string, Float32Array>): Gpt2Model {
-    return new Gpt2Model(config, loadGpt2Weights(config, { get: (name) => wrap(tensors.get(name)) }));
+  static fromTensors(config: Gpt2Config, tensors: ReadonlyMap<string, Float32Array>, options: KernelOptions = {}): Gpt2Model {
+    return new Gpt2Model(config, loadGpt2Weights(config, { get: (name) => wrap(tensors.get(name)) }), options);
+  }
+
+  /** Stops the WebAssembly pass's second thread, if one was started. The model stays usable. */
+  dispose(): void {
+    this.wasm?.dispose();
   }
 
   /** Runs the token ids (1 <= T <= n_positions, each in [0, vocab_size)) through the model. */
@@ -133,6 +154,12 @@ export class Gpt2Model {
       await new Promise<void>((resolve) => setImmediate(resolve));
       throwIfCancelled(cancellation);
     };
+
+    if (this.wasm) {
+      const output = await this.wasm.forward({ ids, usePositionEmbeddings, ablated, trace: traced, pause });
+      throwIfCancelled(cancellation);
+      return output;
+    }
 
     const { nLayer: L, nHead: H, nEmbd: D, nInner: I, vocabSize: V, nPositions: P, causal } = this.config;
     const T = ids.length;

@@ -2,11 +2,12 @@
 // inputs into a kernel arena and its result back. The model keeps its tensors inside the arena
 // (wasmForward.ts); these serve the tests (against the TypeScript reference) and the GFLOP/s probe.
 import { KernelArena, roundUp8, uploadPackedWeight, uploadPaddedBias } from './kernelArena';
+import type { KernelModule } from './kernelModule';
 
 export class ArrayKernels {
   constructor(private readonly arena: KernelArena) {}
 
-  static create(module: WebAssembly.Module): ArrayKernels {
+  static create(module: KernelModule): ArrayKernels {
     return new ArrayKernels(new KernelArena(module));
   }
 
@@ -17,7 +18,7 @@ export class ArrayKernels {
       const b = bias ? uploadPaddedBias(this.arena, bias) : 0;
       const input = this.arena.upload(x.subarray(0, rows * inDim));
       const out = this.arena.reserve(rows * outDim);
-      this.arena.kernels.gemm(input, inDim * 4, w, inDim, b, out, outDim * 4, rows, outDim, 1);
+      this.arena.kernels.gemm(input, inDim * 4, w, inDim, inDim, b, out, outDim * 4, rows, outDim, 1);
       return this.arena.view(out, rows * outDim).slice();
     });
   }

@@ -2,7 +2,7 @@
 // allocator: reserve() returns byte addresses the kernels take; view() gives a Float32Array over
 // them. Growing the memory detaches earlier views, so a caller reserves everything first, then
 // takes its views.
-import { instantiateKernels, type KernelExports } from './kernelModule';
+import { instantiateKernels, type KernelExports, type KernelModule } from './kernelModule';
 
 const PAGE_BYTES = 65536;
 /** Addresses are aligned to a cache line, so every buffer starts on a 16-byte vector boundary. */
@@ -12,7 +12,7 @@ export class KernelArena {
   readonly kernels: KernelExports;
   private top: number;
 
-  constructor(module: WebAssembly.Module) {
+  constructor(module: KernelModule) {
     this.kernels = instantiateKernels(module);
     this.top = this.kernels.heapBase();
   }

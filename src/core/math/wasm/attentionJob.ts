@@ -1,0 +1,58 @@
+// Causal attention of a range of heads, computed by the WebAssembly kernels straight from a fused
+// projection in shared memory into the shared [L, H, T, T] output. The second thread runs it
+// (kernelWorkerMain.ts); the tests run it in-thread too.
+import { copyLowerTriangle } from './arrayKernels';
+import { roundUp8, type KernelArena } from './kernelArena';
+
+export interface AttentionJob {
+  id: number;
+  /** [T, 3D] the layer's fused q | k | v projection (a copy the job may read while the caller waits). */
+  qkv: Float32Array;
+  /** [L, H, T, T] the pass's attention output, on a SharedArrayBuffer, zeros where not yet written. */
+  attention: Float32Array;
+  /** [T, D] where the job writes its heads' outputs (columns h·dHead ..), on a SharedArrayBuffer. */
+  merged: Float32Array;
+  layer: number;
+  heads: [number, number];
+  T: number;
+  D: number;
+  H: number;
+  scale: number;
+}
+
+export type AttentionReply = { id: number; error?: string };
+
+/** Query rows per kernel call: a [rows, T] block of scores stays within about 1 MB. */
+export function blockRowsFor(T: number): number {
+  return Math.max(4, Math.min(256, Math.floor(262_144 / roundUp8(T) / 4) * 4));
+}
+
+export function runAttentionJob(arena: KernelArena, job: AttentionJob): void {
+  const { T, D, H, layer, scale } = job;
+  const dHead = D / H;
+  const k = arena.kernels;
+  const mark = arena.mark();
+  try {
+    const stride = roundUp8(T);
+    const blockRows = blockRowsFor(T);
+    const qkv = arena.upload(job.qkv.subarray(0, T * 3 * D));
+    const kPack = arena.reserve(stride * dHead);
+    const vPack = arena.reserve(roundUp8(dHead) * T);
+    const block = arena.reserve(blockRows * stride);
+    const out = arena.reserve(T * dHead);
+    const blockView = arena.view(block, blockRows * stride);
+    const outView = arena.view(out, T * dHead);
+    for (let h = job.heads[0]; h < job.heads[1]; h++) {
+      k.packHead(qkv, T, D, h, dHead, kPack, vPack);
+      const offset = (layer * H + h) * T * T;
+      for (let r0 = 0; r0 < T; r0 += blockRows) {
+        const r1 = Math.min(T, r0 + blockRows);
+        k.attentionRows(qkv, T, D, h, dHead, scale, kPack, vPack, r0, r1, block, stride * 4, out, dHead * 4);
+        copyLowerTriangle(blockView, stride, r0, r1, T, job.attention, offset);
+      }
+      for (let t = 0; t < T; t++) job.merged.set(outView.subarray(t * dHead, (t + 1) * dHead), t * D + h * dHead); // [T, dHead] -> merged[:, h·dHead ..]
+    }
+  } finally {
+    arena.release(mark);
+  }
+}
