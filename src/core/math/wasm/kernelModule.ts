@@ -26,7 +26,7 @@ export type KernelModuleLoader = () => KernelModule;
 let compiled: KernelModule | undefined;
 
 function webAssembly(): WebAssemblyApi {
-  const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+  const api = (globalThis as unknown as { WebAssembly?: WebAssemblyApi }).WebAssembly;
   if (!api) throw new Error('this JavaScript engine has no WebAssembly');
   return api;
 }
