@@ -177,26 +177,51 @@ const LOG2E: f32 = 1.44269504088896341;
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
 
+/** 1.5·2^23: adding it to a float of magnitude < 2^22 rounds it to an integer held in the low mantissa bits. */
+const ROUNDER: f32 = 12582912.0;
+const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
+
+// The constants of exp4 and geluTanh, read from memory rather than written as v128.const: V8 builds
+// each vector constant from general registers on every use (four instructions), which made a
+// softmax row cost more than its scores; a broadcast load is one.
+const EXP_MIN = 0, EXP_MAX = 1, EXP_LOG2E = 2, EXP_ROUNDER = 3, EXP_LN2_HI = 4, EXP_LN2_LO = 5;
+const EXP_P0 = 6, EXP_P1 = 7, EXP_P2 = 8, EXP_P3 = 9, EXP_P4 = 10, EXP_P5 = 11, ONE = 12;
+const HALF = 13, TWO = 14, GELU_CUBE = 15, GELU_SCALE = 16;
+const CONSTANTS: usize = memory.data<f32>([
+  -87.3, 88.7, LOG2E, ROUNDER, LN2_HI, LN2_LO,
+  1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1, 1,
+  0.5, 2, 0.044715, SQRT_2_OVER_PI,
+]);
+/** The float bits of ROUNDER less the exponent bias: rounded's bits minus this are n + 127. */
+const EXPONENT_BASE: usize = memory.data<i32>([0x4b400000 - 127]);
+
+@inline function constant(index: i32): v128 {
+  return v128.load32_splat(CONSTANTS + <usize>index * 4);
+}
+
 /**
  * e^x for four lanes (Cephes expf): x = n·ln2 + r, |r| <= ln2/2, e^r by a degree-6 polynomial,
- * 2^n by building the exponent bits. Relative error about 2e-7; x is clamped to [-87.3, 88.7]
- * (e^-87.3 ≈ 1.2e-38: a softmax weight that small is 0 to every float32 consumer).
+ * 2^n by building the exponent bits. Relative error about 2e-7. n is rounded by adding ROUNDER,
+ * whose low mantissa bits then hold n as an integer (cheaper than nearest + a saturating convert).
+ * x is clamped to [-87.3, 88.7] (e^-87.3 ≈ 1.2e-38: a softmax weight that small is 0 to every float32 consumer).
  */
 @inline function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.7));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  x = f32x4.min(f32x4.max(x, constant(EXP_MIN)), constant(EXP_MAX));
+  const rounded = f32x4.add(f32x4.mul(x, constant(EXP_LOG2E)), constant(EXP_ROUNDER));
+  const n = f32x4.sub(rounded, constant(EXP_ROUNDER));
+  let r = f32x4.sub(x, f32x4.mul(n, constant(EXP_LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, constant(EXP_LN2_LO)));
+  let p = constant(EXP_P0);
+  p = f32x4.add(f32x4.mul(p, r), constant(EXP_P1));
+  p = f32x4.add(f32x4.mul(p, r), constant(EXP_P2));
+  p = f32x4.add(f32x4.mul(p, r), constant(EXP_P3));
+  p = f32x4.add(f32x4.mul(p, r), constant(EXP_P4));
+  p = f32x4.add(f32x4.mul(p, r), constant(EXP_P5));
   const rr = f32x4.mul(r, r);
-  p = f32x4.add(f32x4.add(f32x4.mul(p, rr), r), f32x4.splat(1));
-  // 2^n: (n + 127) << 23 as float bits; n in [-126, 128] after the clamp, 2^128 overflows to inf as expf does.
-  const bits = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  p = f32x4.add(f32x4.add(f32x4.mul(p, rr), r), constant(ONE));
+  // 2^n: (n + 127) << 23 as float bits, n + 127 read from the rounder's mantissa; n in [-126, 128]
+  // after the clamp, and 2^128 overflows to inf as expf does.
+  const bits = i32x4.shl(i32x4.sub(rounded, v128.load32_splat(EXPONENT_BASE)), 23);
   return f32x4.mul(p, bits);
 }
 
@@ -345,19 +370,13 @@ export function layerNorm(x: usize, weight: usize, bias: usize, out: usize, rows
   }
 }
 
-const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
-
 /** GPT-2's gelu_new in place: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), tanh(u) = 1 - 2/(e^{2u} + 1). Shape: [n] -> [n]. */
 export function geluTanh(data: usize, n: i32): void {
-  const half = f32x4.splat(0.5);
-  const one = f32x4.splat(1);
-  const two = f32x4.splat(2);
-  const cube = f32x4.splat(0.044715);
-  const k = f32x4.splat(SQRT_2_OVER_PI);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const at = data + <usize>i * 4;
     const x = v128.load(at);
+    const half = constant(HALF), one = constant(ONE), two = constant(TWO), cube = constant(GELU_CUBE), k = constant(GELU_SCALE);
     const u = f32x4.mul(k, f32x4.add(x, f32x4.mul(cube, f32x4.mul(x, f32x4.mul(x, x)))));
     const tanh = f32x4.sub(one, f32x4.div(two, f32x4.add(exp4(f32x4.add(u, u)), one)));
     v128.store(at, f32x4.mul(f32x4.mul(half, x), f32x4.add(one, tanh)));

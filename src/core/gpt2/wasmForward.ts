@@ -13,7 +13,7 @@ import { embed, norm } from '../math/elementwise';
 import { layerNorm } from '../math/layerNorm';
 import { matmulTransposedB } from '../math/matmul';
 import { copyLowerTriangle } from '../math/wasm/arrayKernels';
-import { blockRowsFor } from '../math/wasm/attentionJob';
+import { blockRowsFor, scoreStride } from '../math/wasm/attentionJob';
 import { AttentionThread } from '../math/wasm/attentionThread';
 import { KernelArena, roundUp8, uploadPackedWeight, uploadPaddedBias } from '../math/wasm/kernelArena';
 import type { KernelModule } from '../math/wasm/kernelModule';
@@ -124,7 +124,7 @@ export class WasmGpt2Pass {
     const k = arena.kernels;
 
     // The pass's tensors in the arena, reserved before any view is taken (growing detaches views).
-    const stride = roundUp8(T); // row stride of a block of scores
+    const stride = scoreStride(T); // row stride of a block of scores
     const blockRows = blockRowsFor(T);
     const at = {
       x: arena.reserve(T * D), // residual stream [T, D]
@@ -133,7 +133,7 @@ export class WasmGpt2Pass {
       merged: arena.reserve(T * D),
       projected: arena.reserve(T * D),
       mlpHidden: arena.reserve(T * I),
-      kPack: arena.reserve(stride * dHead),
+      kPack: arena.reserve(roundUp8(T) * dHead),
       vPack: arena.reserve(roundUp8(dHead) * T),
       block: arena.reserve(blockRows * stride),
       logits: arena.reserve(roundUp8(V)),

@@ -3,6 +3,7 @@
 // (wasmForward.ts); these serve the tests (against the TypeScript reference) and the GFLOP/s probe.
 import { KernelArena, roundUp8, uploadPackedWeight, uploadPaddedBias } from './kernelArena';
 import type { KernelModule } from './kernelModule';
+import { scoreStride } from './attentionJob';
 
 export class ArrayKernels {
   constructor(private readonly arena: KernelArena) {}
@@ -65,7 +66,7 @@ export class ArrayKernels {
       const input = this.arena.upload(qkv.subarray(0, T * 3 * D));
       const kPack = this.arena.reserve(roundUp8(T) * dHead);
       const vPack = this.arena.reserve(roundUp8(dHead) * T);
-      const stride = roundUp8(T);
+      const stride = scoreStride(T);
       const block = this.arena.reserve(blockRows * stride);
       const out = this.arena.reserve(T * dHead);
       const probs = new Float32Array(T * T);

@@ -24,7 +24,15 @@ export type AttentionReply = { id: number; error?: string };
 
 /** Query rows per kernel call: a [rows, T] block of scores stays within about 1 MB. */
 export function blockRowsFor(T: number): number {
-  return Math.max(4, Math.min(256, Math.floor(262_144 / roundUp8(T) / 4) * 4));
+  return Math.max(4, Math.min(256, Math.floor(262_144 / scoreStride(T) / 4) * 4));
+}
+
+/**
+ * Floats from one row of a block of scores to the next: T rounded up to whole panels, plus 16, so
+ * that rows a power of two apart (T = 4096: 16 KB) do not fall into the same cache sets.
+ */
+export function scoreStride(T: number): number {
+  return roundUp8(T) + 16;
 }
 
 export function runAttentionJob(arena: KernelArena, job: AttentionJob): void {
@@ -33,10 +41,10 @@ export function runAttentionJob(arena: KernelArena, job: AttentionJob): void {
   const k = arena.kernels;
   const mark = arena.mark();
   try {
-    const stride = roundUp8(T);
+    const stride = scoreStride(T);
     const blockRows = blockRowsFor(T);
     const qkv = arena.upload(job.qkv.subarray(0, T * 3 * D));
-    const kPack = arena.reserve(stride * dHead);
+    const kPack = arena.reserve(roundUp8(T) * dHead);
     const vPack = arena.reserve(roundUp8(dHead) * T);
     const block = arena.reserve(blockRows * stride);
     const out = arena.reserve(T * dHead);
