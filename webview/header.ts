@@ -21,7 +21,7 @@ export function renderHeader(session: SessionInfo): HTMLElement {
     'facts',
     { 'aria-label': t('Run details') },
     fact(t('Model kind'), modelKindName(model.kind)),
-    fact(t('Backend'), model.attentionSource ? t('{0} · attention from {1}', model.backend, attentionSourceName(model.attentionSource)) : model.backend),
+    fact(t('Backend'), backendText(model)),
     fact(t('Layers × heads'), t('{0} layers × {1} heads', layers, heads)),
     ...(kvHeads !== undefined ? [fact(t('K/V heads'), t('{0} K/V heads (grouped-query)', kvHeads))] : []),
     fact(
@@ -59,6 +59,20 @@ export function modelKindName(kind: SessionInfo['model']['kind']): string {
     default:
       return String(kind);
   }
+}
+
+/** The backend, with where ONNX attention came from or which kernels ran the built-in block. */
+function backendText(model: SessionInfo['model']): string {
+  if (model.attentionSource) return t('{0} · attention from {1}', model.backend, attentionSourceName(model.attentionSource));
+  if (model.kernels) return t('{0} · {1} kernels', model.backend, kernelsName(model.kernels));
+  return model.backend;
+}
+
+/** The built-in block's kernels; a fallback's reason (from the engine) stays as it is. */
+function kernelsName(kernels: string): string {
+  if (kernels === 'WebAssembly SIMD') return t('WebAssembly SIMD');
+  if (kernels === 'TypeScript') return t('TypeScript');
+  return kernels;
 }
 
 function attentionSourceName(source: string): string {
