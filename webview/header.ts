@@ -64,15 +64,9 @@ export function modelKindName(kind: SessionInfo['model']['kind']): string {
 /** The backend, with where ONNX attention came from or which kernels ran the built-in block. */
 function backendText(model: SessionInfo['model']): string {
   if (model.attentionSource) return t('{0} · attention from {1}', model.backend, attentionSourceName(model.attentionSource));
-  if (model.kernels) return t('{0} · {1} kernels', model.backend, kernelsName(model.kernels));
+  // The kernels' name ("WebAssembly SIMD", "TypeScript", or why WebAssembly did not load) is not translated.
+  if (model.kernels) return t('{0} · {1} kernels', model.backend, model.kernels);
   return model.backend;
-}
-
-/** The built-in block's kernels; a fallback's reason (from the engine) stays as it is. */
-function kernelsName(kernels: string): string {
-  if (kernels === 'WebAssembly SIMD') return t('WebAssembly SIMD');
-  if (kernels === 'TypeScript') return t('TypeScript');
-  return kernels;
 }
 
 function attentionSourceName(source: string): string {
