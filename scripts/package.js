@@ -158,6 +158,8 @@ function checkContents(names, target, withoutOnnxruntime) {
     'extension/dist/webview.js',
     'extension/dist/onnxWorker.js',
     'extension/dist/tokenizerWorker.js',
+    // The worker thread of the built-in block's WebAssembly pass on long inputs.
+    'extension/dist/kernelWorker.js',
     // Translations: the manifest's (package.nls*.json) and the messages' (l10n/).
     'extension/package.nls.json',
     'extension/package.nls.zh-cn.json',
