@@ -144,6 +144,28 @@ describe('CLI', () => {
     }
   });
 
+  it('--kernels picks the built-in block\'s kernels: the same attention from wasm and typescript, named in the output; --help lists it', async () => {
+    const runs = new Map<string, JsonReport>();
+    for (const kernels of ['wasm', 'typescript', 'auto']) {
+      const { code, stdout } = await runCli(['run', '--text', 'A fluffy blue creature', '--model', model, '--backend', 'builtin', '--kernels', kernels, '--json']);
+      assert.equal(code, 0, kernels);
+      runs.set(kernels, JSON.parse(stdout) as JsonReport);
+    }
+    assert.equal(runs.get('wasm')?.model.kernels, 'WebAssembly SIMD');
+    assert.equal(runs.get('auto')?.model.kernels, 'WebAssembly SIMD');
+    assert.equal(runs.get('typescript')?.model.kernels, 'TypeScript');
+    const worst = maxAbsDifference(groupAttention(runs.get('wasm')!, 0), groupAttention(runs.get('typescript')!, 0));
+    assert.ok(worst <= 1e-5, `wasm against typescript: max difference ${worst}`);
+    const text = await runCli(['run', '--text', 'A fluffy blue creature', '--model', model, '--kernels', 'typescript']);
+    assert.match(text.stdout, /^Model  .*\(builtin, TypeScript kernels\)/m);
+    const bad = await runCli(['run', '--text', 'x', '--model', model, '--kernels', 'gpu']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--kernels must be auto, wasm, typescript, not "gpu"/);
+    const help = await runCli(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--kernels NAME\s+auto \| wasm \| typescript/);
+  });
+
   it('the built bin writes errors to stderr and exits non-zero', () => {
     const cli = path.resolve(__dirname, '..', '..', 'cli.js');
     assert.ok(fs.existsSync(cli), 'dist/cli.js is built by esbuild.js');
