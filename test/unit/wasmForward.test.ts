@@ -172,19 +172,23 @@ describe('The built-in GPT-2 on WebAssembly kernels equals the TypeScript refere
     }
   });
 
-  it('a cancelled threaded pass stops cleanly and the next one works', async () => {
+  it('a cancelled threaded pass stops cleanly, a pass running beside it is undisturbed, and the next one works', async () => {
     const shape = { seed: 6, layers: 3, heads: 4, dModel: 32, positions: 200, vocabSize: 40 };
     const model = randomModel(shape, { kernels: 'wasm', threadMinTokens: 1 });
+    const reference = randomModel(shape, { kernels: 'typescript' });
     try {
       const ids = randomIds(6, 200, shape.vocabSize);
+      const other = randomIds(7, 150, shape.vocabSize);
       // Checks: before the pass, at layer 0's start, after its first head (the worker holds the other half): cancel there.
       let checks = 0;
       const signal = { get isCancellationRequested() { return ++checks > 2; } };
-      await assert.rejects(model.forward(ids, { cancellation: signal }), /cancel/i);
+      const [cancelled, beside] = await Promise.allSettled([model.forward(ids, { cancellation: signal }), model.forward(other)]);
+      assert.equal(cancelled.status, 'rejected');
+      assert.match(String((cancelled as PromiseRejectedResult).reason), /cancel/i);
       assert.equal(checks, 3, 'cancelled after the first head of layer 0');
-      const again = await model.forward(ids);
-      const reference = await randomModel(shape, { kernels: 'typescript' }).forward(ids);
-      assertSameOutputs(again, reference, 'after cancellation');
+      assert.equal(beside.status, 'fulfilled');
+      assertSameOutputs((beside as PromiseFulfilledResult<Gpt2Output>).value, await reference.forward(other), 'the pass beside the cancelled one');
+      assertSameOutputs(await model.forward(ids), await reference.forward(ids), 'after cancellation');
     } finally {
       model.dispose();
     }

@@ -12,8 +12,7 @@ import { attentionProbabilities, weightedValues } from '../math/attention';
 import { embed, norm } from '../math/elementwise';
 import { layerNorm } from '../math/layerNorm';
 import { matmulTransposedB } from '../math/matmul';
-import { copyLowerTriangle } from '../math/wasm/arrayKernels';
-import { blockRowsFor, scoreStride } from '../math/wasm/attentionJob';
+import { blockRowsFor, copyLowerTriangle, scoreStride } from '../math/wasm/attentionJob';
 import { AttentionThread } from '../math/wasm/attentionThread';
 import { KernelArena, roundUp8, uploadPackedWeight, uploadPaddedBias } from '../math/wasm/kernelArena';
 import type { KernelModule } from '../math/wasm/kernelModule';
@@ -87,6 +86,8 @@ export class WasmGpt2Pass {
   /** Arenas not in use; concurrent passes (they interleave at the yields) each take their own. */
   private readonly idle: Replica[] = [];
   private thread: AttentionThread | undefined;
+  /** Set when dist/kernelWorker.js is missing (an unusual bundle): long inputs then run in one thread. */
+  private threadUnavailable = false;
 
   constructor(
     private readonly config: Gpt2Config,
@@ -147,7 +148,8 @@ export class WasmGpt2Pass {
     const block = arena.view(at.block, blockRows * stride);
 
     const hasBias = usePositionEmbeddings && w.layers.some((layer) => layer.relativePositionBias);
-    const threaded = causal && !hasBias && T >= this.threadMinTokens && H >= 2;
+    const thread = causal && !hasBias && T >= this.threadMinTokens && H >= 2 ? this.attentionThread() : undefined;
+    const threaded = thread !== undefined;
     const attentionBytes = L * H * T * T * 4;
     const attention = new Float32Array(threaded ? new SharedArrayBuffer(attentionBytes) : new ArrayBuffer(attentionBytes));
     const trace = request.trace && newTrace(request.trace, T, H, D, dHead);
@@ -202,29 +204,25 @@ export class WasmGpt2Pass {
       normalize(at.x, up.ln1Weight, up.ln1Bias, at.normed, T); // [T, D] -> [T, D]
       await linear(at.normed, up.qkvWeight, up.qkvBias, at.qkv, D, 3 * D); // [T, D] -> [T, 3D]
 
+      // The worker's heads: it writes only into this pass's shared buffers, so a job left running by
+      // a cancelled pass harms no other pass (the worker finishes it, then takes the next job).
       let workerDone: Promise<void> | undefined;
-      if (shared) {
+      if (shared && thread) {
         shared.qkv.set(qkv);
-        workerDone = this.attentionThread().run({ qkv: shared.qkv, attention, merged: shared.merged, layer: l, heads: workerHeads, T, D, H, scale });
-        workerDone.catch(() => undefined); // awaited below; a cancelled pass may leave it
+        workerDone = thread.run({ qkv: shared.qkv, attention, merged: shared.merged, layer: l, heads: workerHeads, T, D, H, scale });
+        workerDone.catch(() => undefined); // awaited below, unless this pass is cancelled first
       }
-      try {
-        const ownHeads = shared ? workerHeads[0] : H;
-        for (let h = 0; h < ownHeads; h++) {
-          const probs = attention.subarray((l * H + h) * T * T, (l * H + h + 1) * T * T);
-          const bias = usePositionEmbeddings && layer.relativePositionBias ? relativeBiasFor(layer.relativePositionBias, h, P, T) : undefined;
-          if (causal && !bias) causalHead(h, scale, probs);
-          else referenceHead(h, scale, probs, bias);
-          if (h + 1 < H) await pause();
-        }
-        if (shared && workerDone) {
-          await workerDone;
-          workerDone = undefined;
-          for (let t = 0; t < T; t++) merged.set(shared.merged.subarray(t * D + workerHeads[0] * dHead, (t + 1) * D), t * D + workerHeads[0] * dHead);
-        }
-      } finally {
-        // Abandoned mid-job (cancelled): stop the worker, so it writes nothing more into this pass.
-        if (workerDone) this.stopThread();
+      const ownHeads = workerDone ? workerHeads[0] : H;
+      for (let h = 0; h < ownHeads; h++) {
+        const probs = attention.subarray((l * H + h) * T * T, (l * H + h + 1) * T * T);
+        const bias = usePositionEmbeddings && layer.relativePositionBias ? relativeBiasFor(layer.relativePositionBias, h, P, T) : undefined;
+        if (causal && !bias) causalHead(h, scale, probs);
+        else referenceHead(h, scale, probs, bias);
+        if (h + 1 < H) await pause();
+      }
+      if (shared && workerDone) {
+        await workerDone;
+        for (let t = 0; t < T; t++) merged.set(shared.merged.subarray(t * D + workerHeads[0] * dHead, (t + 1) * D), t * D + workerHeads[0] * dHead);
       }
       for (let h = 0; h < H; h++) {
         if (ablated.has(l * H + h)) for (let t = 0; t < T; t++) merged.fill(0, t * D + h * dHead, t * D + (h + 1) * dHead); // the head is off: it writes nothing
@@ -276,13 +274,15 @@ export class WasmGpt2Pass {
     return { attention, lastLogits, hidden, trace };
   }
 
-  private attentionThread(): AttentionThread {
-    return (this.thread ??= new AttentionThread());
-  }
-
-  private stopThread(): void {
-    this.thread?.dispose();
-    this.thread = undefined;
+  /** The second thread, or undefined (one thread, then) where its script cannot be found. */
+  private attentionThread(): AttentionThread | undefined {
+    if (this.threadUnavailable) return undefined;
+    try {
+      return (this.thread ??= new AttentionThread());
+    } catch {
+      this.threadUnavailable = true;
+      return undefined;
+    }
   }
 }
 

@@ -3,7 +3,7 @@
 // (wasmForward.ts); these serve the tests (against the TypeScript reference) and the GFLOP/s probe.
 import { KernelArena, roundUp8, uploadPackedWeight, uploadPaddedBias } from './kernelArena';
 import type { KernelModule } from './kernelModule';
-import { scoreStride } from './attentionJob';
+import { copyLowerTriangle, scoreStride } from './attentionJob';
 
 export class ArrayKernels {
   constructor(private readonly arena: KernelArena) {}
@@ -87,17 +87,5 @@ export class ArrayKernels {
     } finally {
       this.arena.release(mark);
     }
-  }
-}
-
-/**
- * Copies rows [r0, r1) of a block of probabilities into a head's [T, T] map, only s <= t: the
- * target starts zeroed, so the rows keep their exact zeros above the diagonal.
- * Shapes: block [r1 - r0, stride] -> target[offset + t·T + s] for s <= t.
- */
-export function copyLowerTriangle(block: Float32Array, stride: number, r0: number, r1: number, T: number, target: Float32Array, offset: number): void {
-  for (let t = r0; t < r1; t++) {
-    const from = (t - r0) * stride;
-    target.set(block.subarray(from, from + t + 1), offset + t * T);
   }
 }

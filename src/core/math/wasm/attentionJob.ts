@@ -1,7 +1,6 @@
 // Causal attention of a range of heads, computed by the WebAssembly kernels straight from a fused
 // projection in shared memory into the shared [L, H, T, T] output. The second thread runs it
 // (kernelWorkerMain.ts); the tests run it in-thread too.
-import { copyLowerTriangle } from './arrayKernels';
 import { roundUp8, type KernelArena } from './kernelArena';
 
 export interface AttentionJob {
@@ -62,5 +61,17 @@ export function runAttentionJob(arena: KernelArena, job: AttentionJob): void {
     }
   } finally {
     arena.release(mark);
+  }
+}
+
+/**
+ * Copies rows [r0, r1) of a block of probabilities into a head's [T, T] map, only s <= t: the
+ * target starts zeroed, so the rows keep their exact zeros above the diagonal.
+ * Shapes: block [r1 - r0, stride] -> target[offset + t·T + s] for s <= t.
+ */
+export function copyLowerTriangle(block: Float32Array, stride: number, r0: number, r1: number, T: number, target: Float32Array, offset: number): void {
+  for (let t = r0; t < r1; t++) {
+    const from = (t - r0) * stride;
+    target.set(block.subarray(from, from + t + 1), offset + t * T);
   }
 }

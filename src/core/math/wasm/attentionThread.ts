@@ -1,7 +1,7 @@
 // The second thread of the WebAssembly pass: a worker (dist/kernelWorker.js) that computes a range
 // of attention heads while the calling thread computes the others. Started on first use, kept
-// (unref'd, so it never holds a process open) between passes, stopped by dispose() or when a pass
-// is abandoned mid-job (cancellation), so a stale job never writes into a later pass.
+// (unref'd while idle, so it never holds a process open) between passes, stopped by dispose(). Jobs
+// run one at a time, each writing only into its own pass's shared buffers.
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { locateWorkerScript } from '../../backends/isolated/workerScript';
