@@ -157,7 +157,7 @@ describe('CLI', () => {
     const worst = maxAbsDifference(groupAttention(runs.get('wasm')!, 0), groupAttention(runs.get('typescript')!, 0));
     assert.ok(worst <= 1e-5, `wasm against typescript: max difference ${worst}`);
     const text = await runCli(['run', '--text', 'A fluffy blue creature', '--model', model, '--kernels', 'typescript']);
-    assert.match(text.stdout, /^Model  .*\(builtin, TypeScript kernels\)/m);
+    assert.match(text.stdout, /^Model {2}.*\(builtin, TypeScript kernels\)/m);
     const bad = await runCli(['run', '--text', 'x', '--model', model, '--kernels', 'gpu']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--kernels must be auto, wasm, typescript, not "gpu"/);
