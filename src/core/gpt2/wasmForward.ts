@@ -82,10 +82,14 @@ class Replica {
   }
 }
 
+let nextPassId = 1;
+
 export class WasmGpt2Pass {
   /** Arenas not in use; concurrent passes (they interleave at the yields) each take their own. */
   private readonly idle: Replica[] = [];
   private thread: AttentionThread | undefined;
+  /** Names this model's weights in the worker (which may serve several models). */
+  private readonly id = nextPassId++;
   /** Set when dist/kernelWorker.js is missing (an unusual bundle): long inputs then run in one thread. */
   private threadUnavailable = false;
 
@@ -154,17 +158,41 @@ export class WasmGpt2Pass {
     const attention = new Float32Array(threaded ? new SharedArrayBuffer(attentionBytes) : new ArrayBuffer(attentionBytes));
     const trace = request.trace && newTrace(request.trace, T, H, D, dHead);
 
+    // What the second thread reads and writes: the fused projection, its heads' outputs, and the
+    // input and output rows of its half of each linear layer.
+    const sharedFloats = (n: number) => new Float32Array(new SharedArrayBuffer(n * 4));
+    const shared = threaded
+      ? { qkv: sharedFloats(T * 3 * D), merged: sharedFloats(T * D), input: sharedFloats(T * Math.max(D, I)), output: sharedFloats(T * Math.max(3 * D, I)) }
+      : undefined;
+
     const normalize = (from: number, weight: number, bias: number, to: number, rows: number) => {
       if (config.layerNorm) k.layerNorm(from, weight, bias, to, rows, D, epsilon);
       else arena.view(to, rows * D).set(arena.view(from, rows * D));
     };
-    /** out = input · Wᵀ + b over row slices, yielding between slices. Shapes: [T, inDim] -> [T, outDim]. */
-    const linear = async (input: number, weight: number, bias: number, out: number, inDim: number, outDim: number) => {
+    /**
+     * out = input · Wᵀ + b over row slices, yielding between slices; with a second thread, it takes the
+     * second half of the rows. Shapes: [T, inDim] -> [T, outDim]; weightT [outDim, inDim] for the thread.
+     */
+    const linear = async (input: number, weight: number, bias: number, out: number, inDim: number, outDim: number, key: string, weightT: Float32Array, biasValues: Float32Array) => {
+      const ownRows = shared ? Math.min(T, Math.ceil(T / 8) * 4) : T; // a multiple of 4: whole tiles here
+      let workerDone: Promise<void> | undefined;
+      let workerOutput: Float32Array | undefined;
+      if (shared && thread && ownRows < T) {
+        workerOutput = shared.output;
+        const rows = T - ownRows;
+        shared.input.set(arena.view(input + ownRows * inDim * 4, rows * inDim));
+        workerDone = thread.linear({ key: `${this.id}:${key}`, weightT, bias: biasValues, input: shared.input, output: shared.output, rows, inDim, outDim });
+        workerDone.catch(() => undefined); // awaited below, unless this pass is cancelled first
+      }
       const rowsPerSlice = Math.max(4, Math.floor(MULTIPLY_ADDS_PER_SLICE / (inDim * outDim) / 4) * 4);
-      for (let start = 0; start < T; start += rowsPerSlice) {
+      for (let start = 0; start < ownRows; start += rowsPerSlice) {
         if (start > 0) await pause();
-        const rows = Math.min(rowsPerSlice, T - start);
+        const rows = Math.min(rowsPerSlice, ownRows - start);
         k.gemm(input + start * inDim * 4, inDim * 4, weight, inDim, inDim, bias, out + start * outDim * 4, outDim * 4, rows, outDim, 1);
+      }
+      if (workerDone && workerOutput) {
+        await workerDone;
+        arena.view(out + ownRows * outDim * 4, (T - ownRows) * outDim).set(workerOutput.subarray(0, (T - ownRows) * outDim));
       }
     };
     /** One causal head in this thread: probabilities into its [T, T] map, output into merged[:, h·dHead ..]. */
@@ -190,8 +218,6 @@ export class WasmGpt2Pass {
 
     embed(ids, w.tokenEmbedding, usePositionEmbeddings ? w.positionEmbedding : undefined, D, x);
 
-    // The worker's copies of the fused projection and of its heads' outputs.
-    const shared = threaded ? { qkv: new Float32Array(new SharedArrayBuffer(T * 3 * D * 4)), merged: new Float32Array(new SharedArrayBuffer(T * D * 4)) } : undefined;
     const workerHeads: [number, number] = [Math.ceil(H / 2), H];
 
     for (let l = 0; l < L; l++) {
@@ -202,14 +228,14 @@ export class WasmGpt2Pass {
       const residualBefore = trace && norm(x, trace.query * D, D);
 
       normalize(at.x, up.ln1Weight, up.ln1Bias, at.normed, T); // [T, D] -> [T, D]
-      await linear(at.normed, up.qkvWeight, up.qkvBias, at.qkv, D, 3 * D); // [T, D] -> [T, 3D]
+      await linear(at.normed, up.qkvWeight, up.qkvBias, at.qkv, D, 3 * D, `${l}.qkv`, layer.qkvWeightT, layer.qkvBias); // [T, D] -> [T, 3D]
 
       // The worker's heads: it writes only into this pass's shared buffers, so a job left running by
       // a cancelled pass harms no other pass (the worker finishes it, then takes the next job).
       let workerDone: Promise<void> | undefined;
       if (shared && thread) {
         shared.qkv.set(qkv);
-        workerDone = thread.run({ qkv: shared.qkv, attention, merged: shared.merged, layer: l, heads: workerHeads, T, D, H, scale });
+        workerDone = thread.attention({ qkv: shared.qkv, attention, merged: shared.merged, layer: l, heads: workerHeads, T, D, H, scale });
         workerDone.catch(() => undefined); // awaited below, unless this pass is cancelled first
       }
       const ownHeads = workerDone ? workerHeads[0] : H;
@@ -233,7 +259,7 @@ export class WasmGpt2Pass {
         }
       }
 
-      await linear(at.merged, up.projWeight, up.projBias, at.projected, D, D); // [T, D] -> [T, D]
+      await linear(at.merged, up.projWeight, up.projBias, at.projected, D, D, `${l}.proj`, layer.attnProjWeightT, layer.attnProjBias); // [T, D] -> [T, D]
       if (trace && l === trace.layer) recordWrites(trace, merged, layer.attnProjWeightT, layer.attnProjBias, projected, D, H, dHead);
       const attentionNorm = trace && norm(projected, trace.query * D, D);
       k.addInPlace(at.x, at.projected, T * D); // x = x + attn(ln_1(x))  [T, D]
@@ -241,10 +267,10 @@ export class WasmGpt2Pass {
 
       await pause();
       normalize(at.x, up.ln2Weight, up.ln2Bias, at.normed, T); // [T, D] -> [T, D]
-      await linear(at.normed, up.upWeight, up.upBias, at.mlpHidden, D, I); // [T, D] -> [T, I]
+      await linear(at.normed, up.upWeight, up.upBias, at.mlpHidden, D, I, `${l}.up`, layer.mlpUpWeightT, layer.mlpUpBias); // [T, D] -> [T, I]
       if (isGeluTanh(config.activationFunction)) k.geluTanh(at.mlpHidden, T * I);
       else applyActivation(config.activationFunction, mlpHidden);
-      await linear(at.mlpHidden, up.downWeight, up.downBias, at.projected, I, D); // [T, I] -> [T, D]
+      await linear(at.mlpHidden, up.downWeight, up.downBias, at.projected, I, D, `${l}.down`, layer.mlpDownWeightT, layer.mlpDownBias); // [T, I] -> [T, D]
       k.addInPlace(at.x, at.projected, T * D); // x = x + mlp(ln_2(x))  [T, D]
 
       if (trace) {

@@ -1,9 +1,52 @@
-// Causal attention of a range of heads, computed by the WebAssembly kernels straight from a fused
-// projection in shared memory into the shared [L, H, T, T] output. The second thread runs it
-// (kernelWorkerMain.ts); the tests run it in-thread too.
-import { roundUp8, type KernelArena } from './kernelArena';
+// The second thread's jobs (kernelWorkerMain.ts), on the WebAssembly kernels, through shared
+// memory: causal attention of a range of heads, straight from a fused projection into the shared
+// [L, H, T, T] output; and a linear layer over a range of rows, its weight packed once per key.
+import { roundUp8, uploadPackedWeight, uploadPaddedBias, type KernelArena } from './kernelArena';
+
+export type WorkerJob = AttentionJob | LinearJob;
+
+export interface LinearJob {
+  kind: 'linear';
+  id: number;
+  /** Names the weight across jobs: weightT and bias come with the first job of a key only. */
+  key: string;
+  /** [outDim, inDim] (torch.nn.Linear layout). */
+  weightT?: Float32Array;
+  bias?: Float32Array;
+  /** [rows, inDim] on a SharedArrayBuffer. */
+  input: Float32Array;
+  /** [rows, outDim] on a SharedArrayBuffer: input · weightTᵀ + bias. */
+  output: Float32Array;
+  rows: number;
+  inDim: number;
+  outDim: number;
+}
+
+/** Packed weights a thread keeps between linear jobs, by key: byte addresses in its arena. */
+export type PackedWeights = Map<string, { weight: number; bias: number }>;
+
+export function runLinearJob(arena: KernelArena, packed: PackedWeights, job: LinearJob): void {
+  const { rows, inDim, outDim } = job;
+  let entry = packed.get(job.key);
+  if (!entry) {
+    if (!job.weightT) throw new Error(`the weight ${job.key} was never sent`);
+    // Outside any job's scratch: the packed weight stays for the next jobs.
+    entry = { weight: uploadPackedWeight(arena, job.weightT, outDim, inDim), bias: job.bias ? uploadPaddedBias(arena, job.bias) : 0 };
+    packed.set(job.key, entry);
+  }
+  const mark = arena.mark();
+  try {
+    const input = arena.upload(job.input.subarray(0, rows * inDim));
+    const output = arena.reserve(rows * outDim);
+    arena.kernels.gemm(input, inDim * 4, entry.weight, inDim, inDim, entry.bias, output, outDim * 4, rows, outDim, 1); // [rows, inDim] -> [rows, outDim]
+    job.output.set(arena.view(output, rows * outDim));
+  } finally {
+    arena.release(mark);
+  }
+}
 
 export interface AttentionJob {
+  kind: 'attention';
   id: number;
   /** [T, 3D] the layer's fused q | k | v projection (a copy the job may read while the caller waits). */
   qkv: Float32Array;

@@ -5,7 +5,7 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { locateWorkerScript } from '../../backends/isolated/workerScript';
-import type { AttentionJob, AttentionReply } from './attentionJob';
+import type { AttentionJob, AttentionReply, LinearJob, WorkerJob } from './attentionJob';
 
 export const KERNEL_WORKER_SCRIPT = 'kernelWorker.js';
 
@@ -13,17 +13,31 @@ export class AttentionThread {
   private worker: Worker | undefined;
   private pending = new Map<number, { resolve(): void; reject(error: Error): void }>();
   private nextId = 1;
+  /** Weight keys the current worker holds packed; a new worker starts without any. */
+  private sentWeights = new Set<string>();
 
   constructor(private readonly script: string = locateWorkerScript(__dirname, KERNEL_WORKER_SCRIPT)) {}
 
-  /** Runs the job in the worker; resolves when its heads are written. */
-  run(job: Omit<AttentionJob, 'id'>): Promise<void> {
+  /** Computes a range of heads in the worker; resolves when they are written. */
+  attention(job: Omit<AttentionJob, 'id' | 'kind'>): Promise<void> {
+    return this.run({ ...job, kind: 'attention' });
+  }
+
+  /** A linear layer over rows in the worker; the weight (keyed) is sent with its first use only. */
+  linear(job: Omit<LinearJob, 'id' | 'kind'>): Promise<void> {
+    this.ensureWorker();
+    const sent = this.sentWeights.has(job.key);
+    this.sentWeights.add(job.key);
+    return this.run({ ...job, kind: 'linear', weightT: sent ? undefined : job.weightT, bias: sent ? undefined : job.bias });
+  }
+
+  private run(job: Omit<AttentionJob, 'id'> | Omit<LinearJob, 'id'>): Promise<void> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref(); // a job in flight keeps the process alive
-      worker.postMessage({ ...job, id } satisfies AttentionJob);
+      worker.postMessage({ ...job, id } as WorkerJob);
     });
   }
 
@@ -38,6 +52,7 @@ export class AttentionThread {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.script, { name: `attention-inspector ${path.basename(this.script)}` });
+    this.sentWeights = new Set();
     worker.unref();
     worker.on('message', (reply: AttentionReply) => {
       const waiting = this.pending.get(reply.id);
