@@ -1,43 +1,47 @@
-// npm run bench: median inference time of the built-in block and of onnxruntime-node on the bundled
-// model at 16, 128 and 512 held-out tokens, measured in one run so the ratio is fair.
-import { BuiltinBackend } from '../src/core/backends/builtinBackend';
-import { OnnxBackend } from '../src/core/backends/onnxBackend';
-import type { AttentionBackend } from '../src/core/types';
-import { bundledModelDir, heldOutSamples } from './support/heldout';
+// npm run bench [-- --json | --quick | --smoke | --no-torch | --no-panel]: inference time of the
+// built-in block (WASM and TypeScript kernels), onnxruntime in-process, the ONNX child process and
+// PyTorch eager in one interleaved run; the machine's one-core matmul peak; the panel's first paint,
+// head switch, hover and heap in headless Chromium. The parts live in test/bench/.
+import { parseOptions } from './bench/options';
+import { toJson, toTables } from './bench/report';
+import { Cleanup, runBench } from './bench/run';
 
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 7);
+/** Nothing in a run should take this long; past it the bench stops and says so. */
+const OVERALL_LIMIT_MS = { smoke: 5 * 60_000, full: 120 * 60_000 };
 
-async function medianMs(backend: AttentionBackend, text: string, tokens: number): Promise<number> {
-  await backend.run(text, { maxTokens: tokens }); // warm-up: loading and first-run allocation
-  const times: number[] = [];
-  for (let i = 0; i < REPEATS; i++) {
-    const started = performance.now();
-    await backend.run(text, { maxTokens: tokens });
-    times.push(performance.now() - started);
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  if ('help' in options) {
+    console.log(options.help);
+    return 0;
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  if ('error' in options) {
+    console.error(options.error);
+    return 2;
+  }
+  const cleanup = new Cleanup();
+  const stop = (why: string, code: number) => {
+    console.error(why);
+    cleanup.run();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => stop('bench: interrupted; cleaned up', 130));
+  process.on('SIGTERM', () => stop('bench: terminated; cleaned up', 143));
+  const limit = options.smoke ? OVERALL_LIMIT_MS.smoke : OVERALL_LIMIT_MS.full;
+  setTimeout(() => stop(`bench: still running after ${limit / 60_000} minutes; stopped`, 1), limit).unref();
+  try {
+    const report = await runBench(options, (line) => console.error(`[bench] ${line}`), cleanup);
+    console.log(options.json ? JSON.stringify(toJson(report), null, 2) : toTables(report));
+    return 0;
+  } finally {
+    cleanup.run();
+  }
 }
 
-async function main(): Promise<void> {
-  const dir = bundledModelDir();
-  const builtin = new BuiltinBackend(dir);
-  const onnx = new OnnxBackend(dir);
-  const info = await builtin.describe();
-  const text = heldOutSamples().map((sample) => sample.text).join('\n');
-  console.log(`Model ${dir}: ${info.layers} layers × ${info.heads} heads, d_model ${info.dModel}, vocab ${info.vocabSize}; median of ${REPEATS} runs (tokenization included)`);
-  console.log('| tokens | built-in (ms) | onnxruntime-node (ms) | built-in / onnx |');
-  console.log('| ---: | ---: | ---: | ---: |');
-  for (const tokens of [16, 128, 512]) {
-    const a = await medianMs(builtin, text, tokens);
-    const b = await medianMs(onnx, text, tokens);
-    console.log(`| ${tokens} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(a / b).toFixed(2)} |`);
-  }
-  builtin.dispose();
-  onnx.dispose();
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,140 @@
+// The backends the bench times, behind one interface: each runs one input of exact length T and
+// says how long it took (ms). Built-in and ONNX backends are timed around AttentionBackend.run
+// (tokenization in the tokenizer thread included, as the extension pays it); PyTorch reports its own
+// time for tokenizing and the forward pass (see torch_eager.py).
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BuiltinBackend } from '../../src/core/backends/builtinBackend';
+import { OnnxBackend } from '../../src/core/backends/onnxBackend';
+import { IsolatedOnnxBackend } from '../../src/core/backends/isolated/isolatedOnnxBackend';
+import type { AttentionBackend, RunOptions } from '../../src/core/types';
+import { within } from './deadline';
+import type { BenchInput } from './inputs';
+import type { TorchEager } from './torchEager';
+
+export type ContenderKey = 'builtin-wasm' | 'builtin-typescript' | 'onnx-in-process' | 'onnx-child' | 'pytorch-eager';
+
+export const CONTENDER_LABELS: Record<ContenderKey, string> = {
+  'builtin-wasm': 'built-in (WASM)',
+  'builtin-typescript': 'built-in (TypeScript)',
+  'onnx-in-process': 'onnxruntime in-process',
+  'onnx-child': 'ONNX child process',
+  'pytorch-eager': 'PyTorch eager',
+};
+
+export interface Contender {
+  key: ContenderKey;
+  /** Peak memory of a run as a multiple of the attention's bytes (skipped when free memory is short). */
+  memoryFactor: number;
+  /** One run of exactly input.tokens tokens; resolves with its milliseconds. */
+  run(input: BenchInput, timeoutMs: number): Promise<number>;
+  /** Extra figures after a size's runs (e.g. the child's peak memory), merged into the JSON. */
+  extras?(): Record<string, number>;
+  dispose(): void;
+}
+
+/** A contender that could not be made, and why (printed as a notice). */
+export interface Unavailable {
+  key: ContenderKey;
+  reason: string;
+}
+
+/** Large enough for L·H·T·T floats at 4096 tokens; the bench checks free memory itself. */
+const RUN_OPTIONS: RunOptions = { memoryBudgetMB: 65536 };
+
+function backendContender(key: ContenderKey, backend: AttentionBackend, memoryFactor: number, extras?: () => Record<string, number>): Contender {
+  return {
+    key,
+    memoryFactor,
+    async run(input, timeoutMs) {
+      const started = performance.now();
+      const result = await within(backend.run(input.text, { ...RUN_OPTIONS, maxTokens: input.tokens }), timeoutMs, `${CONTENDER_LABELS[key]} at ${input.tokens} tokens`);
+      const elapsed = performance.now() - started;
+      if (result.tokens.length !== input.tokens) throw new Error(`${CONTENDER_LABELS[key]} ran ${result.tokens.length} tokens, not ${input.tokens}`);
+      return elapsed;
+    },
+    extras,
+    dispose: () => backend.dispose(),
+  };
+}
+
+type KernelChoice = 'wasm' | 'typescript';
+type BuiltinWithOptions = new (dir: string, options?: { kernels: KernelChoice }) => BuiltinBackend;
+
+/**
+ * The built-in block with the given kernels, when the backend takes `{ kernels }` and its
+ * description does not contradict the choice. Until the option exists the object would become the
+ * model's name; that is how its absence is told apart.
+ */
+async function builtinWithKernels(dir: string, kernels: KernelChoice): Promise<Contender | Unavailable> {
+  const key: ContenderKey = kernels === 'wasm' ? 'builtin-wasm' : 'builtin-typescript';
+  const backend = new (BuiltinBackend as unknown as BuiltinWithOptions)(dir, { kernels });
+  const info = (await backend.describe()) as unknown as Record<string, unknown>;
+  const reported = info.kernels ?? (backend as unknown as Record<string, unknown>).kernels;
+  if (typeof info.name === 'string' && (reported === undefined || reported === kernels)) return backendContender(key, backend, 1.5);
+  backend.dispose();
+  if (typeof info.name === 'string') return { key, reason: `asked for ${kernels} kernels, the backend reports ${String(reported)}` };
+  if (kernels === 'typescript') {
+    // No kernel option yet: the built-in block is the TypeScript one.
+    return backendContender(key, new BuiltinBackend(dir), 1.5);
+  }
+  return { key, reason: 'not available (BuiltinBackend takes no { kernels } option in this build)' };
+}
+
+/** Peak resident memory (MB) of a process so far, from /proc; undefined where there is no /proc. */
+export function peakRssMB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function torchContender(torch: TorchEager): Contender {
+  let mismatched = false;
+  return {
+    key: 'pytorch-eager',
+    memoryFactor: 2,
+    async run(input, timeoutMs) {
+      const { ms, tokensMatch } = await torch.run(input.text, input.ids, timeoutMs);
+      if (!tokensMatch && !mismatched) {
+        mismatched = true;
+        console.error(`notice: Python's tokenizers gave other ids than ours at ${input.tokens} tokens; PyTorch ran our ids (its tokenization is still timed)`);
+      }
+      return ms;
+    },
+    dispose: () => undefined, // the process is shared across models; the bench closes it
+  };
+}
+
+/** Every contender for one model folder: made, or unavailable with the reason. */
+export async function contendersFor(dir: string, torch: TorchEager | undefined, torchSkipped: string | undefined): Promise<(Contender | Unavailable)[]> {
+  const list: (Contender | Unavailable)[] = [await builtinWithKernels(dir, 'wasm'), await builtinWithKernels(dir, 'typescript')];
+  if (fs.existsSync(path.join(dir, 'model.onnx'))) {
+    list.push(backendContender('onnx-in-process', new OnnxBackend(dir), 2.5));
+    const child = new IsolatedOnnxBackend(dir, path.basename(dir), { timeoutMs: 600_000 });
+    // Today the child sends the whole [L, H, T, T] tensor over IPC: about 7× its bytes at the peak.
+    list.push(backendContender('onnx-child', child, 7, (): Record<string, number> => {
+      const peak = peakRssMB(child.workerPid);
+      return peak === undefined ? {} : { peakRssMB: Math.round(peak) };
+    }));
+  } else {
+    const reason = 'no model.onnx in the model folder';
+    list.push({ key: 'onnx-in-process', reason }, { key: 'onnx-child', reason });
+  }
+  if (torch) {
+    await torch.load(dir);
+    list.push(torchContender(torch));
+  } else list.push({ key: 'pytorch-eager', reason: torchSkipped ?? 'skipped' });
+  return list;
+}
+
+/** Whether a run of `contender` at T fits in free memory (with 1 GiB to spare for everything else). */
+export function fitsInMemory(contender: Contender, attentionBytes: number): boolean {
+  return contender.memoryFactor * attentionBytes + 2 ** 30 < os.freemem();
+}
+
+export const isContender = (entry: Contender | Unavailable): entry is Contender => 'run' in entry;
