@@ -21,6 +21,8 @@ export interface PanelFigures {
   headSwitchMs: number;
   hoverMs: number;
   heapMB: number;
+  /** When each host message reached the page during the (last) first paint, ms after the session. */
+  firstPaintTimeline?: { type: string; ms: number }[];
 }
 
 export interface PanelPlan {
@@ -139,6 +141,7 @@ async function measureOnce(browser: Browser, url: string, warmUp: Fixture, fixtu
     host.fixture = fixture;
     // A chip the warm-up run does not have: the strip shows the new run.
     const firstPaintMs = await measure(page, { kind: 'firstPaint', chip: WARM_UP_TOKENS }, 'post', plan.stepTimeoutMs, () => host.post({ type: 'session', session: fixture.session }));
+    const firstPaintTimeline = await page.evaluate(() => (window as unknown as ProbeWindow).__benchTimeline());
     const before = (await page.getAttribute('canvas.heatmap-matrix', 'data-painted')) ?? '';
     const headSwitchMs = await measure(page, { kind: 'paintedOther', previous: before }, 'keydown', plan.stepTimeoutMs, () => page.keyboard.press(']'));
 
@@ -157,14 +160,14 @@ async function measureOnce(browser: Browser, url: string, warmUp: Fixture, fixtu
       heapMB = (usage.usedSize + (usage.backingStorageSize ?? 0)) / 2 ** 20;
       await cdp.detach();
     }
-    return { firstPaintMs, headSwitchMs, hoverMs, heapMB, problems: await host.allProblems() };
+    return { firstPaintMs, headSwitchMs, hoverMs, heapMB, firstPaintTimeline, problems: await host.allProblems() };
   } finally {
     await context.close();
   }
 }
 
 /** Panel figures per size (median of plan.repeats fresh panels; heap from the last). */
-export async function measurePanel(plan: PanelPlan, notice: (line: string) => void): Promise<Record<string, PanelFigures>> {
+export async function measurePanel(plan: PanelPlan, notice: (line: string) => void, progress: (line: string) => void): Promise<Record<string, PanelFigures>> {
   const served = await servePanel(repoRoot());
   const drop = new BinaryDrop();
   await drop.start();
@@ -172,8 +175,10 @@ export async function measurePanel(plan: PanelPlan, notice: (line: string) => vo
   const figures: Record<string, PanelFigures> = {};
   try {
     for (const T of plan.sizes) {
+      const started = performance.now();
       const warmUp = panelFixture(WARM_UP_TOKENS, plan, 1);
       const fixture = panelFixture(T, plan, 2);
+      progress(`panel: ${T}-token attention fixture made in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       const runs: PanelFigures[] = [];
       for (let r = 0; r < plan.repeats; r++) {
         const run = await measureOnce(browser, served.url, warmUp, fixture, drop, plan, r === plan.repeats - 1);
@@ -185,6 +190,7 @@ export async function measurePanel(plan: PanelPlan, notice: (line: string) => vo
         headSwitchMs: median(runs.map((run) => run.headSwitchMs)),
         hoverMs: median(runs.map((run) => run.hoverMs)),
         heapMB: runs[runs.length - 1].heapMB,
+        firstPaintTimeline: runs[runs.length - 1].firstPaintTimeline,
       };
     }
   } finally {

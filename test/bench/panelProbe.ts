@@ -11,6 +11,8 @@ export interface ProbeWindow {
   __benchArm(condition: ProbeCondition, startOn: 'post' | 'keydown' | 'pointerover', timeoutMs: number): void;
   __benchPost(message: unknown): void;
   __benchResult(): Promise<number>;
+  /** Host messages delivered since the last measurement started: type and ms after its start. */
+  __benchTimeline(): { type: string; ms: number }[];
   /** binaries: marker id -> base64 text or an http URL to fetch. */
   __benchDeliver(json: string, binaries: Record<string, string>): Promise<void>;
 }
@@ -95,8 +97,15 @@ export function installProbe(): void {
     result.catch(() => undefined);
   };
   page.__benchResult = () => result;
+  let timeline: { type: string; ms: number }[] = [];
+  let timelineStart = 0;
+  page.__benchTimeline = () => timeline;
   page.__benchPost = (message) => {
-    if (armed && armed.startOn === 'post' && armed.start === undefined) armed.start = performance.now();
+    if (armed && armed.startOn === 'post' && armed.start === undefined) {
+      armed.start = timelineStart = performance.now();
+      timeline = [];
+    }
+    timeline.push({ type: String((message as { type?: string }).type), ms: Math.round(performance.now() - timelineStart) });
     if ((message as { type?: string }).type === 'session') paintedSinceSession = false;
     window.postMessage(message, '*');
   };

@@ -57,7 +57,7 @@ export function toJson(report: BenchReport): object {
     ...(report.peak ? { peakGflops: round1(report.peak.gflops) } : {}),
     ...(report.panel
       ? {
-          panel: Object.fromEntries(Object.entries(report.panel).map(([T, f]) => [T, { firstPaintMs: roundMs(f.firstPaintMs), headSwitchMs: roundMs(f.headSwitchMs), hoverMs: roundMs(f.hoverMs), heapMB: round1(f.heapMB) }])),
+          panel: Object.fromEntries(Object.entries(report.panel).map(([T, f]) => [T, { firstPaintMs: roundMs(f.firstPaintMs), headSwitchMs: roundMs(f.headSwitchMs), hoverMs: roundMs(f.hoverMs), heapMB: round1(f.heapMB), ...(f.firstPaintTimeline ? { firstPaintTimeline: f.firstPaintTimeline } : {}) }])),
         }
       : {}),
     spread,
@@ -103,6 +103,9 @@ export function toTables(report: BenchReport): string {
     lines.push('', 'Panel in headless Chromium (median of fresh panels; heap after GC, JS objects + ArrayBuffers):', '');
     lines.push('| tokens | first paint (ms) | head switch (ms) | hover (ms) | webview heap (MB) |', '| ---: | ---: | ---: | ---: | ---: |');
     for (const [T, f] of Object.entries(report.panel)) lines.push(`| ${T} | ${fmt(f.firstPaintMs)} | ${fmt(f.headSwitchMs)} | ${fmt(f.hoverMs)} | ${f.heapMB.toFixed(1)} |`);
+    const timelines = Object.entries(report.panel).filter(([, f]) => f.firstPaintTimeline?.length);
+    if (timelines.length > 0) lines.push('', 'Host messages reaching the page during first paint (ms after the session):');
+    for (const [T, f] of timelines) lines.push(`  ${T}: ${f.firstPaintTimeline!.map((entry) => `${entry.type} ${entry.ms}`).join(', ')}`);
   }
   if (report.notices.length > 0) lines.push('', ...report.notices.map((line) => `notice: ${line}`));
   return lines.join('\n');

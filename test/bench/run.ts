@@ -41,7 +41,7 @@ async function benchModel(label: string, dir: string, shape: ModelShape, sizes: 
     if (isContender(entry)) {
       contenders.push(entry);
       cleanup.add(() => entry.dispose());
-    } else notice(`${CONTENDER_LABELS[entry.key]} on ${label}: ${entry.key.startsWith('onnx') && noOnnx ? noOnnx : entry.reason}`);
+    } else if (entry.key !== 'pytorch-eager') notice(`${CONTENDER_LABELS[entry.key]} on ${label}: ${entry.key.startsWith('onnx') && noOnnx ? noOnnx : entry.reason}`);
   }
   progress(`${label}: ${contenders.map((c) => CONTENDER_LABELS[c.key]).join(', ')} at ${sizes.join(' / ')} tokens`);
   const results = await runInterleaved(contenders, inputs, { ...options, layers: shape.layers, heads: shape.heads }, notice);
@@ -60,7 +60,7 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
 
   let torch: TorchEager | undefined;
   let torchSkipped: string | undefined = 'left out (--no-torch)';
-  if (options.torch) {
+  if (options.torch && options.inference) {
     progress('looking for a Python with torch and transformers');
     const started = await TorchEager.start();
     if (started instanceof TorchEager) {
@@ -73,8 +73,22 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       torchSkipped = `skipped: no Python with torch and transformers (${started.skipped})`;
     }
   }
-  if (torchSkipped) notice(`PyTorch eager ${torchSkipped}`);
+  if (options.inference) await benchInference(options, report, torch, torchSkipped, cleanup, notice, progress);
+  torch?.close(); // its memory back before the browser starts
+  if (options.panel) {
+    progress(`panel in headless Chromium at ${plan.panel.sizes.join(' / ')} tokens (L${plan.panel.layers} H${plan.panel.heads})`);
+    try {
+      report.panel = await measurePanel(plan.panel, notice, progress);
+    } catch (error) {
+      notice(`panel figures failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return report;
+}
 
+async function benchInference(options: BenchOptions, report: BenchReport, torch: TorchEager | undefined, torchSkipped: string | undefined, cleanup: Cleanup, notice: (line: string) => void, progress: (line: string) => void): Promise<void> {
+  const plan = planFor(options);
+  if (torchSkipped) notice(`PyTorch eager ${torchSkipped}`);
   progress('one-core matmul peak');
   report.peak = await measureMatmulPeak(plan.peak.size, plan.peak.runs);
 
@@ -88,14 +102,4 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
   cleanup.add(() => long.remove());
   report.models.push(await benchModel(`a random-weight ${plan.longModel.positions}-position GPT-2`, long.dir, long.shape, plan.longSizes, torch, torchSkipped, long.noOnnx, plan, cleanup, notice, progress));
   long.remove();
-
-  if (options.panel) {
-    progress(`panel in headless Chromium at ${plan.panel.sizes.join(' / ')} tokens (L${plan.panel.layers} H${plan.panel.heads})`);
-    try {
-      report.panel = await measurePanel(plan.panel, notice);
-    } catch (error) {
-      notice(`panel figures failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  return report;
 }

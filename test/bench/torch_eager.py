@@ -12,9 +12,9 @@ runs interleave with the other backends' in the same rounds. Requests and replie
         logits for the last position only (the built-in block computes no others). The TypeScript side's
         ids say which tokens to run: when `tokenizers` gives the same ids (tokensMatch) those run, else
         the given ids (tokenization is still timed, so both sides pay for it).
-  {"cmd": "export", "dir": D, "out": F}         -> {"ok": true}
-        Writes the loaded model as ONNX to F with tools/export/export_core.py (the exporter users run),
-        attention as explicit outputs, input_ids only.
+  {"cmd": "export", "out": F, "exportTools": DIR}         -> {"ok": true}
+        Writes the loaded model as ONNX to F with tools/export/export_core.py (the exporter users run):
+        inputs input_ids and attention_mask, attention as explicit outputs, logits for every position.
   {"cmd": "quit"}                               -> exits
 Errors: {"ok": false, "error": "..."}; the process stays up.
 """
@@ -61,9 +61,9 @@ def main():
 
     def export(request):
         sys.path.insert(0, request["exportTools"])
-        from export_core import export_onnx  # noqa: E402  (tools/export, found at run time)
-        ids = torch.tensor([list(range(1, 9))], dtype=torch.long)
-        export_onnx(state["model"], request["out"], task="causal-lm", ids=ids, attention_outputs=True, input_names=["input_ids"])
+        from export_core import export_onnx, quiet_known_warnings  # noqa: E402  (tools/export, found at run time)
+        with quiet_known_warnings():
+            export_onnx(state["model"], request["out"], task="causal-lm", ids=list(range(1, 10)), attention_outputs=True)
         return {"ok": True}
 
     handlers = {"load": load, "run": run, "export": export}
