@@ -2,6 +2,7 @@
 // built-in block (WASM and TypeScript kernels), onnxruntime in-process, the ONNX child process and
 // PyTorch eager in one interleaved run; the machine's one-core matmul peak; the panel's first paint,
 // head switch, hover and heap in headless Chromium. The parts live in test/bench/.
+import { volunteerForOomKiller } from './bench/memory';
 import { parseOptions } from './bench/options';
 import { toJson, toTables } from './bench/report';
 import { Cleanup, runBench } from './bench/run';
@@ -19,6 +20,7 @@ async function main(): Promise<number> {
     console.error(options.error);
     return 2;
   }
+  volunteerForOomKiller();
   const cleanup = new Cleanup();
   const stop = (why: string, code: number) => {
     console.error(why);

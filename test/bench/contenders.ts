@@ -10,6 +10,7 @@ import { OnnxBackend } from '../../src/core/backends/onnxBackend';
 import { IsolatedOnnxBackend } from '../../src/core/backends/isolated/isolatedOnnxBackend';
 import type { AttentionBackend, RunOptions } from '../../src/core/types';
 import { within } from './deadline';
+import { availableBytes } from './memory';
 import type { BenchInput } from './inputs';
 import type { TorchEager } from './torchEager';
 
@@ -25,12 +26,15 @@ export const CONTENDER_LABELS: Record<ContenderKey, string> = {
 
 export interface Contender {
   key: ContenderKey;
-  /** Peak memory of a run as a multiple of the attention's bytes (skipped when free memory is short). */
+  /**
+   * Memory a run adds at its peak, as a multiple of the attention's L·H·T²·4 bytes: a cautious guess
+   * at first, then what the previous size measured (a size that does not fit is skipped).
+   */
   memoryFactor: number;
+  /** The backend's own processes (ONNX child, Python), whose memory counts too. */
+  pids(): number[];
   /** One run of exactly input.tokens tokens; resolves with its milliseconds. */
   run(input: BenchInput, timeoutMs: number): Promise<number>;
-  /** Extra figures after a size's runs (e.g. the child's peak memory), merged into the JSON. */
-  extras?(): Record<string, number>;
   dispose(): void;
 }
 
@@ -43,10 +47,11 @@ export interface Unavailable {
 /** Large enough for L·H·T·T floats at 4096 tokens; the bench checks free memory itself. */
 const RUN_OPTIONS: RunOptions = { memoryBudgetMB: 65536 };
 
-function backendContender(key: ContenderKey, backend: AttentionBackend, memoryFactor: number, extras?: () => Record<string, number>): Contender {
+function backendContender(key: ContenderKey, backend: AttentionBackend, memoryFactor: number, pids: () => number[] = () => []): Contender {
   return {
     key,
     memoryFactor,
+    pids,
     async run(input, timeoutMs) {
       const started = performance.now();
       const result = await within(backend.run(input.text, { ...RUN_OPTIONS, maxTokens: input.tokens }), timeoutMs, `${CONTENDER_LABELS[key]} at ${input.tokens} tokens`);
@@ -54,7 +59,6 @@ function backendContender(key: ContenderKey, backend: AttentionBackend, memoryFa
       if (result.tokens.length !== input.tokens) throw new Error(`${CONTENDER_LABELS[key]} ran ${result.tokens.length} tokens, not ${input.tokens}`);
       return elapsed;
     },
-    extras,
     dispose: () => backend.dispose(),
   };
 }
@@ -72,32 +76,22 @@ async function builtinWithKernels(dir: string, kernels: KernelChoice): Promise<C
   const backend = new (BuiltinBackend as unknown as BuiltinWithOptions)(dir, { kernels });
   const info = (await backend.describe()) as unknown as Record<string, unknown>;
   const reported = info.kernels ?? (backend as unknown as Record<string, unknown>).kernels;
-  if (typeof info.name === 'string' && (reported === undefined || reported === kernels)) return backendContender(key, backend, 1.5);
+  if (typeof info.name === 'string' && (reported === undefined || reported === kernels)) return backendContender(key, backend, 2);
   backend.dispose();
   if (typeof info.name === 'string') return { key, reason: `asked for ${kernels} kernels, the backend reports ${String(reported)}` };
   if (kernels === 'typescript') {
     // No kernel option yet: the built-in block is the TypeScript one.
-    return backendContender(key, new BuiltinBackend(dir), 1.5);
+    return backendContender(key, new BuiltinBackend(dir), 2);
   }
   return { key, reason: 'not available (BuiltinBackend takes no { kernels } option in this build)' };
-}
-
-/** Peak resident memory (MB) of a process so far, from /proc; undefined where there is no /proc. */
-export function peakRssMB(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function torchContender(torch: TorchEager): Contender {
   let mismatched = false;
   return {
     key: 'pytorch-eager',
-    memoryFactor: 2,
+    memoryFactor: 3,
+    pids: () => (torch.pid === undefined ? [] : [torch.pid]),
     async run(input, timeoutMs) {
       const { ms, tokensMatch } = await torch.run(input.text, input.ids, timeoutMs);
       if (!tokensMatch && !mismatched) {
@@ -114,13 +108,10 @@ function torchContender(torch: TorchEager): Contender {
 export async function contendersFor(dir: string, torch: TorchEager | undefined, torchSkipped: string | undefined): Promise<(Contender | Unavailable)[]> {
   const list: (Contender | Unavailable)[] = [await builtinWithKernels(dir, 'wasm'), await builtinWithKernels(dir, 'typescript')];
   if (fs.existsSync(path.join(dir, 'model.onnx'))) {
-    list.push(backendContender('onnx-in-process', new OnnxBackend(dir), 2.5));
+    // onnxruntime's output plus the result's copy; the child's, plus what crosses IPC into this process.
+    list.push(backendContender('onnx-in-process', new OnnxBackend(dir), 4));
     const child = new IsolatedOnnxBackend(dir, path.basename(dir), { timeoutMs: 600_000 });
-    // Today the child sends the whole [L, H, T, T] tensor over IPC: about 7× its bytes at the peak.
-    list.push(backendContender('onnx-child', child, 7, (): Record<string, number> => {
-      const peak = peakRssMB(child.workerPid);
-      return peak === undefined ? {} : { peakRssMB: Math.round(peak) };
-    }));
+    list.push(backendContender('onnx-child', child, 8, () => (child.workerPid === undefined ? [] : [child.workerPid])));
   } else {
     const reason = 'no model.onnx in the model folder';
     list.push({ key: 'onnx-in-process', reason }, { key: 'onnx-child', reason });
@@ -132,9 +123,10 @@ export async function contendersFor(dir: string, torch: TorchEager | undefined, 
   return list;
 }
 
-/** Whether a run of `contender` at T fits in free memory (with 1 GiB to spare for everything else). */
+/** Whether a run of `contender` fits in available memory, with 1 GiB and a fifth to spare for everything else. */
 export function fitsInMemory(contender: Contender, attentionBytes: number): boolean {
-  return contender.memoryFactor * attentionBytes + 2 ** 30 < os.freemem();
+  const available = availableBytes() ?? os.freemem();
+  return contender.memoryFactor * attentionBytes + 2 ** 30 < 0.8 * available;
 }
 
 export const isContender = (entry: Contender | Unavailable): entry is Contender => 'run' in entry;

@@ -5,6 +5,7 @@ import * as v8 from 'v8';
 import * as vm from 'vm';
 import { CONTENDER_LABELS, fitsInMemory, type Contender, type ContenderKey } from './contenders';
 import type { BenchInput } from './inputs';
+import { startPeakMeasurement } from './memory';
 import { median, relativeSpread } from './stats';
 
 export interface SizeResult {
@@ -27,6 +28,16 @@ v8.setFlagsFromString('--expose-gc');
 /** A full collection between runs, so one contender's dropped [L, H, T, T] result does not burden the next. */
 const collectGarbage = vm.runInNewContext('gc') as () => void;
 
+/** One run with the memory it added at its peak (this process and the contender's), in bytes. */
+async function measuredRun(contender: Contender, input: BenchInput, timeoutMs: number, peaks: Map<Contender, number>): Promise<number> {
+  collectGarbage();
+  const added = startPeakMeasurement([process.pid, ...contender.pids()]);
+  const ms = await contender.run(input, timeoutMs);
+  const bytes = added();
+  if (bytes !== undefined) peaks.set(contender, Math.max(peaks.get(contender) ?? 0, bytes));
+  return ms;
+}
+
 export async function runInterleaved(contenders: Contender[], inputs: BenchInput[], plan: InferencePlan, notice: (line: string) => void): Promise<Map<number, SizeResult>> {
   const results = new Map<number, SizeResult>();
   const failed = new Set<ContenderKey>();
@@ -34,15 +45,16 @@ export async function runInterleaved(contenders: Contender[], inputs: BenchInput
     const T = input.tokens;
     const bytes = plan.layers * plan.heads * T * T * 4;
     const active: Contender[] = [];
+    const peaks = new Map<Contender, number>();
     for (const contender of contenders) {
       if (failed.has(contender.key)) continue;
       collectGarbage();
       if (!fitsInMemory(contender, bytes)) {
-        notice(`${CONTENDER_LABELS[contender.key]} skipped at ${T} tokens: about ${(contender.memoryFactor * bytes / 2 ** 30).toFixed(1)} GiB needed, not free`);
+        notice(`${CONTENDER_LABELS[contender.key]} skipped at ${T} tokens: about ${(contender.memoryFactor * bytes / 2 ** 30).toFixed(1)} GiB needed (${contender.memoryFactor.toFixed(1)}× the attention), not available`);
         continue;
       }
       try {
-        await contender.run(input, plan.timeoutMs(T)); // warm-up: loading, first-run allocation, JIT
+        await measuredRun(contender, input, plan.timeoutMs(T), peaks); // warm-up: loading, first-run allocation, JIT
         active.push(contender);
       } catch (error) {
         failed.add(contender.key);
@@ -54,9 +66,8 @@ export async function runInterleaved(contenders: Contender[], inputs: BenchInput
       for (let i = 0; i < active.length; i++) {
         const contender = active[(round + i) % active.length];
         if (!samples.has(contender)) continue;
-        collectGarbage();
         try {
-          samples.get(contender)!.push(await contender.run(input, plan.timeoutMs(T)));
+          samples.get(contender)!.push(await measuredRun(contender, input, plan.timeoutMs(T), peaks));
         } catch (error) {
           samples.delete(contender);
           failed.add(contender.key);
@@ -68,10 +79,12 @@ export async function runInterleaved(contenders: Contender[], inputs: BenchInput
     for (const [contender, times] of samples) {
       result.ms[contender.key] = median(times);
       result.spread[contender.key] = relativeSpread(times);
-      const extras = contender.extras?.();
-      if (extras && Object.keys(extras).length > 0) result.extras[contender.key] = extras;
-      // A measured peak replaces the assumed memory factor for the next, larger size.
-      if (extras?.peakRssMB) contender.memoryFactor = Math.max(1.2, (extras.peakRssMB * 2 ** 20) / bytes);
+      const peak = peaks.get(contender);
+      if (peak !== undefined) {
+        result.extras[contender.key] = { addedPeakMB: Math.round((10 * peak) / 2 ** 20) / 10, attentionMB: Math.round((10 * bytes) / 2 ** 20) / 10 };
+        // What this size measured replaces the guess for the next, larger size (at least the result itself).
+        contender.memoryFactor = Math.max(1.2, peak / bytes);
+      }
     }
     results.set(T, result);
   }

@@ -95,6 +95,10 @@ export class TorchEager {
     await this.request({ cmd: 'export', out, exportTools: path.join(repoRoot(), 'tools', 'export') }, 300_000, `exporting ${out}`);
   }
 
+  get pid(): number | undefined {
+    return this.exited ? undefined : this.child.pid;
+  }
+
   close(): void {
     if (this.exited) return;
     this.child.stdin!.end(JSON.stringify({ cmd: 'quit' }) + '\n');
