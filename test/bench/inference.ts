@@ -38,7 +38,7 @@ async function measuredRun(contender: Contender, input: BenchInput, timeoutMs: n
   return ms;
 }
 
-export async function runInterleaved(contenders: Contender[], inputs: BenchInput[], plan: InferencePlan, notice: (line: string) => void): Promise<Map<number, SizeResult>> {
+export async function runInterleaved(contenders: Contender[], inputs: BenchInput[], plan: InferencePlan, notice: (line: string) => void, progress: (line: string) => void = () => undefined): Promise<Map<number, SizeResult>> {
   const results = new Map<number, SizeResult>();
   const failed = new Set<ContenderKey>();
   for (const input of inputs) {
@@ -50,7 +50,10 @@ export async function runInterleaved(contenders: Contender[], inputs: BenchInput
       if (failed.has(contender.key)) continue;
       collectGarbage();
       if (!fitsInMemory(contender, bytes)) {
-        notice(`${CONTENDER_LABELS[contender.key]} skipped at ${T} tokens: about ${(contender.memoryFactor * bytes / 2 ** 30).toFixed(1)} GiB needed (${contender.memoryFactor.toFixed(1)}× the attention), not available`);
+        notice(`${CONTENDER_LABELS[contender.key]} skipped from ${T} tokens on: about ${(contender.memoryFactor * bytes / 2 ** 30).toFixed(1)} GiB needed (${contender.memoryFactor.toFixed(1)}× the attention), not available`);
+        // Larger sizes need more still: its memory (a child's, an onnxruntime arena) goes back now.
+        failed.add(contender.key);
+        contender.dispose();
         continue;
       }
       try {
@@ -62,6 +65,7 @@ export async function runInterleaved(contenders: Contender[], inputs: BenchInput
       }
     }
     const samples = new Map<Contender, number[]>(active.map((contender) => [contender, []]));
+    progress(`${T} tokens: warmed up, ${plan.repeats(T)} interleaved repetitions of ${active.length} backends`);
     for (let round = 0; round < plan.repeats(T); round++) {
       for (let i = 0; i < active.length; i++) {
         const contender = active[(round + i) % active.length];

@@ -44,7 +44,7 @@ async function benchModel(label: string, dir: string, shape: ModelShape, sizes: 
     } else if (entry.key !== 'pytorch-eager') notice(`${CONTENDER_LABELS[entry.key]} on ${label}: ${entry.key.startsWith('onnx') && noOnnx ? noOnnx : entry.reason}`);
   }
   progress(`${label}: ${contenders.map((c) => CONTENDER_LABELS[c.key]).join(', ')} at ${sizes.join(' / ')} tokens`);
-  const results = await runInterleaved(contenders, inputs, { ...options, layers: shape.layers, heads: shape.heads }, notice);
+  const results = await runInterleaved(contenders, inputs, { ...options, layers: shape.layers, heads: shape.heads }, notice, progress);
   for (const contender of contenders) contender.dispose();
   return { label, shape, results };
 }
