@@ -8,7 +8,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { Browser, Page } from 'playwright-core';
 import type { HostToWebview } from '../../src/shared/protocol';
-import { buildFixture, type Fixture } from '../browser/attentionFixture';
+import { buildFixture, seededRandom, type Fixture } from '../browser/attentionFixture';
 import { DARK_THEME, FakeHost, servePanel } from '../browser/harness';
 import { launchChromium } from '../support/chromium';
 import { repoRoot } from '../support/heldout';
@@ -41,12 +41,47 @@ function textOfTokens(T: number): string {
   return Array.from({ length: T }, (_, i) => (i === 0 ? WORDS[0] : i % 16 === 0 ? '\n' : ` ${WORDS[i % WORDS.length]}`)).join('');
 }
 
+/**
+ * Causal softmax rows for one head, [T, T]: the browser fixture's four patterns (previous token, first
+ * token, same position, broad), from seeded noise. One exp per allowed cell.
+ */
+function patternMap(T: number, pattern: number, random: () => number): Float32Array {
+  const map = new Float32Array(T * T);
+  const logits = new Float32Array(T);
+  for (let t = 0; t < T; t++) {
+    let max = -Infinity;
+    for (let s = 0; s <= t; s++) {
+      const bias = pattern === 0 ? (s === t - 1 ? 4 : 0) : pattern === 1 ? (s === 0 ? 3.5 : 0) : pattern === 2 ? (s === t ? 4 : 0) : 0;
+      logits[s] = (random() - 0.5) * (pattern === 3 ? 4 : 2) + bias;
+      if (logits[s] > max) max = logits[s];
+    }
+    let sum = 0;
+    for (let s = 0; s <= t; s++) sum += logits[s] = Math.exp(logits[s] - max);
+    for (let s = 0; s <= t; s++) map[t * T + s] = logits[s] / sum; // row t, keys 0..t; the rest stays 0
+  }
+  return map;
+}
+
+/**
+ * The browser tests' session (buildFixture) with L×H attention of T tokens. makeAttention would take
+ * minutes at 4096 tokens (800 M cells); here four pattern maps are made once and head (l, h) is a
+ * copy of pattern (l + h) % 4, which costs the panel and the host's replies the same.
+ */
 function panelFixture(T: number, plan: PanelPlan, sessionId: number): Fixture {
-  const fixture = buildFixture({ sessionId, text: textOfTokens(T), layers: plan.layers, heads: plan.heads, causal: true, seed: T });
+  const fixture = buildFixture({ sessionId, text: textOfTokens(T), layers: 1, heads: 1, causal: true, seed: T });
   if (fixture.session.tokens.length !== T) throw new Error(`the panel fixture has ${fixture.session.tokens.length} tokens, not ${T}`);
-  fixture.session.model = { ...fixture.session.model, name: 'bench-gpt2', maxPositions: Math.max(T, 1024) };
-  fixture.session.notes = [];
-  return fixture;
+  const { layers: L, heads: H } = plan;
+  const random = seededRandom(T);
+  const patterns = [0, 1, 2, 3].map((pattern) => patternMap(T, pattern, random));
+  const attention = new Float32Array(L * H * T * T); // [L, H, T, T]
+  for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) attention.set(patterns[(l + h) % 4], (l * H + h) * T * T);
+  const dims: [number, number, number, number] = [L, H, T, T];
+  const session = fixture.session;
+  session.dims = dims;
+  session.groups = session.groups.map((group) => ({ ...group, dims }));
+  session.model = { ...session.model, name: 'bench-gpt2', layers: L, heads: H, maxPositions: Math.max(T, 1024) };
+  session.notes = [];
+  return { session, attention: [attention] };
 }
 
 /** Buffers up to this size travel inline as base64; larger ones over HTTP. */
