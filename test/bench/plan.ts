@@ -22,7 +22,7 @@ export function planFor(options: BenchOptions): BenchPlan {
       longModel: { layers: 2, heads: 2, dModel: 32, positions: 64 },
       repeats: () => 1,
       timeoutMs: () => 60_000,
-      panel: { layers: 2, heads: 2, sizes: [24, 32], repeats: 1, stepTimeoutMs: 20_000 },
+      panel: { layers: 2, heads: 2, sizes: [32], repeats: 1, stepTimeoutMs: 20_000 },
       peak: { size: 128, runs: 3 },
     };
   }
