@@ -76,7 +76,8 @@ async function builtinWithKernels(dir: string, kernels: KernelChoice): Promise<C
   const backend = new (BuiltinBackend as unknown as BuiltinWithOptions)(dir, { kernels });
   const info = (await backend.describe()) as unknown as Record<string, unknown>;
   const reported = info.kernels ?? (backend as unknown as Record<string, unknown>).kernels;
-  if (typeof info.name === 'string' && (reported === undefined || reported === kernels)) return backendContender(key, backend, 2);
+  // A description may name the kernels more precisely ('wasm-simd', 'wasm (2 threads)'): it must name the ones asked for.
+  if (typeof info.name === 'string' && (reported === undefined || String(reported).toLowerCase().includes(kernels))) return backendContender(key, backend, 2);
   backend.dispose();
   if (typeof info.name === 'string') return { key, reason: `asked for ${kernels} kernels, the backend reports ${String(reported)}` };
   if (kernels === 'typescript') {

@@ -46,6 +46,7 @@ export async function runInterleaved(contenders: Contender[], inputs: BenchInput
     const bytes = plan.layers * plan.heads * T * T * 4;
     const active: Contender[] = [];
     const peaks = new Map<Contender, number>();
+    const firstRuns = new Map<Contender, number>();
     for (const contender of contenders) {
       if (failed.has(contender.key)) continue;
       collectGarbage();
@@ -57,7 +58,8 @@ export async function runInterleaved(contenders: Contender[], inputs: BenchInput
         continue;
       }
       try {
-        await measuredRun(contender, input, plan.timeoutMs(T), peaks); // warm-up: loading, first-run allocation, JIT
+        // Warm-up: loading (at the first size), first-run allocation, JIT. Its time is kept as firstRunMs.
+        firstRuns.set(contender, await measuredRun(contender, input, plan.timeoutMs(T), peaks));
         active.push(contender);
       } catch (error) {
         failed.add(contender.key);
@@ -84,8 +86,9 @@ export async function runInterleaved(contenders: Contender[], inputs: BenchInput
       result.ms[contender.key] = median(times);
       result.spread[contender.key] = relativeSpread(times);
       const peak = peaks.get(contender);
+      result.extras[contender.key] = { firstRunMs: Math.round(firstRuns.get(contender) ?? NaN) };
       if (peak !== undefined) {
-        result.extras[contender.key] = { addedPeakMB: Math.round((10 * peak) / 2 ** 20) / 10, attentionMB: Math.round((10 * bytes) / 2 ** 20) / 10 };
+        result.extras[contender.key] = { ...result.extras[contender.key], addedPeakMB: Math.round((10 * peak) / 2 ** 20) / 10, attentionMB: Math.round((10 * bytes) / 2 ** 20) / 10 };
         // What this size measured replaces the guess for the next, larger size (at least the result itself).
         contender.memoryFactor = Math.max(1.2, peak / bytes);
       }

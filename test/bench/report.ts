@@ -98,6 +98,17 @@ export function toTables(report: BenchReport): string {
       // "vs PyTorch" is a speed ratio: above 1 the built-in block is faster.
       lines.push(`| ${T} | ${cells.join(' | ')} | ${ratio(torch, r.ms['builtin-wasm'])} | ${ratio(torch, r.ms['builtin-typescript'])} | ${ratio(r.ms['onnx-child'], r.ms['onnx-in-process'])} | ${share('builtin-wasm')} | ${share('builtin-typescript')} |`);
     }
+    const [firstSize, first] = [...model.results.entries()][0] ?? [];
+    if (first) {
+      const cold = keys.filter((key) => first.extras[key]?.firstRunMs !== undefined).map((key) => `${CONTENDER_LABELS[key]} ${first.extras[key]!.firstRunMs} ms`);
+      if (cold.length > 0) lines.push('', `First run at ${firstSize} tokens, loading included (a cold start; PyTorch loads its model beforehand): ${cold.join(', ')}.`);
+    }
+    const peaks = [...model.results.entries()].at(-1);
+    if (peaks) {
+      const [T, r] = peaks;
+      const added = keys.filter((key) => r.extras[key]?.addedPeakMB !== undefined).map((key) => `${CONTENDER_LABELS[key]} ${r.extras[key]!.addedPeakMB} MB`);
+      if (added.length > 0) lines.push(`Memory a run adds at its peak at ${T} tokens (attention ${r.extras[keys[0]]?.attentionMB ?? '?'} MB; this process and the backend's own): ${added.join(', ')}.`);
+    }
   }
   if (report.panel) {
     lines.push('', 'Panel in headless Chromium (median of fresh panels; heap after GC, JS objects + ArrayBuffers):', '');
