@@ -64,27 +64,21 @@ function backendContender(key: ContenderKey, backend: AttentionBackend, memoryFa
 }
 
 type KernelChoice = 'wasm' | 'typescript';
-type BuiltinWithOptions = new (dir: string, options?: { kernels: KernelChoice }) => BuiltinBackend;
 
 /**
- * The built-in block with the given kernels, when the backend takes `{ kernels }` and its
- * description does not contradict the choice. Until the option exists the object would become the
- * model's name; that is how its absence is told apart.
+ * The built-in block on the given kernels. Asking for 'wasm' where WebAssembly SIMD cannot load is a
+ * ModelLoadError (kernelChoice.ts): that contender is then reported unavailable with the reason.
  */
 async function builtinWithKernels(dir: string, kernels: KernelChoice): Promise<Contender | Unavailable> {
   const key: ContenderKey = kernels === 'wasm' ? 'builtin-wasm' : 'builtin-typescript';
-  const backend = new (BuiltinBackend as unknown as BuiltinWithOptions)(dir, { kernels });
-  const info = (await backend.describe()) as unknown as Record<string, unknown>;
-  const reported = info.kernels ?? (backend as unknown as Record<string, unknown>).kernels;
-  // A description may name the kernels more precisely ('wasm-simd', 'wasm (2 threads)'): it must name the ones asked for.
-  if (typeof info.name === 'string' && (reported === undefined || String(reported).toLowerCase().includes(kernels))) return backendContender(key, backend, 2);
-  backend.dispose();
-  if (typeof info.name === 'string') return { key, reason: `asked for ${kernels} kernels, the backend reports ${String(reported)}` };
-  if (kernels === 'typescript') {
-    // No kernel option yet: the built-in block is the TypeScript one.
-    return backendContender(key, new BuiltinBackend(dir), 2);
+  const backend = new BuiltinBackend(dir, { kernels });
+  try {
+    await backend.describe();
+  } catch (error) {
+    backend.dispose();
+    return { key, reason: `not available: ${error instanceof Error ? error.message : String(error)}` };
   }
-  return { key, reason: 'not available (BuiltinBackend takes no { kernels } option in this build)' };
+  return backendContender(key, backend, 2);
 }
 
 function torchContender(torch: TorchEager): Contender {
