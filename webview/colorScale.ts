@@ -1,6 +1,6 @@
 // How an attention weight becomes a position on the colour ramp, per the colorScale setting.
 
-import type { ColorScale } from '../src/shared/protocol';
+import type { CellEncoding, ColorScale } from '../src/shared/protocol';
 
 /** The log scale spans four decades: weights at or below this are drawn as zero. */
 export const LOG_FLOOR = 1e-4;
@@ -41,4 +41,22 @@ export function legendTicks(scale: ColorScale): { weight: number; label: string 
 
 export function isColorScale(value: unknown): value is ColorScale {
   return value === 'linear' || value === 'sqrt' || value === 'log';
+}
+
+/**
+ * How a pooled overview may travel so that its colours are those of the exact weights: linear maps
+ * round(w · 255) to the ramp, which uint8 (q / 255) reproduces exactly; sqrt stretches small weights
+ * (√(0.5 / 65535) · 255 < 1 ramp step, so uint16 moves a colour by at most one step and only below
+ * w ≈ 1e-3, while uint8 would erase everything under 1 / 510); log resolves 1e-4, where even uint16's
+ * 1.5e-5 is a visible step, so it stays float32.
+ */
+export function encodingFor(scale: ColorScale): CellEncoding {
+  switch (scale) {
+    case 'linear':
+      return 'uint8';
+    case 'sqrt':
+      return 'uint16';
+    case 'log':
+      return 'float32';
+  }
 }

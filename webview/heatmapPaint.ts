@@ -1,5 +1,6 @@
-// Paints one [Tq, Tk] attention matrix into canvas pixels with typed-array fills, no per-cell canvas
-// calls: a 512 × 512 head is 262k cells and repaints in a few milliseconds. Masked (future) cells
+// Paints one [Tq, Tk] attention matrix — or the zoomed window of one, from exact or host-pooled
+// cells — into canvas pixels with typed-array fills, no per-cell canvas calls: a 512 × 512 head is
+// 262k cells and repaints in a few milliseconds. Masked (future) cells
 // of causal attention get a grey hatch, never a ramp colour, so "not allowed" never reads as "zero".
 // Rows are query tokens and columns key tokens; the two counts differ for cross-attention.
 
@@ -84,32 +85,64 @@ export function cellSpan(axis: AxisGeometry, index: number): { start: number; si
 }
 
 /**
- * [Tq, Tk] weights -> [Py, Px] packed pixels (row-major, Py = rows.pixels, Px = columns.pixels).
- * weights[t * Tk + s] is query t attending to key s: row t, column s. Null (still loading) paints
- * every visible cell as zero, so the shape and the mask show at once without a Tq·Tk allocation.
- * `causal` (square maps only) hatches the keys after each query.
+ * The weights a matrix is painted from: values[i * cols + j] · unit is the largest weight of source
+ * rows row0 + [i·rowStep, (i+1)·rowStep) and columns col0 + [j·colStep, (j+1)·colStep) (steps of 1:
+ * the exact weights). A whole [Tq, Tk] map is { row0: 0, col0: 0, rowStep: 1, colStep: 1, cols: Tk }.
+ */
+export interface CellSource {
+  values: Float32Array | Uint16Array | Uint8Array;
+  unit: number;
+  row0: number;
+  col0: number;
+  rows: number;
+  cols: number;
+  rowStep: number;
+  colStep: number;
+}
+
+/** A whole [Tq, Tk] map of exact weights as a CellSource. */
+export function wholeSource(weights: Float32Array, Tq: number, Tk: number): CellSource {
+  return { values: weights, unit: 1, row0: 0, col0: 0, rows: Tq, cols: Tk, rowStep: 1, colStep: 1 };
+}
+
+/** The source cell index holding token `token` of an axis that starts at `origin` with `step` tokens per cell. */
+function sourceIndex(token: number, origin: number, step: number): number {
+  return Math.floor((token - origin) / step);
+}
+
+/**
+ * The view [Tq, Tk] (geometry's tokens) of a map, whose top-left cell is (view.row0, view.col0) of
+ * the whole map, -> [Py, Px] packed pixels (row-major, Py = rows.pixels, Px = columns.pixels). Row t
+ * is query view.row0 + t, column s key view.col0 + s. Null (still loading) paints every visible cell
+ * as zero, so the shape and the mask show at once. `causal` (square maps only) hatches the keys after
+ * each query. The source must cover the view.
  */
 export function paintMatrix(
   out: Uint32Array,
-  weights: Float32Array | null,
+  source: CellSource | null,
   geometry: MatrixGeometry,
   causal: boolean,
   scale: ColorScale,
   palette: MatrixPalette,
+  view: { row0: number; col0: number } = { row0: 0, col0: 0 },
 ): void {
   const { rows, columns } = geometry;
   const pixelCount = rows.pixels * columns.pixels;
   if (out.length !== pixelCount) throw new RangeError(`paintMatrix: expected ${pixelCount} pixels, got ${out.length}`);
-  if (weights && weights.length !== rows.tokens * columns.tokens) {
-    throw new RangeError(`paintMatrix: expected ${rows.tokens}×${columns.tokens} weights, got ${weights.length}`);
+  if (source) {
+    if (source.values.length !== source.rows * source.cols) throw new RangeError(`paintMatrix: expected ${source.rows}×${source.cols} weights, got ${source.values.length}`);
+    const covers = (origin: number, count: number, step: number, first: number, tokens: number) => first >= origin && first + tokens <= origin + count * step;
+    if (!covers(source.row0, source.rows, source.rowStep, view.row0, rows.tokens) || !covers(source.col0, source.cols, source.colStep, view.col0, columns.tokens)) {
+      throw new RangeError(`paintMatrix: the weights do not cover the ${rows.tokens}×${columns.tokens} view at (${view.row0}, ${view.col0})`);
+    }
   }
-  if (rows.cellPx > 0 && columns.cellPx > 0) paintCells(out, weights, geometry, causal, scale, palette);
-  else paintPooled(out, weights, geometry, causal, scale, palette);
+  if (rows.cellPx > 0 && columns.cellPx > 0) paintCells(out, source, geometry, causal, scale, palette, view);
+  else paintPooled(out, source, geometry, causal, scale, palette, view);
 }
 
 // One band of device rows per query token: fill the band's first row cell by cell, copy it down,
 // then hatch the masked tail of the band.
-function paintCells(out: Uint32Array, weights: Float32Array | null, geometry: MatrixGeometry, causal: boolean, scale: ColorScale, palette: MatrixPalette): void {
+function paintCells(out: Uint32Array, source: CellSource | null, geometry: MatrixGeometry, causal: boolean, scale: ColorScale, palette: MatrixPalette, view: { row0: number; col0: number }): void {
   const { rows, columns } = geometry;
   const Tq = rows.tokens;
   const Tk = columns.tokens;
@@ -118,15 +151,19 @@ function paintCells(out: Uint32Array, weights: Float32Array | null, geometry: Ma
   const columnPx = columns.cellPx;
   const rowInner = rowPx - rows.gapPx;
   const columnInner = columnPx - columns.gapPx;
+  const sourceColumn = new Int32Array(Tk); // view column -> source column
+  for (let s = 0; s < Tk; s++) sourceColumn[s] = source ? sourceIndex(view.col0 + s, source.col0, source.colStep) : 0;
   out.fill(palette.gap);
   for (let t = 0; t < Tq; t++) {
+    const query = view.row0 + t;
     const bandY = t * rowPx;
     const bandStart = bandY * P;
-    const rowOffset = t * Tk;
-    const visibleKeys = causal ? Math.min(Tk, t + 1) : Tk;
+    const rowOffset = source ? sourceIndex(query, source.row0, source.rowStep) * source.cols : 0;
+    // Keys up to the query are allowed: the view's columns below query + 1 - col0.
+    const visibleKeys = causal ? Math.max(0, Math.min(Tk, query + 1 - view.col0)) : Tk;
     for (let s = 0; s < visibleKeys; s++) {
       const start = bandStart + s * columnPx;
-      out.fill(palette.ramp[weights ? rampIndex(weights[rowOffset + s], scale) : 0], start, start + columnInner);
+      out.fill(palette.ramp[source ? rampIndex(source.values[rowOffset + sourceColumn[s]] * source.unit, scale) : 0], start, start + columnInner);
     }
     const visibleEnd = bandStart + visibleKeys * columnPx;
     for (let dy = 1; dy < rowInner; dy++) out.copyWithin(bandStart + dy * P, bandStart, visibleEnd);
@@ -141,33 +178,49 @@ function axisEdges(axis: AxisGeometry): Int32Array {
   return edges;
 }
 
-// More tokens than pixels: each pixel shows the largest weight of the block of cells it covers,
-// so a single strong link survives the downscale; a pixel is masked only if its whole block is.
-function paintPooled(out: Uint32Array, weights: Float32Array | null, geometry: MatrixGeometry, causal: boolean, scale: ColorScale, palette: MatrixPalette): void {
-  const Tk = geometry.columns.tokens;
+/** For each pixel of a pooled axis, the first and one-past-last source cell its tokens touch: [2 × pixels]. */
+function sourceSpans(axis: AxisGeometry, first: number, origin: number, step: number): Int32Array {
+  const edges = axisEdges(axis);
+  const spans = new Int32Array(2 * axis.pixels);
+  for (let p = 0; p < axis.pixels; p++) {
+    spans[2 * p] = sourceIndex(first + edges[p], origin, step);
+    spans[2 * p + 1] = edges[p + 1] > edges[p] ? sourceIndex(first + edges[p + 1] - 1, origin, step) + 1 : spans[2 * p];
+  }
+  return spans;
+}
+
+// More tokens than pixels: each pixel shows the largest weight of the source cells its tokens
+// touch (themselves maxima when the host pooled them), so a single strong link survives the
+// downscale; a pixel is masked only if its whole block of tokens is. Masked cells hold 0, so the
+// max over a block the diagonal crosses is the max over its allowed cells.
+function paintPooled(out: Uint32Array, source: CellSource | null, geometry: MatrixGeometry, causal: boolean, scale: ColorScale, palette: MatrixPalette, view: { row0: number; col0: number }): void {
   const Py = geometry.rows.pixels;
   const Px = geometry.columns.pixels;
   const rowEdges = axisEdges(geometry.rows);
   const columnEdges = axisEdges(geometry.columns);
+  const rowSpans = source ? sourceSpans(geometry.rows, view.row0, source.row0, source.rowStep) : null;
+  const columnSpans = source ? sourceSpans(geometry.columns, view.col0, source.col0, source.colStep) : null;
   for (let py = 0; py < Py; py++) {
-    const t0 = rowEdges[py];
-    const t1 = rowEdges[py + 1];
+    const lastQuery = view.row0 + rowEdges[py + 1] - 1;
     const rowStart = py * Px;
     for (let px = 0; px < Px; px++) {
-      const s0 = columnEdges[px];
-      const s1 = columnEdges[px + 1];
-      if (causal && s0 > t1 - 1) {
+      if (causal && view.col0 + columnEdges[px] > lastQuery) {
         out[rowStart + px] = (px + py) % palette.hatchPeriod < palette.hatchWidth ? palette.maskLine : palette.maskBase;
         continue;
       }
       let max = 0;
-      for (let t = t0; weights && t < t1; t++) {
-        const rowOffset = t * Tk;
-        const end = causal ? Math.min(s1, t + 1) : s1;
-        for (let s = s0; s < end; s++) {
-          const w = weights[rowOffset + s];
-          if (w > max) max = w;
+      if (source && rowSpans && columnSpans) {
+        const { values, cols } = source;
+        const j0 = columnSpans[2 * px];
+        const j1 = columnSpans[2 * px + 1];
+        for (let i = rowSpans[2 * py]; i < rowSpans[2 * py + 1]; i++) {
+          const rowOffset = i * cols;
+          for (let j = j0; j < j1; j++) {
+            const v = values[rowOffset + j];
+            if (v > max) max = v;
+          }
         }
+        max *= source.unit;
       }
       out[rowStart + px] = palette.ramp[rampIndex(max, scale)];
     }

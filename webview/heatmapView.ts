@@ -1,9 +1,13 @@
 // The heatmap as a panel view: its section (title with the head's colour swatch, colour legend)
 // and the matrix of the shown (group, layer, head), painted from the store or, while the host
-// sends it, the previous picture dimmed.
+// sends it, the previous picture dimmed. A map larger than the matrix's pixels is asked for pooled
+// to them (max-pooled by the host, quantised as far as the colour scale allows: encodingFor), a
+// zoomed window exactly once it fits; tooltips read exact weights from the query's token rows.
 
 import { heatmapSvg, matrixCsv, type LabelledMatrix } from '../src/shared/exportFormats';
 import { MEAN_HEAD, type ExportFormat } from '../src/shared/protocol';
+import type { BlockWant, HeadBlock } from './attentionStore';
+import { encodingFor } from './colorScale';
 import { headKey } from './cache';
 import { el } from './dom';
 import { exportBar } from './exportBar';
@@ -30,7 +34,11 @@ export class HeatmapView implements PanelView {
 
   constructor(setup: ViewSetup) {
     this.theme = setup.theme;
-    this.heatmap = new Heatmap(setup.theme, { onPickQuery: (token) => setup.actions.togglePin(token) });
+    this.heatmap = new Heatmap(setup.theme, {
+      onPickQuery: (token) => setup.actions.togglePin(token),
+      onView: () => this.showWanted(),
+      exactWeight: (query, key) => this.exactWeight(query, key),
+    });
     this.element = el(
       'section',
       'heatmap-section',
@@ -62,23 +70,23 @@ export class HeatmapView implements PanelView {
         this.measure();
         return;
       }
-      case 'view': {
-        // Paints the current view from the cache, or asks the host for it (the old picture stays, dimmed).
+      case 'view':
         this.updateTitle(context);
-        const data = context.store.cachedHead(state.group, state.layer, state.head);
-        if (data) {
-          this.heatmap.setData(data, headKey(state.group, state.layer, state.head), describeView(context));
-          this.heatmap.setLoading(false);
-          return;
-        }
-        this.heatmap.setLoading(true);
-        context.store.requestHead(state.group, state.layer, state.head);
+        this.showWanted();
         return;
-      }
       case 'arrived': {
         const arrival = change.arrival;
-        if (arrival.kind !== 'head' || arrival.group !== state.group || arrival.layer !== state.layer || arrival.head !== state.head) return;
-        this.heatmap.setData(arrival.data, arrival.key, describeView(context));
+        if (arrival.group !== state.group || arrival.layer !== state.layer) return;
+        if (arrival.kind === 'rows') {
+          // A query's exact row, for the tooltip over a pooled map.
+          this.heatmap.refreshWeights();
+          return;
+        }
+        if (arrival.head !== state.head) return;
+        // Only what the current window wants is painted: a reply for an older window or pooling is only cached.
+        if (arrival.key !== this.wantedKey) return;
+        if (arrival.kind === 'head') this.heatmap.setData(arrival.data, arrival.key, describeView(context));
+        else this.heatmap.setBlock(sourceOf(arrival.block), arrival.key, describeView(context));
         this.heatmap.setLoading(false);
         return;
       }
@@ -93,11 +101,65 @@ export class HeatmapView implements PanelView {
       case 'colorScale':
         this.heatmap.setScale(context.colorScale);
         this.legend.update(context.colorScale, context.theme, context.group.causal);
+        // A pooled overview quantised for the old scale may be too coarse for the new one.
+        this.showWanted();
         return;
       case 'resize':
         this.measure();
         return;
     }
+  }
+
+  /** The key of the block the heatmap shows or waits for. */
+  private wantedKey = '';
+
+  /**
+   * Paints what the heatmap's window wants from the cache, or asks the host for it (the old picture
+   * stays, dimmed): the whole head when it is cached or fits the pixels, else the window pooled to
+   * the pixels, or exact once it fits.
+   */
+  private showWanted(): void {
+    const context = this.context;
+    const wanted = this.heatmap.wantedBlock();
+    if (!context || !wanted) return;
+    const { state, store } = context;
+    const description = describeView(context);
+    const whole = store.cachedHead(state.group, state.layer, state.head);
+    if (whole) {
+      // The exact whole map serves every window.
+      this.wantedKey = headKey(state.group, state.layer, state.head);
+      this.heatmap.setData(whole, this.wantedKey, description);
+      this.heatmap.setLoading(false);
+      return;
+    }
+    const want: BlockWant = { ...wanted, encoding: encodingFor(context.colorScale) };
+    this.wantedKey = store.blockKeyOf(state.group, state.layer, state.head, want) ?? '';
+    const block = store.cachedBlock(state.group, state.layer, state.head, want);
+    if (block) {
+      this.heatmap.setBlock(sourceOf(block), this.wantedKey, description);
+      this.heatmap.setLoading(false);
+      return;
+    }
+    this.heatmap.setLoading(true);
+    store.requestBlock(state.group, state.layer, state.head, want);
+  }
+
+  /** The exact weight of (query, key) of the shown head from the query's token rows [H, Tk] (the mean over them for MEAN_HEAD); asks for them when missing. */
+  private exactWeight(query: number, key: number): number | undefined {
+    const context = this.context;
+    if (!context) return undefined;
+    const { state, store, group } = context;
+    const [, H, , Tk] = group.dims;
+    const rows = store.cachedRows(state.group, state.layer, query);
+    if (!rows) {
+      store.requestRows(state.group, state.layer, query);
+      return undefined;
+    }
+    if (state.head !== MEAN_HEAD) return rows[state.head * Tk + key];
+    // float32 sums in head order, as the host's meanOfHeads.
+    const sum = new Float32Array(1);
+    for (let h = 0; h < H; h++) sum[0] += rows[h * Tk + key];
+    return Math.fround(sum[0] / H);
   }
 
   /** Export SVG / CSV / PNG / JSON and Copy CSV of the shown head: the host saves or copies (src/extension/panelExports.ts). */
@@ -123,6 +185,9 @@ export class HeatmapView implements PanelView {
       context.host.post(base);
       return;
     }
+    // A pooled map has no exact head in the cache: an export asks for the whole head once.
+    const { group: groupIndex, layer, head: headIndex } = state;
+    if (!context.store.cachedHead(groupIndex, layer, headIndex)) await context.host.request({ type: 'requestHead', sessionId: session.sessionId, group: groupIndex, layer, head: headIndex });
     const matrix = this.shownMatrix(context);
     if (format === 'png') {
       // The SVG figure (labels, legend) rasterised; past the rasteriser's size, the canvas's cells.
@@ -173,6 +238,11 @@ export class HeatmapView implements PanelView {
   dispose(): void {
     this.observer.disconnect();
   }
+}
+
+/** A received block as the painter reads it. */
+function sourceOf(block: HeadBlock) {
+  return { values: block.values, unit: block.unit, row0: block.window.row0, col0: block.window.col0, rows: block.rows, cols: block.cols, rowStep: block.rowStep, colStep: block.colStep };
 }
 
 function describeHeadInGroup({ group, state }: ViewContext): string {

@@ -8,8 +8,9 @@
 
 import { topAttended } from '../src/core/attentionViews';
 import type { TokenSequence, WeightedToken } from '../src/core/types';
-import { assertNever, type ColorScale, type GroupInfo, type HostToWebview, type SessionInfo } from '../src/shared/protocol';
+import { assertNever, MEAN_HEAD, type ColorScale, type GroupInfo, type HostToWebview, type SessionInfo } from '../src/shared/protocol';
 import { AttentionStore, type Arrival } from './attentionStore';
+import { headKey } from './cache';
 import { isColorScale } from './colorScale';
 import { formatPercent, tokenDisplay } from './displayText';
 import { sequenceName, stepGroup } from './groups';
@@ -219,13 +220,37 @@ export class Panel {
     const Tk = group.dims[3];
     const painted = this.currentPaintedMap();
     const data = painted ? painted.data : this.store.cachedHead(this.state.group, this.state.layer, this.state.head);
-    return data ? topAttended(data.subarray(token * Tk, token * Tk + Tk), TOP_K) : undefined;
+    if (data) return topAttended(data.subarray(token * Tk, token * Tk + Tk), TOP_K);
+    // A map larger than the heatmap arrives pooled, never whole: the token's exact rows serve instead.
+    const { group: groupIndex, layer, head } = this.state;
+    const row = painted || this.requests.isPending(headKey(groupIndex, layer, head)) ? undefined : this.exactRow(token);
+    return row ? topAttended(row, TOP_K) : undefined;
+  }
+
+  /** [Tk]: the active head's row of query `token` from its token rows [H, Tk] (the mean for MEAN_HEAD); asks for them when missing. */
+  private exactRow(token: number): Float32Array | undefined {
+    const group = this.currentGroup();
+    if (!group) return undefined;
+    const [, H, , Tk] = group.dims;
+    const { group: groupIndex, layer, head } = this.state;
+    const rows = this.store.cachedRows(groupIndex, layer, token);
+    if (!rows) {
+      this.store.requestRows(groupIndex, layer, token);
+      return undefined;
+    }
+    if (head !== MEAN_HEAD) return rows.subarray(head * Tk, head * Tk + Tk);
+    const mean = new Float32Array(Tk); // float32 sums in head order, as the host's meanOfHeads
+    for (let h = 0; h < H; h++) for (let s = 0; s < Tk; s++) mean[s] += rows[h * Tk + s];
+    for (let s = 0; s < Tk; s++) mean[s] /= H;
+    return mean;
   }
 
   private arrived(arrival: Arrival): void {
     this.updateViews({ kind: 'arrived', arrival });
     const { group, layer, head } = this.state;
     if (arrival.kind === 'head' && arrival.group === group && arrival.layer === layer && arrival.head === head) this.refreshFocus(false);
+    // The active token's rows stand in for a head that is never fetched whole (attendedBy).
+    else if (arrival.kind === 'rows' && arrival.group === group && arrival.layer === layer && arrival.token === views.activeToken(this.state) && !this.store.cachedHead(group, layer, head)) this.refreshFocus(false);
   }
 
   // ---------------------------------------------------------------- the current group

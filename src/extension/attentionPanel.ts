@@ -2,7 +2,7 @@
 // Nothing is posted before the webview says `ready`; messages wait in a queue until then.
 import * as crypto from 'crypto';
 import * as vscode from 'vscode';
-import { parseWebviewMessage, type HostToWebview, type WebviewToHost } from '../shared/protocol';
+import { parseWebviewMessage, webviewMessageProblem, type HostToWebview, type WebviewToHost } from '../shared/protocol';
 import { makeNonce, renderWebviewHtml, WEBVIEW_STYLESHEETS } from '../shared/webviewHtml';
 import { webviewLocale } from './l10n';
 
@@ -116,7 +116,7 @@ export class AttentionPanel implements vscode.Disposable {
   receive(raw: unknown): void {
     const message = parseWebviewMessage(raw);
     if (!message) {
-      this.log(`Ignored a malformed message from the webview: ${safeStringify(raw)}`);
+      this.log(`Ignored a malformed message from the webview (${webviewMessageProblem(raw)}): ${safeStringify(raw)}`);
       return;
     }
     if (message.type === 'ready') {
@@ -143,7 +143,8 @@ const SMALL_PAYLOAD_BYTES = 4096;
 function describeForLog(message: HostToWebview): unknown {
   if (message.type === 'headAttention' || message.type === 'tokenRows') {
     // Small payloads keep their values too, so extension-host tests can check what was sent.
-    const values = message.data.byteLength <= SMALL_PAYLOAD_BYTES ? { values: Array.from(new Float32Array(message.data)) } : {};
+    const float32 = message.type === 'tokenRows' || message.encoding === 'float32';
+    const values = float32 && message.data.byteLength <= SMALL_PAYLOAD_BYTES ? { values: Array.from(new Float32Array(message.data)) } : {};
     return { ...message, data: message.data.byteLength, ...values };
   }
   if (message.type === 'comparison' && message.comparison) return { ...message, comparison: { ...message.comparison, base: message.comparison.base.byteLength, varied: message.comparison.varied.byteLength } };

@@ -7,6 +7,7 @@ import type { RunComparison } from '../core/explain/compare';
 import type { HeadExplanation, HeadRef, RunVariation } from '../core/explain/types';
 import type { MergeMode } from '../core/merge';
 import type { AttentionGroup, ModelInfo, TokenSpan, WeightedToken } from '../core/types';
+import type { CellEncoding } from '../core/attentionWindow';
 import type { RunComparisonPayload, RunComparisonUnavailable } from './runAlignment';
 
 export type { HeadRole, HeadRoleScores };
@@ -98,13 +99,38 @@ export interface SessionMessage {
   session: SessionInfo;
 }
 
-/** Reply to requestHead: data is [Tq, Tk] float32 for (group, layer, head); head may be MEAN_HEAD. */
+/** A half-open block of a [Tq, Tk] map: rows [row0, row1), columns [col0, col1). */
+export interface CellWindow {
+  row0: number;
+  row1: number;
+  col0: number;
+  col1: number;
+}
+
+export type { CellEncoding };
+export const CELL_ENCODINGS: readonly CellEncoding[] = ['float32', 'uint16', 'uint8'];
+
+/**
+ * Reply to requestHead for (group, layer, head); head may be MEAN_HEAD. data is [rows, cols] over
+ * `window`: each value the max over a rowStep × colStep block of source cells (1 × 1: the exact
+ * weights). A request without window, maxRows and maxCols gets the whole [Tq, Tk] map, exact, float32.
+ */
 export interface HeadAttentionMessage {
   type: 'headAttention';
   sessionId: number;
   group: number;
   layer: number;
   head: number;
+  /** What data covers. */
+  window: CellWindow;
+  /** data is [rows, cols]. */
+  rows: number;
+  cols: number;
+  /** Source cells per data cell along each axis (1 = exact). */
+  rowStep: number;
+  colStep: number;
+  /** float32: the weights; uint16 / uint8: value = q / 65535 or q / 255 (weights lie in [0, 1]). Quantised only when pooled. */
+  encoding: CellEncoding;
   data: ArrayBuffer;
 }
 
@@ -264,13 +290,28 @@ export interface ReadyMessage {
   type: 'ready';
 }
 
-/** Asks for one head (or MEAN_HEAD) of a layer of a group; answered by HeadAttentionMessage. */
+/** Most data cells per axis a requestHead may ask for (maxRows, maxCols): a heatmap's device pixels. */
+export const MAX_POOLED_CELLS = 16384;
+
+/** Asks for one head (or MEAN_HEAD) of a layer of a group, or a block of it; answered by HeadAttentionMessage. */
 export interface RequestHeadMessage {
   type: 'requestHead';
   sessionId: number;
   group: number;
   layer: number;
   head: number;
+  /** The block wanted; absent = the whole map. */
+  window?: CellWindow;
+  /** At most this many data cells per axis (the heatmap's size in device pixels); a larger window is max-pooled in blocks of ceil(rows / maxRows) × ceil(cols / maxCols) cells. Absent = exact cells. */
+  maxRows?: number;
+  maxCols?: number;
+  /**
+   * How pooled data may travel (absent: float32); exact data (rowStep = colStep = 1) is always float32.
+   * The webview chooses because only it knows the colour scale it paints with when it asks (the
+   * setting can change while a reply travels) and how many ramp steps tell weights apart: uint8 where
+   * the linear ramp's 256 steps are coarser than q / 255, uint16 for sqrt, float32 for log.
+   */
+  encoding?: CellEncoding;
 }
 
 /** Asks for the rows of query `token` in every head of a layer of a group; answered by TokenRowsMessage. */
@@ -564,7 +605,10 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
   switch (message.type) {
     case 'ready':
       return { type: 'ready' };
-    case 'requestHead':
+    case 'requestHead': {
+      const parsed = parseRequestHead(message);
+      return typeof parsed === 'string' ? undefined : parsed;
+    }
     case 'viewChanged':
       if (!isInteger(message.sessionId) || !isInteger(message.group) || !isInteger(message.layer) || !isInteger(message.head)) return undefined;
       return { type: message.type, sessionId: message.sessionId, group: message.group, layer: message.layer, head: message.head };
@@ -631,6 +675,60 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * Validates a requestHead: a window of integers with 0 ≤ row0 < row1 and 0 ≤ col0 < col1 (whether it
+ * lies inside the map only the host knows: src/core/attentionWindow.ts windowProblem), maxRows and
+ * maxCols integers in 1 … MAX_POOLED_CELLS, an encoding of CELL_ENCODINGS. Returns the message with
+ * only those fields, or why it is malformed.
+ */
+export function parseRequestHead(message: Record<string, unknown>): RequestHeadMessage | string {
+  if (!isInteger(message.sessionId) || !isInteger(message.group) || !isInteger(message.layer) || !isInteger(message.head)) return 'requestHead needs integer sessionId, group, layer and head';
+  const parsed: RequestHeadMessage = { type: 'requestHead', sessionId: message.sessionId, group: message.group, layer: message.layer, head: message.head };
+  if (message.window !== undefined) {
+    const window = parseCellWindow(message.window);
+    if (typeof window === 'string') return window;
+    parsed.window = window;
+  }
+  for (const name of ['maxRows', 'maxCols'] as const) {
+    const value = message[name];
+    if (value === undefined) continue;
+    if (!isInteger(value) || value < 1 || value > MAX_POOLED_CELLS) return `requestHead ${name} must be an integer in 1..${MAX_POOLED_CELLS}, not ${JSON.stringify(value)}`;
+    parsed[name] = value;
+  }
+  if (message.encoding !== undefined) {
+    if (!(CELL_ENCODINGS as readonly unknown[]).includes(message.encoding)) return `requestHead encoding must be one of ${CELL_ENCODINGS.join(', ')}, not ${JSON.stringify(message.encoding)}`;
+    parsed.encoding = message.encoding as CellEncoding;
+  }
+  return parsed;
+}
+
+/** A CellWindow from the webview (four non-negative integers, each start below its end), or why it is not one. */
+export function parseCellWindow(raw: unknown): CellWindow | string {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'window must be an object {row0, row1, col0, col1}';
+  const value = raw as Record<string, unknown>;
+  const bounds = ['row0', 'row1', 'col0', 'col1'] as const;
+  for (const name of bounds) {
+    if (!isInteger(value[name])) return `window.${name} must be an integer, not ${JSON.stringify(value[name])}`;
+    if ((value[name] as number) < 0) return `window.${name} must not be negative (${value[name] as number})`;
+  }
+  const window = { row0: value.row0 as number, row1: value.row1 as number, col0: value.col0 as number, col1: value.col1 as number };
+  if (window.row0 >= window.row1) return `window rows ${window.row0}..${window.row1} are empty: row0 must be below row1`;
+  if (window.col0 >= window.col1) return `window columns ${window.col0}..${window.col1} are empty: col0 must be below col1`;
+  return window;
+}
+
+/** Why a message from the webview was rejected, for the host's log (the parser itself only says undefined). */
+export function webviewMessageProblem(raw: unknown): string {
+  if (typeof raw !== 'object' || raw === null) return 'not an object';
+  const message = raw as Record<string, unknown>;
+  if (!hasTag(WEBVIEW_TYPES, message.type)) return `unknown type ${JSON.stringify(message.type)}`;
+  if (message.type === 'requestHead') {
+    const parsed = parseRequestHead(message);
+    if (typeof parsed === 'string') return parsed;
+  }
+  return `malformed ${message.type}`;
 }
 
 /** A suggested export file name: at most 120 characters of letters, digits, spaces, dots, dashes and underscores, no leading dot. */

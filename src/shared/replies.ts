@@ -7,6 +7,7 @@ import { headRolesOf } from '../core/analysis/headRoles';
 import { attentionRollout, crossAttentionRollout } from '../core/analysis/rollout';
 import { InputError } from '../core/errors';
 import { headView, meanOfHeads, tokenRows, type AttentionDims } from '../core/attentionViews';
+import { MEAN_OF_HEADS, poolHeadWindow, quantizeWeights, wholeWindow } from '../core/attentionWindow';
 import type { RunComparison } from '../core/explain/compare';
 import { AGGREGATE_FLOW_MAX_TOKENS, MEAN_HEAD, toArrayBuffer, type ComparisonPayload, type HostReply, type HostRequest, type ReplyOf } from './protocol';
 
@@ -41,8 +42,18 @@ export function answerRequest(request: AttentionRequest, source: AttentionSource
   const { attention, dims } = group;
   switch (request.type) {
     case 'requestHead': {
-      const data = request.head === MEAN_HEAD ? meanOfHeads(attention, dims, request.layer) : headView(attention, dims, request.layer, request.head);
-      return { type: 'headAttention', sessionId: request.sessionId, group: request.group, layer: request.layer, head: request.head, data: toArrayBuffer(data) };
+      const base = { type: 'headAttention' as const, sessionId: request.sessionId, group: request.group, layer: request.layer, head: request.head };
+      if (request.window === undefined && request.maxRows === undefined && request.maxCols === undefined) {
+        // The whole map, exact: what every consumer but the zoomable heatmap asks for.
+        const data = request.head === MEAN_HEAD ? meanOfHeads(attention, dims, request.layer) : headView(attention, dims, request.layer, request.head);
+        return { ...base, window: wholeWindow(dims[2], dims[3]), rows: dims[2], cols: dims[3], rowStep: 1, colStep: 1, encoding: 'float32', data: toArrayBuffer(data) };
+      }
+      const pooled = poolHeadWindow(attention, dims, request.layer, request.head === MEAN_HEAD ? MEAN_OF_HEADS : request.head, request.window, request.maxRows, request.maxCols);
+      // Only pooled overviews are quantised; exact cells (tooltips, the zoomed heatmap) stay float32.
+      const encoding = pooled.rowStep > 1 || pooled.colStep > 1 ? (request.encoding ?? 'float32') : 'float32';
+      const data = encoding === 'float32' ? pooled.data.buffer : quantizeWeights(pooled.data, encoding).buffer;
+      const { window, rows, cols, rowStep, colStep } = pooled;
+      return { ...base, window, rows, cols, rowStep, colStep, encoding, data: data as ArrayBuffer };
     }
     case 'requestTokenRows': {
       const rows = tokenRows(group.attention, dims, request.layer, request.token);
