@@ -186,7 +186,7 @@ export class AttentionStore {
     if (message.rows !== rows || message.cols !== cols) return t('{0} × {1} cells do not match the window and steps ({2} × {3})', String(message.rows), String(message.cols), rows, cols);
     const expected = rows * cols * bytesPerCell(encoding);
     if (!(message.data instanceof ArrayBuffer) || message.data.byteLength !== expected) {
-      return t('{0} bytes; expected {1} ([{2}, {3}] {4})', byteLengthOf(message.data), expected, rows, cols, encoding);
+      return t('has {0} bytes; expected {1} ([{2}, {3}] {4})', byteLengthOf(message.data), expected, rows, cols, encoding);
     }
     const { values, unit } = decodeCells(message.data, encoding);
     return { window: { row0: window.row0, row1: window.row1, col0: window.col0, col1: window.col1 }, rows, cols, rowStep, colStep, encoding, values, unit, byteLength: values.byteLength };

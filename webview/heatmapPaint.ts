@@ -115,11 +115,11 @@ function sourceIndex(token: number, origin: number, step: number): number {
  * the whole map, -> [Py, Px] packed pixels (row-major, Py = rows.pixels, Px = columns.pixels). Row t
  * is query view.row0 + t, column s key view.col0 + s. Null (still loading) paints every visible cell
  * as zero, so the shape and the mask show at once. `causal` (square maps only) hatches the keys after
- * each query. The source must cover the view.
+ * each query. The source must cover the view; a bare Float32Array is the view's [Tq, Tk] exact weights.
  */
 export function paintMatrix(
   out: Uint32Array,
-  source: CellSource | null,
+  weights: CellSource | Float32Array | null,
   geometry: MatrixGeometry,
   causal: boolean,
   scale: ColorScale,
@@ -129,6 +129,8 @@ export function paintMatrix(
   const { rows, columns } = geometry;
   const pixelCount = rows.pixels * columns.pixels;
   if (out.length !== pixelCount) throw new RangeError(`paintMatrix: expected ${pixelCount} pixels, got ${out.length}`);
+  // A bare Float32Array is the view's own [Tq, Tk] exact weights.
+  const source = weights instanceof Float32Array ? { ...wholeSource(weights, rows.tokens, columns.tokens), row0: view.row0, col0: view.col0 } : weights;
   if (source) {
     if (source.values.length !== source.rows * source.cols) throw new RangeError(`paintMatrix: expected ${source.rows}×${source.cols} weights, got ${source.values.length}`);
     const covers = (origin: number, count: number, step: number, first: number, tokens: number) => first >= origin && first + tokens <= origin + count * step;

@@ -7,7 +7,7 @@ import { seededRandom } from '../../src/core/random';
 import type { TokenSpan } from '../../src/core/types';
 
 export { seededRandom };
-import type { GroupInfo, SessionInfo, WeightedToken } from '../../src/shared/protocol';
+import type { GroupInfo, HeadAttentionMessage, SessionInfo, WeightedToken } from '../../src/shared/protocol';
 
 /** GPT-2-like pre-tokens: words carry their leading space; newlines and tabs are tokens of their own. */
 export function tokenize(text: string): TokenSpan[] {
@@ -197,4 +197,9 @@ export function plantHead(fixture: Fixture, layer: number, head: number, key: (t
   const base = (layer * H + head) * T * T;
   attention.fill(0, base, base + T * T);
   for (let t = 0; t < T; t++) attention[base + t * T + key(t)] = 1;
+}
+
+/** A headAttention reply carrying a whole [Tq, Tk] map of exact float32 weights, as the host answers a plain requestHead. */
+export function wholeHeadReply(sessionId: number, group: number, layer: number, head: number, data: Float32Array, Tq: number, Tk: number): HeadAttentionMessage {
+  return { type: 'headAttention', sessionId, group, layer, head, window: { row0: 0, row1: Tq, col0: 0, col1: Tk }, rows: Tq, cols: Tk, rowStep: 1, colStep: 1, encoding: 'float32', data: data.buffer as ArrayBuffer };
 }

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { MEAN_HEAD } from '../../src/shared/protocol';
-import { buildEncoderDecoderFixture, buildFixture, DECODER_START, expectedTopK, headMatrix, tokenRowsOf, type Fixture } from './attentionFixture';
+import { buildEncoderDecoderFixture, buildFixture, DECODER_START, expectedTopK, headMatrix, tokenRowsOf, wholeHeadReply, type Fixture } from './attentionFixture';
 import { LIGHT_THEME } from './harness';
 import { argmax, attendedChips, cellColors, distance, drawnLinks, frames, is, legendZeroColor, matrixHash, painted, SCREENSHOTS, usePanelBrowser } from './panelSupport';
 
@@ -258,10 +258,10 @@ describe('webview panel: encoder–decoder and grouped-query attention', functio
 
     // While group 2's head is on its way nothing is painted — not even group 0's head of the same (layer, head).
     assert.equal(await page.getAttribute('canvas.heatmap-matrix', 'data-painted'), null);
-    await host.post({ type: 'headAttention', sessionId: SESSION_ID, group: ENCODER, layer: 0, head: 3, data: headMatrix(data, 0, 3, ENCODER).buffer as ArrayBuffer });
+    await host.post(wholeHeadReply(SESSION_ID, ENCODER, 0, 3, headMatrix(data, 0, 3, ENCODER), data.session.groups[ENCODER].dims[2], data.session.groups[ENCODER].dims[3]));
     await frames(page, 2);
     assert.equal(await page.getAttribute('canvas.heatmap-matrix', 'data-painted'), null, 'a head of another group is not drawn');
-    await host.post({ type: 'headAttention', sessionId: SESSION_ID, group: CROSS, layer: 0, head: 3, data: headMatrix(data, 0, 3, CROSS).buffer as ArrayBuffer });
+    await host.post(wholeHeadReply(SESSION_ID, CROSS, 0, 3, headMatrix(data, 0, 3, CROSS), data.session.groups[CROSS].dims[2], data.session.groups[CROSS].dims[3]));
     await painted(page, 0, 3, CROSS);
     host.autoReply = true;
 

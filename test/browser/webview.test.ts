@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'path';
 import { MEAN_HEAD, type RerunInfo } from '../../src/shared/protocol';
-import { buildFixture, expectedTopK, headMatrix, seededRandom, tokenize, tokenRowsOf, type Fixture } from './attentionFixture';
+import { buildFixture, expectedTopK, headMatrix, seededRandom, tokenize, tokenRowsOf, wholeHeadReply, type Fixture } from './attentionFixture';
 import { applyThemeInPage, DARK_THEME, HIGH_CONTRAST_THEME, LIGHT_THEME } from './harness';
 import {
   argmax,
@@ -386,7 +386,7 @@ describe('webview panel in headless Chromium', function () {
     const T = data.session.dims[2];
     const uniform = new Float32Array(T * T).fill(1 / T);
     await host.post({ type: 'focusToken', sessionId: SESSION_ID - 1, token: 2 });
-    await host.post({ type: 'headAttention', sessionId: SESSION_ID - 1, group: 0, layer: 0, head: MEAN_HEAD, data: uniform.buffer });
+    await host.post(wholeHeadReply(SESSION_ID - 1, 0, 0, MEAN_HEAD, uniform, T, T));
     await host.post({ type: 'tokenRows', sessionId: SESSION_ID - 1, group: 0, layer: 0, token: 20, data: new Float32Array(6 * T).fill(1 / T).buffer });
     await frames(page, 3);
     assert.equal(await matrixHash(page), before, 'a stale head is not painted');
@@ -626,7 +626,7 @@ describe('webview panel in headless Chromium', function () {
     const T = data.session.dims[2];
     const { page, host } = await openPanel({ fixture: data });
     let since = host.mark();
-    await host.post({ type: 'headAttention', sessionId: SESSION_ID, group: 0, layer: 0, head: 1, data: new Float32Array(T * T - 1).buffer });
+    await host.post({ ...wholeHeadReply(SESSION_ID, 0, 0, 1, new Float32Array(T * T - 1), T, T) });
     const error = await host.waitFor(is('webviewError'), 'webviewError for a short head', since);
     assert.match(error.message, new RegExp(`expected ${T * T * 4} \\(\\[${T}, ${T}\\] float32\\)`));
     assert.match((await page.textContent('.error-banner')) ?? '', /layer 0, head 1/);

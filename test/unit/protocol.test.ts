@@ -1,11 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { MAX_TARGET_CHARS, isHostMessage, parseWebviewMessage, toArrayBuffer } from '../../src/shared/protocol';
+import { MAX_POOLED_CELLS, MAX_TARGET_CHARS, isHostMessage, parseWebviewMessage, toArrayBuffer, webviewMessageProblem } from '../../src/shared/protocol';
 import { makeNonce, renderWebviewHtml } from '../../src/shared/webviewHtml';
 
 describe('protocol', () => {
   it('accepts every well-formed webview message', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
     assert.deepEqual(parseWebviewMessage({ type: 'requestHead', sessionId: 3, group: 2, layer: 1, head: -1 }), { type: 'requestHead', sessionId: 3, group: 2, layer: 1, head: -1 });
+    const windowed = { type: 'requestHead', sessionId: 3, group: 0, layer: 1, head: 2, window: { row0: 0, row1: 4096, col0: 10, col1: 20 }, maxRows: 960, maxCols: 480, encoding: 'uint16' } as const;
+    assert.deepEqual(parseWebviewMessage({ ...windowed, window: { ...windowed.window, extra: 1 }, extra: 2 }), windowed);
+    assert.deepEqual(parseWebviewMessage({ type: 'requestHead', sessionId: 3, group: 0, layer: 1, head: 2, maxCols: 1 }), { type: 'requestHead', sessionId: 3, group: 0, layer: 1, head: 2, maxCols: 1 });
     assert.deepEqual(parseWebviewMessage({ type: 'requestTokenRows', sessionId: 3, group: 0, layer: 0, token: 7 }), { type: 'requestTokenRows', sessionId: 3, group: 0, layer: 0, token: 7 });
     assert.deepEqual(
       parseWebviewMessage({ type: 'tokenFocus', sessionId: 1, group: 1, token: 2, layer: 0, head: 1, attended: [{ token: 0, weight: 0.5 }] }),
@@ -39,6 +42,32 @@ describe('protocol', () => {
     ]) {
       assert.equal(parseWebviewMessage(raw), undefined, JSON.stringify(raw));
     }
+  });
+
+  it('rejects requestHead windows, sizes and encodings that are not well formed, saying why', () => {
+    const base = { type: 'requestHead', sessionId: 3, group: 0, layer: 1, head: 0 };
+    const window = { row0: 2, row1: 6, col0: 0, col1: 4 };
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ ...base, window: { ...window, row0: -1 } }, /window\.row0 must not be negative \(-1\)/],
+      [{ ...base, window: { ...window, col1: -4 } }, /window\.col1 must not be negative/],
+      [{ ...base, window: { ...window, row1: 2 } }, /window rows 2\.\.2 are empty: row0 must be below row1/],
+      [{ ...base, window: { ...window, col0: 5 } }, /window columns 5\.\.4 are empty: col0 must be below col1/],
+      [{ ...base, window: { ...window, row1: 6.5 } }, /window\.row1 must be an integer, not 6\.5/],
+      [{ ...base, window: { ...window, col0: '0' } }, /window\.col0 must be an integer, not "0"/],
+      [{ ...base, window: { row0: 0, row1: 1, col0: 0 } }, /window\.col1 must be an integer/],
+      [{ ...base, window: [0, 1, 0, 1] }, /window must be an object/],
+      [{ ...base, window: null }, /window must be an object/],
+      [{ ...base, maxRows: 0 }, /maxRows must be an integer in 1\.\.16384, not 0/],
+      [{ ...base, maxCols: 1.5 }, /maxCols must be an integer in 1\.\.16384, not 1\.5/],
+      [{ ...base, maxCols: MAX_POOLED_CELLS + 1 }, /maxCols must be an integer in 1\.\.16384/],
+      [{ ...base, encoding: 'float16' }, /encoding must be one of float32, uint16, uint8, not "float16"/],
+    ];
+    for (const [raw, reason] of cases) {
+      assert.equal(parseWebviewMessage(raw), undefined, JSON.stringify(raw));
+      assert.match(webviewMessageProblem(raw), reason, JSON.stringify(raw));
+    }
+    assert.match(webviewMessageProblem({ type: 'nope' }), /unknown type "nope"/);
+    assert.match(webviewMessageProblem({ type: 'requestTokenRows' }), /malformed requestTokenRows/);
   });
 
   it('recognises host messages by type', () => {

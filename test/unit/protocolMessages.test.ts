@@ -26,7 +26,7 @@ const WEBVIEW_SAMPLES: { [K in WebviewToHost['type']]: Extract<WebviewToHost, { 
 const HOST_SAMPLES: { [K in HostToWebview['type']]: Extract<HostToWebview, { type: K }> } = {
   busy: { type: 'busy', message: 'Running…' },
   session: { type: 'session', session: { sessionId: 1 } as never },
-  headAttention: { type: 'headAttention', sessionId: 1, group: 0, layer: 0, head: 0, data: new ArrayBuffer(4) },
+  headAttention: { type: 'headAttention', sessionId: 1, group: 0, layer: 0, head: 0, window: { row0: 0, row1: 4, col0: 2, col1: 6 }, rows: 2, cols: 2, rowStep: 2, colStep: 2, encoding: 'uint8', data: new ArrayBuffer(4) },
   tokenRows: { type: 'tokenRows', sessionId: 1, group: 0, layer: 0, token: 0, data: new ArrayBuffer(4) },
   focusToken: { type: 'focusToken', sessionId: 1, token: 2 },
   settings: { type: 'settings', colorScale: 'log' },
@@ -89,7 +89,10 @@ describe('replies (src/shared/replies.ts)', () => {
 
   it('answers requestHead with one head or the mean, and requestTokenRows with every head\'s row', () => {
     const head = answerRequest({ type: 'requestHead', sessionId: 3, group: 0, layer: 0, head: 1 }, source);
-    assert.deepEqual({ ...head, data: Array.from(new Float32Array(head!.data)) }, { type: 'headAttention', sessionId: 3, group: 0, layer: 0, head: 1, data: Array.from(attention.subarray(6, 12)) });
+    assert.deepEqual(
+      { ...head, data: Array.from(new Float32Array(head!.data)) },
+      { type: 'headAttention', sessionId: 3, group: 0, layer: 0, head: 1, window: { row0: 0, row1: 2, col0: 0, col1: 3 }, rows: 2, cols: 3, rowStep: 1, colStep: 1, encoding: 'float32', data: Array.from(attention.subarray(6, 12)) },
+    );
     const mean = answerRequest({ type: 'requestHead', sessionId: 3, group: 0, layer: 0, head: -1 }, source);
     assert.deepEqual(Array.from(new Float32Array(mean!.data), (v) => Math.round(v * 100) / 100), [0.3, 0.7, 0, 0.3, 0.35, 0.35]);
     const rows = answerRequest({ type: 'requestTokenRows', sessionId: 3, group: 0, layer: 0, token: 1 }, source);

@@ -6,7 +6,8 @@ import { Requests, requestKey } from '../../webview/requests';
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 function headReply(sessionId: number, layer: number, head: number, floats: number): HeadAttentionMessage {
-  return { type: 'headAttention', sessionId, group: 0, layer, head, data: new Float32Array(floats).fill(0.25).buffer };
+  // The whole 2 × 2 map of the store's session (floats ≠ 4: a reply of the wrong length).
+  return { type: 'headAttention', sessionId, group: 0, layer, head, window: { row0: 0, row1: 2, col0: 0, col1: 2 }, rows: 2, cols: 2, rowStep: 1, colStep: 1, encoding: 'float32', data: new Float32Array(floats).fill(0.25).buffer };
 }
 
 describe('typed request → reply helper (webview/requests.ts)', () => {
