@@ -41,6 +41,10 @@ export function buildLayout(root: HTMLElement, parts: { sidePanel: HTMLElement; 
     groupHint,
     key('Enter'),
     ` ${t('or click to pin')}  `,
+    key('+'),
+    key('−'),
+    key('0'),
+    ` ${t('zoom a large heatmap (or the wheel)')}  `,
     key('Esc'),
     ` ${t('unpin')}`,
   );
