@@ -30,6 +30,8 @@ export interface OpenOptions {
   /** [layer, head] or [layer, head, group] the panel is expected to paint first. */
   view?: [number, number] | [number, number, number];
   viewport?: { width: number; height: number };
+  /** How long the first paint may take (ms; default 5000): thousands of tokens take longer on a busy machine. */
+  paintTimeoutMs?: number;
 }
 
 /**
@@ -71,14 +73,19 @@ export function usePanelBrowser(pageOptions: { language?: string } = {}): (optio
     await page.goto(served.url);
     await host.waitFor(is('ready'), 'ready');
     const [layer, head, group] = options.view ?? [0, MEAN_HEAD, 0];
-    await painted(page, layer, head, group ?? 0);
+    await painted(page, layer, head, group ?? 0, options.paintTimeoutMs);
     return { page, host };
   };
 }
 
-/** Waits until the heatmap shows (group, layer, head), then for the frames a theme change may schedule. */
-export async function painted(page: Page, layer: number, head: number, group = 0): Promise<void> {
-  await page.waitForSelector(`canvas.heatmap-matrix[data-painted="${group}:${layer}:${head}"]`, { timeout: 5000, state: 'attached' });
+/**
+ * Waits until the heatmap shows (group, layer, head) — the whole map, or (a map larger than the
+ * matrix) a pooled or zoomed window of it, whose key goes on with ':' (webview/cache.ts blockKey) —
+ * then for the frames a theme change may schedule.
+ */
+export async function painted(page: Page, layer: number, head: number, group = 0, timeoutMs = 5000): Promise<void> {
+  const key = `${group}:${layer}:${head}`;
+  await page.waitForSelector(`canvas.heatmap-matrix[data-painted="${key}"], canvas.heatmap-matrix[data-painted^="${key}:"]`, { timeout: timeoutMs, state: 'attached' });
   await frames(page);
 }
 
