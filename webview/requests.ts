@@ -10,6 +10,7 @@ export function requestKey(message: HostRequest | HostReply): string {
   switch (message.type) {
     case 'requestHead':
     case 'headAttention':
+      // The whole map. A window or a pooling is keyed with the group's dims by AttentionStore.requestBlock (cache.ts blockKey), which passes its key.
       return headKey(message.group, message.layer, message.head);
     case 'requestTokenRows':
     case 'tokenRows':
