@@ -306,8 +306,8 @@ export class Heatmap {
    * Zooms by `factor` (< 1: in) keeping the token at fractions (fx, fy) of the view where it is.
    * Each axis keeps at least MIN_ZOOM_TOKENS tokens and at most the whole map.
    */
-  private zoomBy(factor: number, fx: number, fy: number): void {
-    if (!this.zoomable) return;
+  private zoomBy(factor: number, fx: number, fy: number): boolean {
+    if (!this.zoomable) return false;
     const axis = (start: number, end: number, tokens: number, at: number): [number, number] => {
       const count = end - start;
       const wanted = factor < 1 ? Math.min(count - 1, Math.floor(count * factor)) : Math.max(count + 1, Math.ceil(count * factor));
@@ -318,18 +318,21 @@ export class Heatmap {
     };
     const [row0, row1] = axis(this.view.row0, this.view.row1, this.queryTexts.length, fy);
     const [col0, col1] = axis(this.view.col0, this.view.col1, this.keyTexts.length, fx);
+    const { view } = this;
+    if (row0 === view.row0 && row1 === view.row1 && col0 === view.col0 && col1 === view.col1) return false;
     this.setView({ row0, row1, col0, col1 });
+    return true;
   }
 
   private onWheel(event: WheelEvent): void {
     if (!this.zoomable || event.deltaY === 0 || !this.geometry) return;
-    event.preventDefault();
     const widthCss = this.geometry.columns.pixels / this.dpr;
     const heightCss = this.geometry.rows.pixels / this.dpr;
     const fx = Math.min(1, Math.max(0, event.offsetX / widthCss));
     const fy = Math.min(1, Math.max(0, event.offsetY / heightCss));
     const factor = Math.min(ZOOM_FACTOR, Math.max(1 / ZOOM_FACTOR, Math.pow(ZOOM_FACTOR, event.deltaY / WHEEL_DELTA_PER_STEP)));
-    this.zoomBy(factor, fx, fy);
+    // The page scrolls on when there is nothing more to zoom (the whole map, or the smallest window).
+    if (this.zoomBy(factor, fx, fy)) event.preventDefault();
   }
 
   /** Zooms around the keyboard's focus cell. */
