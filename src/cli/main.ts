@@ -2,7 +2,7 @@
 // attention-inspector explain (--text STR | --file PATH) --layer L --head H --query I [--group G] [--model DIR] [--backend ...] [variation] [--json]
 // attention-inspector compare (--text STR | --file PATH) --layer L --head H variation [--model DIR] [--json]
 // attention-inspector stats --file PATH [--model DIR] [--window N] [--json]
-// attention-inspector render (--text STR | --file PATH) [--model DIR] --view heatmap|links|grid|rollout [--layer L --head H] --format svg|png|csv|json --out FILE
+// attention-inspector render (--text STR | --file PATH) [--model DIR] --view heatmap|links|grid|rollout [--layer L --head H] [--cells R0:R1,C0:C1] --format svg|png|csv|json --out FILE
 //   variation: [--no-positions] [--swap I,J] [--ablate L:H[,L:H...]]
 // The same core as the extension; errors go to stderr with a non-zero exit code.
 import * as fs from 'fs';
@@ -27,6 +27,7 @@ import { isMergeMode, mergeResult, MERGE_RULE } from '../core/merge';
 import { headRoles } from '../core/analysis/headRoles';
 import { DEFAULT_FLOW_MAX_TOKENS } from '../core/analysis/flow';
 import { RENDER_FORMATS, RENDER_VIEWS, renderView, type RenderFormat, type RenderView } from './renderCommand';
+import type { CellWindow } from '../core/attentionWindow';
 import { AGGREGATE_KINDS, aggregatesJson, aggregatesText, computeAggregates, rolesText, type AggregateKind } from './analysisFormat';
 
 const USAGE = `Usage: attention-inspector run (--text STR | --file PATH) [options]
@@ -83,6 +84,8 @@ Options:
                       models: the encoder's, and with rollout also crossRollout
   --view V, --format F, --out FILE
                       render: the view, the file format and the file to write
+  --cells R0:R1,C0:C1 render heatmap or rollout: only queries R0 … R1−1 and keys C0 … C1−1 (the
+                      panel's zoomed window, exact cells)
   --window N          stats: tokens per held-out window (default: 128)
   --layer L, --head H, --query I
                       explain: the head (0-based) and the query token index
@@ -150,6 +153,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         roles: { type: 'boolean', default: false },
         aggregate: { type: 'string' },
         view: { type: 'string' },
+        cells: { type: 'string' },
         format: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -254,6 +258,17 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
   }
 }
 
+/** --cells R0:R1,C0:C1: a window of the heatmap or rollout (rows R0 … R1−1, columns C0 … C1−1); whether it fits the map is checked once the run says its size. */
+function cellsOption(value: unknown, view: string): CellWindow | undefined {
+  if (value === undefined) return undefined;
+  if (view !== 'heatmap' && view !== 'rollout') throw new UsageError(`--cells applies to --view heatmap and rollout only, not ${view}`);
+  const match = /^(\d{1,9}):(\d{1,9}),(\d{1,9}):(\d{1,9})$/.exec(String(value));
+  if (!match) throw new UsageError(`--cells must be ROW0:ROW1,COL0:COL1 (e.g. 0:64,0:64), not "${String(value)}"`);
+  const [row0, row1, col0, col1] = match.slice(1).map(Number);
+  if (row0 >= row1 || col0 >= col1) throw new UsageError(`--cells ${String(value)} is empty: each start must be below its end`);
+  return { row0, row1, col0, col1 };
+}
+
 /** render: validates its options, runs the model and writes --out. */
 async function render(values: Record<string, string | boolean | undefined>, kernels: KernelChoice, err: (text: string) => void): Promise<number> {
   const view = values.view as string | undefined;
@@ -269,7 +284,7 @@ async function render(values: Record<string, string | boolean | undefined>, kern
   const memoryBudgetMB = /^[1-9][0-9]{0,6}$/.test(values['memory-budget-mb'] as string) ? Number(values['memory-budget-mb']) : NaN;
   if (!(memoryBudgetMB > 0)) throw new UsageError(`--memory-budget-mb must be a positive integer, not "${values['memory-budget-mb']}"`);
   const optional = (value: unknown, name: string) => (value === undefined ? 0 : index(value as string, name));
-  const request = { view: view as RenderView, format: format as RenderFormat, group: optional(values.group, '--group'), layer: optional(values.layer, '--layer'), head: optional(values.head, '--head') };
+  const request = { view: view as RenderView, format: format as RenderFormat, group: optional(values.group, '--group'), layer: optional(values.layer, '--layer'), head: optional(values.head, '--head'), cells: cellsOption(values.cells, view) };
   const text = (values.text as string | undefined) ?? readTextFile(values.file as string, err);
   const registry = new BackendRegistry(backendFactory({ kernels }));
   try {

@@ -10,6 +10,7 @@ import type { AttentionGroup, AttentionResult, TokenSpan } from '../core/types';
 import { attentionRollout } from '../core/analysis/rollout';
 import { headRoles, type HeadRole, type HeadRoleScores } from '../core/analysis/headRoles';
 import { InputError } from '../core/errors';
+import { describeWindow, windowProblem, type CellWindow } from '../core/attentionWindow';
 import { csvField, defaultRampColor, defaultRampRgb, formatValue, heatmapSvg, matrixCsv, type LabelledMatrix } from '../shared/exportFormats';
 import { gridSvg } from '../shared/exportGrid';
 import { linksSvg, overviewFigure } from '../shared/exportLinks';
@@ -36,6 +37,8 @@ export interface RenderRequest {
   group: number;
   layer: number;
   head: number;
+  /** heatmap and rollout: only this window of the map (the panel's zoom), exact cells. */
+  cells?: CellWindow;
 }
 
 function tokenLabel(token: TokenSpan): string {
@@ -52,8 +55,33 @@ function groupOf(result: AttentionResult, request: RenderRequest): AttentionGrou
   return group;
 }
 
-/** The matrix a view shows: a head of a group (heatmap, links), or the rollout of the first group. */
+/** The matrix a view shows: a head of a group (heatmap, links), or the rollout of the first group; with --cells only that window of it. */
 export function viewMatrix(result: AttentionResult, request: RenderRequest): LabelledMatrix {
+  const matrix = wholeViewMatrix(result, request);
+  return request.cells ? cropMatrix(matrix, request.cells) : matrix;
+}
+
+/** [Tq, Tk] -> [row1 − row0, col1 − col0]: the window's rows, columns and labels. */
+function cropMatrix(matrix: LabelledMatrix, window: CellWindow): LabelledMatrix {
+  const Tq = matrix.rowLabels.length;
+  const Tk = matrix.columnLabels.length;
+  const problem = windowProblem(window, Tq, Tk);
+  if (problem) throw new InputError(`--cells: ${problem}`);
+  const { row0, row1, col0, col1 } = window;
+  const cols = col1 - col0;
+  const values = new Float32Array((row1 - row0) * cols); // [rows, cols]
+  for (let t = row0; t < row1; t++) for (let s = col0; s < col1; s++) values[(t - row0) * cols + (s - col0)] = matrix.values[t * Tk + s];
+  return {
+    rowLabels: matrix.rowLabels.slice(row0, row1),
+    columnLabels: matrix.columnLabels.slice(col0, col1),
+    values,
+    title: `${matrix.title ?? ''} (${describeWindow(window)})`,
+    firstRow: row0,
+    firstColumn: col0,
+  };
+}
+
+function wholeViewMatrix(result: AttentionResult, request: RenderRequest): LabelledMatrix {
   if (request.view === 'rollout') {
     const first = result.groups[0];
     const labels = labelsOf(result, first.queries);

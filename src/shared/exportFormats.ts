@@ -10,6 +10,9 @@ export interface LabelledMatrix {
   values: ArrayLike<number>;
   /** Shown above the heatmap (e.g. "Layer 0, head 1"). */
   title?: string;
+  /** The token indices of the first row and column when the matrix is a window of a larger map (CSV labels keep the map's indices); default 0. */
+  firstRow?: number;
+  firstColumn?: number;
 }
 
 export interface HeatmapSvgOptions {
@@ -150,9 +153,10 @@ export function csvField(text: string): string {
  */
 export function matrixCsv(matrix: LabelledMatrix): string {
   const { rows, columns } = checkShape(matrix);
-  const lines = [['query \\ key', ...matrix.columnLabels.map((label, j) => `${j}: ${label}`)].map(csvField).join(',')];
+  const [firstRow, firstColumn] = [matrix.firstRow ?? 0, matrix.firstColumn ?? 0];
+  const lines = [['query \\ key', ...matrix.columnLabels.map((label, j) => `${firstColumn + j}: ${label}`)].map(csvField).join(',')];
   for (let i = 0; i < rows; i++) {
-    const row = [csvField(`${i}: ${matrix.rowLabels[i]}`)];
+    const row = [csvField(`${firstRow + i}: ${matrix.rowLabels[i]}`)];
     for (let j = 0; j < columns; j++) row.push(formatValue(Number(matrix.values[i * columns + j])));
     lines.push(row.join(','));
   }

@@ -127,6 +127,37 @@ describe('CLI render', () => {
     assert.equal(written.attention.data, report.attention.data);
   });
 
+  it('--cells renders a window of the heatmap: its exact cells, labelled with the map\'s token indices; a window off the map is an error', async () => {
+    const report = JSON.parse((await runCli(['run', '--text', text, '--model', model, '--json'])).stdout) as JsonReport;
+    const [, H, T] = report.attention.dims;
+    assert.ok(T >= 3);
+    const csvFile = path.join(dir, 'window.csv');
+    const result = await runCli(['render', '--text', text, '--model', model, '--view', 'heatmap', '--layer', '1', '--head', '2', '--cells', `1:${T},0:${T - 1}`, '--format', 'csv', '--out', csvFile]);
+    assert.equal(result.code, 0, result.stderr);
+    const rows = parseCsv(fs.readFileSync(csvFile, 'utf8'));
+    const attention = base64ToFloat32(report.attention.data);
+    const offset = (1 * H + 2) * T * T;
+    assert.equal(rows.length, T);
+    assert.deepEqual(rows[0].slice(1), report.tokens.slice(0, T - 1).map((token, j) => `${j}: ${token.text}`));
+    for (let t = 1; t < T; t++) {
+      assert.equal(rows[t][0], `${t}: ${report.tokens[t].text}`);
+      assert.deepEqual(Float32Array.from(rows[t].slice(1).map(Number)), attention.subarray(offset + t * T, offset + t * T + T - 1));
+    }
+    const out = path.join(dir, 'never-window.svg');
+    const base = ['render', '--text', text, '--model', model, '--format', 'svg', '--out', out];
+    for (const [args, code, pattern] of [
+      [['--view', 'heatmap', '--cells', `0:${T + 1},0:1`], 1, new RegExp(`--cells: window rows 0\\.\\.${T + 1}, columns 0\\.\\.1 lies outside the ${T} × ${T} map`)],
+      [['--view', 'heatmap', '--cells', '3:1,0:1'], 2, /--cells 3:1,0:1 is empty/],
+      [['--view', 'heatmap', '--cells', '0-4'], 2, /--cells must be ROW0:ROW1,COL0:COL1/],
+      [['--view', 'links', '--cells', '0:1,0:1'], 2, /--cells applies to --view heatmap and rollout only/],
+    ] as const) {
+      const failed = await runCli([...base, ...args]);
+      assert.equal(failed.code, code, failed.stderr);
+      assert.match(failed.stderr, pattern);
+    }
+    assert.equal(fs.existsSync(out), false);
+  });
+
   it('bad --view, --format, a missing --out and an out-of-range head are errors', async () => {
     const out = path.join(dir, 'never.svg');
     const base = ['render', '--text', text, '--model', model];
