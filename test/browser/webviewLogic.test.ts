@@ -115,6 +115,58 @@ describe('webview logic', () => {
     assert.throws(() => paintMatrix(new Uint32Array(8), weights, small, true, 'linear', PALETTE), /expected 9 pixels/);
   });
 
+  it('paints a zoomed window from host-pooled cells (a block max per data cell, quantised) and from exact cells of the window', () => {
+    // A 12 × 12 causal map zoomed to queries 4..12, keys 2..10 (8 × 8), drawn on 4 × 4 pixels: each pixel holds 2 × 2 tokens.
+    const T = 12;
+    const weights = new Float32Array(T * T);
+    for (let t = 0; t < T; t++) for (let s = 0; s <= t; s++) weights[t * T + s] = ((t * 7 + s * 3) % 10) / 40; // ≤ 0.225
+    weights[9 * T + 5] = 1; // one sharp weight inside the window
+    const view = { row0: 4, col0: 2 };
+    const axis = { tokens: 8, pixels: 4, cellPx: 0, gapPx: 0 };
+    const geometry = square(axis);
+    // The host's pooling of the window in blocks of 3 × 3 (ceil(8 / 3)), as uint8: data cell (i, j) = max over rows 4 + 3i …, columns 2 + 3j ….
+    const step = 3;
+    const cells = Math.ceil(8 / step);
+    const values = new Uint8Array(cells * cells);
+    for (let i = 0; i < cells; i++) {
+      for (let j = 0; j < cells; j++) {
+        let max = 0;
+        for (let t = 4 + i * step; t < Math.min(12, 4 + (i + 1) * step); t++) for (let s = 2 + j * step; s < Math.min(10, 2 + (j + 1) * step); s++) max = Math.max(max, weights[t * T + s]);
+        values[i * cells + j] = Math.round(max * 255);
+      }
+    }
+    const out = new Uint32Array(16);
+    paintMatrix(out, { values, unit: 1 / 255, row0: 4, col0: 2, rows: cells, cols: cells, rowStep: step, colStep: step }, geometry, true, 'linear', PALETTE, view);
+    // Pixel (px, py) covers queries 4 + 2py, 4 + 2py + 1 and keys 2 + 2px, 2 + 2px + 1; it shows the max over the data cells those touch.
+    for (let py = 0; py < 4; py++) {
+      for (let px = 0; px < 4; px++) {
+        const [t0, s0] = [4 + 2 * py, 2 + 2 * px];
+        if (s0 > t0 + 1) {
+          assert.ok([PALETTE.maskBase, PALETTE.maskLine].includes(out[py * 4 + px]), `(${px}, ${py}) is masked`);
+          continue;
+        }
+        let max = 0;
+        for (let i = Math.floor((t0 - 4) / step); i <= Math.floor((t0 + 1 - 4) / step); i++) for (let j = Math.floor((s0 - 2) / step); j <= Math.floor((s0 + 1 - 2) / step); j++) max = Math.max(max, values[i * cells + j]);
+        assert.equal(out[py * 4 + px], 1000 + max, `(${px}, ${py})`);
+      }
+    }
+    assert.equal(out[2 * 4 + 1], 1255, 'the sharp weight (query 9, key 5) is at its pixel');
+    // Exact cells of the window at 2 px per cell: each cell its own weight, the future hatched.
+    const exact = new Float32Array(8 * 8);
+    for (let t = 0; t < 8; t++) for (let s = 0; s < 8; s++) exact[t * 8 + s] = weights[(4 + t) * T + 2 + s];
+    const cellsGeometry = matrixGeometry(8, 8, 16, 16, 2, 1);
+    const exactOut = new Uint32Array(256);
+    paintMatrix(exactOut, { values: exact, unit: 1, row0: 4, col0: 2, rows: 8, cols: 8, rowStep: 1, colStep: 1 }, cellsGeometry, true, 'linear', PALETTE, view);
+    for (let t = 0; t < 8; t++) {
+      for (let s = 0; s < 8; s++) {
+        const pixel = exactOut[(2 * t) * 16 + 2 * s];
+        if (2 + s > 4 + t) assert.ok([PALETTE.maskBase, PALETTE.maskLine].includes(pixel), `cell ${t}, ${s} is masked`);
+        else assert.equal(pixel, 1000 + Math.round(weights[(4 + t) * T + 2 + s] * 255), `cell ${t}, ${s}`);
+      }
+    }
+    assert.throws(() => paintMatrix(out, { values, unit: 1 / 255, row0: 5, col0: 2, rows: cells, cols: cells, rowStep: step, colStep: step }, geometry, true, 'linear', PALETTE, view), /do not cover/);
+  });
+
   it('paints rectangular (cross-attention) maps with query rows and key columns, square cells and no mask', () => {
     // Tq = 2 target rows, Tk = 3 source columns: [[0.1, 0.2, 0.7], [0.6, 0.3, 0.1]]
     const weights = Float32Array.from([0.1, 0.2, 0.7, 0.6, 0.3, 0.1]);

@@ -100,6 +100,41 @@ describe('attention store (webview/attentionStore.ts)', () => {
     assert.equal(store.cachedHead(0, 0, 0), undefined);
   });
 
+  it('asks for a window pooled to a size once, keyed by window, steps and encoding; caches the quantised reply; checks its shape', () => {
+    const big = { sessionId: 6, groups: [{ ...session.groups[0], dims: [1, 2, 100, 90] }] } as unknown as SessionInfo;
+    const posted: WebviewToHost[] = [];
+    const problems: string[] = [];
+    const arrivals: Arrival[] = [];
+    const store = new AttentionStore(new Requests((message) => posted.push(message)), (problem) => problems.push(problem));
+    store.onArrived((arrival) => arrivals.push(arrival));
+    store.reset(big);
+    const want = { window: { row0: 0, row1: 100, col0: 0, col1: 90 }, maxRows: 30, maxCols: 30, encoding: 'uint8' as const };
+    store.requestBlock(0, 0, 1, want);
+    store.requestBlock(0, 0, 1, want);
+    assert.deepEqual(posted, [{ type: 'requestHead', sessionId: 6, group: 0, layer: 0, head: 1, window: want.window, maxRows: 30, maxCols: 30, encoding: 'uint8' }]);
+    // ceil(100 / 30) = 4 rows and ceil(90 / 30) = 3 columns per block: 25 × 30 cells of one byte.
+    const reply: HeadAttentionMessage = { type: 'headAttention', sessionId: 6, group: 0, layer: 0, head: 1, window: want.window, rows: 25, cols: 30, rowStep: 4, colStep: 3, encoding: 'uint8', data: new Uint8Array(750).fill(51).buffer };
+    store.receive({ ...reply, rows: 24 });
+    store.receive({ ...reply, data: new ArrayBuffer(749) });
+    assert.equal(problems.length, 2);
+    assert.match(problems[0], /24 × 30 cells do not match the window and steps \(25 × 30\)/);
+    assert.match(problems[1], /has 749 bytes; expected 750 \(\[25, 30\] uint8\)/);
+    store.receive(reply);
+    const block = store.cachedBlock(0, 0, 1, want);
+    assert.ok(block);
+    assert.equal(block.values[0] * block.unit, 0.2);
+    assert.deepEqual(arrivals.map((a) => [a.kind, a.key]), [['block', '0:0:1:r0-100:c0-90:s4x3:uint8']]);
+    assert.equal(store.cachedHead(0, 0, 1), undefined, 'a pooled map is not the head');
+    assert.equal(store.cachedBlock(0, 0, 1, { ...want, encoding: 'uint16' }), undefined, 'another encoding is another block');
+    // A window that fits is asked for exactly (no size, no encoding); the whole map exactly is a plain requestHead.
+    store.requestBlock(0, 0, 1, { window: { row0: 10, row1: 20, col0: 5, col1: 9 }, encoding: 'uint8' });
+    store.requestBlock(0, 0, 0, { window: { row0: 0, row1: 100, col0: 0, col1: 90 }, maxRows: 100, maxCols: 90, encoding: 'uint8' });
+    assert.deepEqual(posted.slice(1), [
+      { type: 'requestHead', sessionId: 6, group: 0, layer: 0, head: 1, window: { row0: 10, row1: 20, col0: 5, col1: 9 } },
+      { type: 'requestHead', sessionId: 6, group: 0, layer: 0, head: 0 },
+    ]);
+  });
+
   it('a new session empties the caches', () => {
     const { store } = setup();
     store.receive(headReply(4, 0, 0, 4));
