@@ -96,29 +96,34 @@ export function poolHeadWindow(
   const { rows, cols, rowStep, colStep } = pooledShape(window, maxRows, maxCols);
   const windowCols = col1 - col0;
   const data = new Float32Array(rows * cols); // [rows, cols], 0 = the smallest weight
-  const colBlock = new Int32Array(windowCols); // window column -> data column
-  for (let s = 0; s < windowCols; s++) colBlock[s] = Math.floor(s / colStep);
-  const rowValues = new Float32Array(windowCols); // [windowCols] one source row of the window
+  const sums = head === MEAN_OF_HEADS ? new Float32Array(windowCols) : null; // [windowCols] one row's sum over heads
   const layerBase = layer * H * Tq * Tk;
   for (let t = row0; t < row1; t++) {
-    if (head === MEAN_OF_HEADS) {
-      rowValues.fill(0);
+    // The row's window: one head's weights in place, or the float32 sums over heads (as meanOfHeads, which divides after).
+    let values: Float32Array = attention;
+    let first = layerBase + head * Tq * Tk + t * Tk + col0;
+    if (sums) {
+      sums.fill(0);
       for (let h = 0; h < H; h++) {
         const offset = layerBase + h * Tq * Tk + t * Tk + col0;
-        for (let s = 0; s < windowCols; s++) rowValues[s] += attention[offset + s]; // float32 sums, as meanOfHeads
+        for (let s = 0; s < windowCols; s++) sums[s] += attention[offset + s];
       }
-      for (let s = 0; s < windowCols; s++) rowValues[s] /= H;
-    } else {
-      const offset = layerBase + head * Tq * Tk + t * Tk + col0;
-      rowValues.set(attention.subarray(offset, offset + windowCols));
+      values = sums;
+      first = 0;
     }
     const out = Math.floor((t - row0) / rowStep) * cols;
-    for (let s = 0; s < windowCols; s++) {
-      const v = rowValues[s];
-      const cell = out + colBlock[s];
-      if (v > data[cell]) data[cell] = v;
+    for (let j = 0, s = 0; j < cols; j++) {
+      const end = Math.min(windowCols, s + colStep);
+      let max = data[out + j];
+      for (; s < end; s++) {
+        const v = values[first + s];
+        if (v > max) max = v;
+      }
+      data[out + j] = max;
     }
   }
+  // max(fround(sum / H)) = fround(max(sum) / H): division is monotonic, so the mean divides the pooled sums once.
+  if (sums) for (let i = 0; i < data.length; i++) data[i] /= H;
   return { window: { row0, row1, col0, col1 }, rows, cols, rowStep, colStep, data };
 }
 
