@@ -150,6 +150,7 @@ export class Panel {
   themeChanged(): void {
     this.theme = readTheme();
     this.sidePanel.setTheme(this.theme);
+    this.sequences.remeasure();
     this.updateViews({ kind: 'theme' });
   }
 

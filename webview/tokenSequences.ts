@@ -73,6 +73,11 @@ export class TokenSequences {
     if (target) this.target.setTarget(target.text, target.generated);
   }
 
+  /** The theme (and with it the editor font) changed: the strips measure their chips again. */
+  remeasure(): void {
+    for (const sequence of ['source', 'target'] as const) this.blocks[sequence].strip.remeasure();
+  }
+
   /** What each sequence is to `group`. */
   setGroup(group: GroupInfo): void {
     for (const sequence of ['source', 'target'] as const) {
