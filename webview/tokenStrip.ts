@@ -31,6 +31,9 @@ export interface TokenStripEvents {
 /** Chips are kept this far (CSS px) above and below the visible range, so a small scroll shows no gap. */
 const OVERSCAN_PX = 100;
 
+/** A chip's height by font and box (every strip shares them). */
+const CHIP_HEIGHTS = new Map<string, number>();
+
 interface Attended {
   rank: number;
   weight: number;
@@ -52,6 +55,8 @@ export class TokenStrip {
   /** Last sizes the ResizeObserver reported (-1: none yet). */
   private flowWidth = -1;
   private viewportHeight = -1;
+  /** The viewport's scroll offset as last seen in a scroll event or set here (reading it could force a layout). */
+  private scrollTop = 0;
   /** Chips in the DOM by token, and detached chips to reuse. */
   private readonly chips = new Map<number, HTMLElement>();
   private readonly pool: HTMLElement[] = [];
@@ -94,7 +99,14 @@ export class TokenStrip {
       event.preventDefault();
       this.events.onToggle(token);
     });
-    this.element.addEventListener('scroll', () => this.render(), { passive: true });
+    this.element.addEventListener(
+      'scroll',
+      () => {
+        this.scrollTop = this.element.scrollTop;
+        this.render();
+      },
+      { passive: true },
+    );
     // Sizes arrive after layout and before paint: a wider or narrower strip re-wraps its lines in the same frame.
     const observer = new ResizeObserver((entries) => {
       for (const entry of entries) {
@@ -122,6 +134,7 @@ export class TokenStrip {
     this.layout = null;
     this.laidOutWidth = -1;
     this.element.scrollTop = 0;
+    this.scrollTop = 0;
     this.relayout();
   }
 
@@ -214,12 +227,15 @@ export class TokenStrip {
     const top = layout.y[token];
     const bottom = top + this.chipHeight;
     const margin = 8;
-    const scrollTop = viewport.scrollTop;
+    const scrollTop = this.scrollTop;
     let next = scrollTop;
     if (top - margin < scrollTop) next = Math.max(0, top - margin);
     else if (bottom + margin > scrollTop + height) next = Math.min(Math.max(0, layout.height - height), bottom + margin - height);
-    if (next !== scrollTop) viewport.scrollTop = next;
-    this.render(next);
+    if (next !== scrollTop) {
+      viewport.scrollTop = next;
+      this.scrollTop = next;
+    }
+    this.render();
   }
 
   /** True when keyboard focus is on one of the chips. */
@@ -239,8 +255,8 @@ export class TokenStrip {
   }
 
   /**
-   * Measures the chip box once (one chip in the DOM: its padding, border, font and height), the
-   * text of every token on a canvas (cached per font), and places every chip.
+   * Places every chip: the chip box from one chip's computed style (its height measured once per
+   * font: the only layout read), the text of every token from a canvas (cached per font).
    */
   private relayout(): void {
     const T = this.tokens.length;
@@ -257,9 +273,15 @@ export class TokenStrip {
     const px = (value: string) => parseFloat(value) || 0;
     const padding = { top: px(flowStyle.paddingTop), right: px(flowStyle.paddingRight), bottom: px(flowStyle.paddingBottom), left: px(flowStyle.paddingLeft) };
     const width = this.flowWidth >= 0 ? this.flowWidth : this.flow.clientWidth - padding.left - padding.right;
-    this.chipHeight = sample.getBoundingClientRect().height || this.chipHeight;
     const chrome = px(chipStyle.paddingLeft) + px(chipStyle.paddingRight) + px(chipStyle.borderLeftWidth) + px(chipStyle.borderRightWidth);
     const font = fontOf(textStyle);
+    const boxKey = `${font}|${chipStyle.padding}|${chipStyle.borderWidth}|${chipStyle.minHeight}`;
+    let chipHeight = CHIP_HEIGHTS.get(boxKey);
+    if (chipHeight === undefined) {
+      chipHeight = sample.getBoundingClientRect().height;
+      if (chipHeight > 0) CHIP_HEIGHTS.set(boxKey, chipHeight);
+    }
+    this.chipHeight = chipHeight || this.chipHeight;
     const italic = `italic ${textStyle.fontWeight} ${textStyle.fontSize} ${textStyle.fontFamily}`;
     const widths = new Float64Array(T); // [T]
     const breaks = new Uint8Array(T); // [T]
@@ -277,8 +299,9 @@ export class TokenStrip {
   }
 
   /** Keeps exactly the chips of the lines in (or near) view, plus the cursor, active and attended chips. */
-  private render(scrollTop = this.element.scrollTop): void {
+  private render(): void {
     const layout = this.layout;
+    const scrollTop = this.scrollTop;
     const wanted = new Set<number>();
     if (layout) {
       const height = this.visibleHeight();
