@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { MEAN_HEAD } from '../../src/shared/protocol';
 import { answerRequest } from '../../src/shared/replies';
 import { buildFixture } from './attentionFixture';
-import { frames, is, painted, SCREENSHOTS, usePanelBrowser } from './panelSupport';
+import { frames, is, painted, SCREENSHOTS, scrollToChip, usePanelBrowser } from './panelSupport';
 
 /** FNV-1a of the model canvas's pixels under the grid cell (layer, head). */
 async function cellHash(page: Page, layer: number, head: number): Promise<string> {
@@ -188,7 +188,7 @@ describe('Model view (every layer × head)', function () {
     await painted(page, 7, 5);
     assert.match((await page.textContent('.view-title-text')) ?? '', /Layer 7 · head 5/);
 
-    await page.click('.token[data-index="300"]');
+    await page.click(await scrollToChip(page, 300));
     await page.waitForSelector('canvas.model-canvas[data-query="300"]', { state: 'attached' });
     await page.focus('.model-cell[data-layer="7"][data-head="5"]');
     await page.keyboard.press('ArrowDown');

@@ -153,6 +153,41 @@ export async function legendZeroColor(page: Page): Promise<Rgb> {
   });
 }
 
+/**
+ * Scrolls a token strip the way a user would, a viewport at a time, until the chip of `token` is in
+ * its view (the strip keeps only the chips near its scrolled range in the DOM); returns its selector.
+ */
+export async function scrollToChip(page: Page, token: number, sequence: 'source' | 'target' = 'source'): Promise<string> {
+  const selector = `.token-flow[data-sequence="${sequence}"] .token[data-index="${token}"]`;
+  for (let step = 0; step < 1000; step++) {
+    const inView = await page.evaluate(
+      ({ selector, sequence, token }) => {
+        const viewport = document.querySelector<HTMLElement>(`.token-scroll[data-sequence="${sequence}"]`)!;
+        const view = viewport.getBoundingClientRect();
+        const chip = document.querySelector(selector)?.getBoundingClientRect();
+        if (chip && chip.top >= view.top && chip.bottom <= view.bottom) return true;
+        if (chip) {
+          // Its chip exists (every chip sits at its true place): bring it just below the top edge.
+          viewport.scrollTop += chip.top - view.top - 10;
+          return false;
+        }
+        // Otherwise a viewport down when the chips in view come before the token, else up.
+        const shown = [...viewport.querySelectorAll<HTMLElement>('.token')].filter((c) => {
+          const box = c.getBoundingClientRect();
+          return box.bottom > view.top && box.top < view.bottom;
+        });
+        const down = shown.length === 0 || shown.every((c) => Number(c.dataset.index) < token);
+        viewport.scrollTop += (down ? 1 : -1) * Math.max(20, viewport.clientHeight - 30);
+        return false;
+      },
+      { selector, sequence, token },
+    );
+    if (inView) return selector;
+    await frames(page, 1);
+  }
+  throw new Error(`the chip of token ${token} never came into view`);
+}
+
 /** Highlighted (attended) chips under `scope`, strongest first. */
 export async function attendedChips(page: Page, scope = ''): Promise<{ index: number; rank: number; weight: number; badge: string }[]> {
   return page.$$eval(`${scope} .token.attended`.trim(), (chips) =>

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { MEAN_HEAD } from '../../src/shared/protocol';
 import { buildFixture, expectedTopK, headMatrix, plantHead, seededRandom, type Fixture } from './attentionFixture';
-import { attendedChips, drawnLinks, frames, is, usePanelBrowser } from './panelSupport';
+import { attendedChips, drawnLinks, frames, is, scrollToChip, usePanelBrowser } from './panelSupport';
 
 const T = 4096;
 const SESSION_ID = 12;
@@ -75,6 +75,41 @@ describe('token strip and links at 4096 tokens (virtualised)', function () {
     const first = await chips(page);
     assert.ok(first.length > 20 && first.length < MAX_CHIPS, `${first.length} chips in the DOM (bound ${MAX_CHIPS})`);
     assert.deepEqual(first.slice(0, 20), tokens.slice(0, 20).map((token, index) => ({ index, text: shown(token.text) })), 'the first chips, in reading order');
+    // The look of the wrapping flex layout the strip had when every chip was an element: the browser lays
+    // out the same chips that way in a hidden copy of the flow, and every chip in the DOM sits where it would.
+    const offsets = await page.evaluate((texts) => {
+      const flow = document.querySelector<HTMLElement>('.token-flow[data-sequence="source"]')!;
+      const reference = document.createElement('div');
+      reference.className = 'token-flow';
+      Object.assign(reference.style, { position: 'absolute', visibility: 'hidden', left: '0', top: '0', width: `${flow.getBoundingClientRect().width}px`, display: 'flex', flexWrap: 'wrap', alignItems: 'center' });
+      texts.forEach((text, index) => {
+        const chip = document.createElement('div');
+        chip.className = 'token';
+        chip.style.position = 'relative';
+        chip.dataset.reference = String(index);
+        const span = document.createElement('span');
+        span.className = 'token-text';
+        span.textContent = text.replace(/ /g, '·').replace(/\n/g, '↵');
+        chip.append(span);
+        reference.append(chip);
+        if (text.includes('\n')) {
+          const lineBreak = document.createElement('span');
+          Object.assign(lineBreak.style, { flexBasis: '100%', height: '0' });
+          reference.append(lineBreak);
+        }
+      });
+      flow.parentElement!.append(reference);
+      const result = [...flow.querySelectorAll<HTMLElement>('.token')].map((chip) => {
+        const twin = reference.querySelector<HTMLElement>(`[data-reference="${chip.dataset.index}"]`)!;
+        const [a, b] = [chip.getBoundingClientRect(), twin.getBoundingClientRect()];
+        const [fa, fb] = [flow.getBoundingClientRect(), reference.getBoundingClientRect()];
+        return { index: Number(chip.dataset.index), dx: a.left - fa.left - (b.left - fb.left), dy: a.top - fa.top - (b.top - fb.top), dw: a.width - b.width };
+      });
+      reference.remove();
+      return result;
+    }, tokens.slice(0, first.length + 50).map((token) => token.text));
+    for (const { index, dx, dy, dw } of offsets) assert.ok(Math.abs(dx) < 0.5 && Math.abs(dy) < 0.5 && Math.abs(dw) < 0.5, `chip ${index} is placed as the flex layout places it (off by ${dx}, ${dy}; width ${dw})`);
+
     const listbox = await page.$eval('.token-flow[data-sequence="source"] .token[data-index="0"]', (chip) => [chip.getAttribute('role'), chip.getAttribute('aria-setsize'), chip.getAttribute('aria-posinset')]);
     assert.deepEqual(listbox, ['option', String(T), '1'], 'each chip says its place in the whole sequence');
 
@@ -148,6 +183,14 @@ describe('token strip and links at 4096 tokens (virtualised)', function () {
       assert.notEqual(chip.background, plain, `key ${chip.index} has the attended background`);
     }
     assert.ok((await chips(page)).length < MAX_CHIPS);
+
+    // Scrolled back up by hand, a click on a chip there pins it.
+    const pin = 1000;
+    since = host.mark();
+    await page.click(await scrollToChip(page, pin));
+    await host.waitFor(is('tokenFocus', { token: pin }), 'tokenFocus for the clicked token', since);
+    assert.equal(await page.getAttribute('.token.pinned', 'data-index'), String(pin));
+    assert.equal(await page.getAttribute(`.token[data-index="${pin}"]`, 'aria-selected'), 'true');
   });
 
   it('keeps a bounded number of link rows and draws the visible queries\' strongest keys, also after scrolling to the end', async () => {
