@@ -178,11 +178,6 @@ export class TokenStrip {
     this.separateBadges();
   }
 
-  /** The chip element of `token` when it is in the DOM (tests and the badges read them). */
-  chipOf(token: number): HTMLElement | undefined {
-    return this.chips.get(token);
-  }
-
   /**
    * Weight badges sit centred above their chips, so two short neighbouring tokens would print one
    * percentage over the other. Going left to right along each line, a badge that would overlap the
