@@ -181,7 +181,10 @@ async function measureOnce(browser: Browser, url: string, warmUp: Fixture, fixtu
     const headSwitchMs = await measure(page, { kind: 'paintedOther', previous: before }, 'keydown', plan.stepTimeoutMs, () => page.keyboard.press(']'));
 
     // Hover the last token (the longest row): bring its chip into view, pointer elsewhere, then onto it.
+    // The strip keeps only the chips near its scrolled range in the DOM: scroll it to the end first.
     const chip = `.token[data-index="${T - 1}"]`;
+    await page.$eval('.token-scroll[data-sequence="source"]', (viewport) => (viewport.scrollTop = viewport.scrollHeight));
+    await within(page.waitForSelector(chip, { state: 'attached', timeout: plan.stepTimeoutMs }), plan.stepTimeoutMs, 'the last token’s chip');
     await within(page.locator(chip).scrollIntoViewIfNeeded(), plan.stepTimeoutMs, 'scrolling to the last token');
     await page.mouse.move(2, 2);
     const hoverMs = await measure(page, { kind: 'hovered', token: T - 1 }, 'pointerover', plan.stepTimeoutMs, () => page.hover(chip, { timeout: plan.stepTimeoutMs }));
