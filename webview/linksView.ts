@@ -24,7 +24,7 @@ export class LinksView implements PanelView {
   private readonly observer: ResizeObserver;
 
   constructor(setup: ViewSetup) {
-    this.links = new TokenLinks({ onHover: (token) => setup.actions.hover(token), onToggle: (token) => setup.actions.togglePin(token) });
+    this.links = new TokenLinks({ onHover: (token) => setup.actions.hover(token), onToggle: (token) => setup.actions.togglePin(token), onRowsInView: () => this.schedule() });
     this.element = el(
       'section',
       'links-section',
@@ -57,6 +57,7 @@ export class LinksView implements PanelView {
       case 'arrived': {
         const arrival = change.arrival;
         if (arrival.kind === 'rows' && arrival.group === state.group && arrival.layer === state.layer && arrival.token === context.focus.token) this.draw();
+        else if (arrival.kind === 'block' && context.focus.token === null && arrival.group === state.group && arrival.layer === state.layer && arrival.head === state.head) this.draw();
         return;
       }
       case 'theme':
@@ -93,10 +94,28 @@ export class LinksView implements PanelView {
       return;
     }
     if (token === null) {
-      const matrix = store.cachedHead(state.group, state.layer, state.head);
       // One head's lines in its colour; the mean's in the foreground colour (headColorCss of MEAN_HEAD).
-      if (matrix) this.links.drawOverview(matrix, headColorCss(theme, state.head));
-      else this.links.clear();
+      const color = headColorCss(theme, state.head);
+      const matrix = store.cachedHead(state.group, state.layer, state.head);
+      if (matrix) {
+        this.links.drawOverview(matrix, color);
+        return;
+      }
+      // A long run's map arrives pooled, never whole: the exact rows of the queries in view, as a block.
+      const [first, last] = this.links.rowsInView();
+      const Tq = group.dims[2];
+      if (last < first) {
+        this.links.clear();
+        return;
+      }
+      const want = { window: { row0: first, row1: last + 1, col0: 0, col1: Tk } };
+      const block = store.cachedBlock(state.group, state.layer, state.head, want);
+      if (block && block.encoding === 'float32' && block.rowStep === 1 && block.colStep === 1) {
+        this.links.drawOverviewOf({ values: block.unit === 1 ? (block.values as Float32Array) : (block.values as Float32Array).map((v) => v * block.unit), row0: first, row1: Math.min(Tq, last + 1) }, color);
+        return;
+      }
+      this.links.clear();
+      store.requestBlock(state.group, state.layer, state.head, want);
       return;
     }
     const rows = store.cachedRows(state.group, state.layer, token);

@@ -48,6 +48,15 @@ export interface TokenLinksEvents {
   onHover(token: number | null): void;
   /** A query token was clicked: pin it, or unpin it when it is pinned. */
   onToggle(token: number): void;
+  /** Other query rows came into view (scroll, resize): an overview drawn from rows of a block may need others. */
+  onRowsInView?(first: number, last: number): void;
+}
+
+/** Exact rows of a [Tq, Tk] map: values[(t - row0) * Tk + s] for queries row0 <= t < row1 (the whole map: row0 0, row1 Tq). */
+export interface QueryRows {
+  values: Float32Array;
+  row0: number;
+  row1: number;
 }
 
 interface Point {
@@ -137,7 +146,7 @@ export class TokenLinks {
   private queryWidth = 0;
   private keyWidth = 0;
   /** The overview's matrix and colour while it is drawn (it is redrawn for the rows in view). */
-  private overview: { matrix: Float32Array; color: string } | null = null;
+  private overview: { rows: QueryRows; color: string } | null = null;
   /** The first and last query row the overview's lines were drawn for. */
   private overviewRows: [number, number] = [0, -1];
   /** The active token's links drawn now, for export. */
@@ -249,9 +258,9 @@ export class TokenLinks {
     const queryLabels = this.queries.texts;
     const keyLabels = this.keys.texts;
     const overview = this.overview;
-    // The overview's figure holds every query's links, not only those of the rows in view.
+    // The overview's figure holds the links of every query it has rows for (the whole map: all of them).
     const drawn = overview
-      ? overviewLinks(overview.matrix, queryLabels.length, keyLabels.length).map((link) => ({ ...link, opacity: Math.min(1, link.weight), color: overview.color }))
+      ? overviewLinks(overview.rows.values, overview.rows.row1 - overview.rows.row0, keyLabels.length).map((link) => ({ ...link, query: link.query + overview.rows.row0, opacity: Math.min(1, link.weight), color: overview.color }))
       : this.drawn;
     if (drawn.length === 0) return null;
     const caption =
@@ -266,31 +275,44 @@ export class TokenLinks {
    * queries in (or near) the scrolled range. matrix is [Tq, Tk] (one head, or the mean of the layer's heads).
    */
   drawOverview(matrix: Float32Array, color: string): void {
+    this.drawOverviewOf({ values: matrix, row0: 0, row1: this.queries.texts.length }, color);
+  }
+
+  /** The overview from exact rows of the map (a long run's whole map never reaches the page); rows outside them get no lines. */
+  drawOverviewOf(rows: QueryRows, color: string): void {
     const Tq = this.queries.texts.length;
     const Tk = this.keys.texts.length;
-    if (matrix.length !== Tq * Tk || Tq === 0) {
+    if (Tq === 0 || rows.row0 < 0 || rows.row1 > Tq || rows.row1 <= rows.row0 || rows.values.length !== (rows.row1 - rows.row0) * Tk) {
       this.clear();
       return;
     }
     this.drawn = [];
-    this.overview = { matrix, color };
+    this.overview = { rows, color };
     this.drawOverviewRows();
+  }
+
+  /** The query rows (first, last) in (or near) the viewport. */
+  rowsInView(): [number, number] {
+    return this.rowRange(this.queries.texts.length);
   }
 
   private drawOverviewRows(): void {
     const overview = this.overview;
     if (!overview) return;
-    const { matrix, color } = overview;
+    const { rows, color } = overview;
     const Tq = this.queries.texts.length;
     const Tk = this.keys.texts.length;
-    const [first, last] = this.rowRange(Tq);
-    this.overviewRows = [first, last];
+    const [inViewFirst, inViewLast] = this.rowRange(Tq);
+    this.overviewRows = [inViewFirst, inViewLast];
+    const first = Math.max(inViewFirst, rows.row0);
+    const last = Math.min(inViewLast, rows.row1 - 1);
+    const matrix = rows.values;
     const perQuery = overviewLinksPerQuery(Tq);
     const geometry = this.measure();
     const paths: SVGPathElement[] = [];
     const strongestKeys = new Int32Array(perQuery);
     for (let t = first; t <= last; t++) {
-      const rowOffset = t * Tk;
+      const rowOffset = (t - rows.row0) * Tk; // [Tk] row of query t
       const found = topKeys(matrix, rowOffset, Tk, OVERVIEW_MIN_WEIGHT, strongestKeys);
       for (let i = 0; i < found; i++) {
         const s = strongestKeys[i];
@@ -371,9 +393,10 @@ export class TokenLinks {
 
   private scrolled(): void {
     this.renderRows();
-    if (!this.overview) return;
     const [first, last] = this.rowRange(this.queries.texts.length);
-    if (first !== this.overviewRows[0] || last !== this.overviewRows[1]) this.drawOverviewRows();
+    if (first === this.overviewRows[0] && last === this.overviewRows[1]) return;
+    if (this.overview) this.drawOverviewRows();
+    this.events.onRowsInView?.(first, last);
   }
 
   /** The rows (first, last) in (or near) the viewport, clamped to [0, count). */
