@@ -1,4 +1,5 @@
 import type { ExplainRequest, HeadExplanation, RunVariation } from './explain/types';
+import type { HeldRun } from './heldAttention';
 
 // Shared vocabulary of the core. Pure types: imported by the extension, the CLI, the tests
 // and the webview, so nothing here may touch Node, the DOM or vscode.
@@ -180,5 +181,13 @@ export interface AttentionBackend {
    * result is the run the explanation comes from (its attention row equals explanation.weights).
    */
   explain(text: string, request: ExplainRequest, options: RunOptions, cancellation?: CancellationSignal): Promise<{ result: AttentionResult; explanation: HeadExplanation }>;
+  /**
+   * Like run, but the attention stays where it was computed and answers queries there
+   * (heldAttention.ts): the ONNX child keeps it in the child. Absent: runHeld() in heldAttention.ts
+   * holds run()'s result in this process.
+   */
+  runHeld?(text: string, options: RunOptions, cancellation?: CancellationSignal): Promise<HeldRun>;
+  /** Gets ready for a first run (starts a worker process, loads the model) so that the run pays no start-up; optional. */
+  warmUp?(): Promise<void>;
   dispose(): void;
 }

@@ -1,25 +1,20 @@
-// The host's answers to the webview's requests for attention, from the attention of one run. Plain
-// TypeScript (no vscode): the extension's controller and the browser tests' fake host
-// (test/browser/harness.ts) answer with this same code.
+// The host's answers to the webview's requests for attention: the thin protocol wrapper over the
+// core's queries (src/core/attentionQueries.ts). A request becomes a query, the query is answered
+// where the attention is held (in this process, or in the onnxruntime child: core/heldAttention.ts),
+// and the answer becomes the reply. Plain TypeScript (no vscode): the extension's controller and the
+// browser tests' fake host (test/browser/harness.ts) answer with this same code.
 
-import { attentionFlow } from '../core/analysis/flow';
-import { headRolesOf } from '../core/analysis/headRoles';
-import { attentionRollout, crossAttentionRollout } from '../core/analysis/rollout';
-import { InputError } from '../core/errors';
-import { headView, meanOfHeads, tokenRows, type AttentionDims } from '../core/attentionViews';
-import { MEAN_OF_HEADS, poolHeadWindow, quantizeWeights, wholeWindow } from '../core/attentionWindow';
+import { answerAttentionQuery, type AttentionAnswer, type AttentionQuery, type HeldGroup } from '../core/attentionQueries';
+import type { HeldAttention } from '../core/heldAttention';
 import type { RunComparison } from '../core/explain/compare';
 import { AGGREGATE_FLOW_MAX_TOKENS, MEAN_HEAD, toArrayBuffer, type ComparisonPayload, type HostReply, type HostRequest, type ReplyOf } from './protocol';
 
-/** The attention a run holds: one [L, H, Tq, Tk] tensor per group, in the session's group order. */
+export { binStart, poolThumbnails, thumbnailBin } from '../core/attentionQueries';
+
+/** The attention a run holds in this process: one [L, H, Tq, Tk] tensor per group, in the session's group order. */
 export interface AttentionSource {
   sessionId: number;
-  /** causal: keys after the query are masked (square maps only); thumbnails draw wholly masked blocks as masked. */
-  /**
-   * tokenIds: the token ids of a self-attention group's sequence (queries = keys), for head roles;
-   * absent for cross-attention (requestRoles then answers roles: null).
-   */
-  groups: readonly { attention: Float32Array; dims: AttentionDims; causal?: boolean; tokenIds?: readonly number[]; name?: string }[];
+  groups: readonly HeldGroup[];
 }
 
 /** Whether a webview message is a request that answerRequest answers. */
@@ -37,111 +32,75 @@ export type AttentionRequest = Extract<HostRequest, { type: 'requestHead' | 'req
 export function answerRequest<R extends AttentionRequest>(request: R, source: AttentionSource | undefined): ReplyOf[R['type']] | undefined;
 export function answerRequest(request: AttentionRequest, source: AttentionSource | undefined): HostReply | undefined {
   if (!source || source.sessionId !== request.sessionId) return undefined;
-  const group = source.groups[request.group];
-  if (!group) return undefined;
-  const { attention, dims } = group;
+  const answer = answerAttentionQuery(queryOf(request), source.groups);
+  return answer && replyOf(request, answer);
+}
+
+/** A run whose attention is held elsewhere (or here), asked through its handle. */
+export interface HeldSource {
+  sessionId: number;
+  attention: HeldAttention;
+}
+
+/** answerRequest for attention behind a handle: the query crosses to the holder, only the answer comes back. */
+export async function answerHeldRequest<R extends AttentionRequest>(request: R, source: HeldSource | undefined): Promise<ReplyOf[R['type']] | undefined>;
+export async function answerHeldRequest(request: AttentionRequest, source: HeldSource | undefined): Promise<HostReply | undefined> {
+  if (!source || source.sessionId !== request.sessionId) return undefined;
+  const answer = await source.attention.query(queryOf(request));
+  return answer && replyOf(request, answer);
+}
+
+/** The core query a webview request asks. */
+export function queryOf(request: AttentionRequest): AttentionQuery {
   switch (request.type) {
     case 'requestHead': {
-      const base = { type: 'headAttention' as const, sessionId: request.sessionId, group: request.group, layer: request.layer, head: request.head };
-      if (request.window === undefined && request.maxRows === undefined && request.maxCols === undefined) {
-        // The whole map, exact: what every consumer but the zoomable heatmap asks for.
-        const data = request.head === MEAN_HEAD ? meanOfHeads(attention, dims, request.layer) : headView(attention, dims, request.layer, request.head);
-        return { ...base, window: wholeWindow(dims[2], dims[3]), rows: dims[2], cols: dims[3], rowStep: 1, colStep: 1, encoding: 'float32', data: toArrayBuffer(data) };
-      }
-      const pooled = poolHeadWindow(attention, dims, request.layer, request.head === MEAN_HEAD ? MEAN_OF_HEADS : request.head, request.window, request.maxRows, request.maxCols);
-      // Only pooled overviews are quantised; exact cells (tooltips, the zoomed heatmap) stay float32.
-      const encoding = pooled.rowStep > 1 || pooled.colStep > 1 ? (request.encoding ?? 'float32') : 'float32';
-      const data = encoding === 'float32' ? pooled.data.buffer : quantizeWeights(pooled.data, encoding).buffer;
-      const { window, rows, cols, rowStep, colStep } = pooled;
-      return { ...base, window, rows, cols, rowStep, colStep, encoding, data: data as ArrayBuffer };
+      // Everything but the address is how the head is to be shaped: it goes through to the core untouched.
+      const { group, layer, head, window, maxRows, maxCols, encoding } = request;
+      const shape = { window, maxRows, maxCols, encoding };
+      return { kind: 'head', group, layer, head: head === MEAN_HEAD ? 'mean' : head, shape };
+    }
+    case 'requestTokenRows':
+      return { kind: 'tokenRows', group: request.group, layer: request.layer, token: request.token };
+    case 'requestThumbnails':
+      return { kind: 'thumbnails', group: request.group, size: request.size };
+    case 'requestRoles':
+      return { kind: 'roles', group: request.group };
+    case 'requestAggregate':
+      return { kind: 'aggregate', group: request.group, method: request.method, flowMaxTokens: AGGREGATE_FLOW_MAX_TOKENS };
+  }
+}
+
+/** The reply message carrying an answer to a request. */
+function replyOf(request: AttentionRequest, answer: AttentionAnswer): HostReply {
+  const { sessionId, group } = request;
+  switch (request.type) {
+    case 'requestHead': {
+      const { window, rows, cols, rowStep, colStep, encoding, data } = answer as Extract<AttentionAnswer, { kind: 'head' }>;
+      return { type: 'headAttention', sessionId, group, layer: request.layer, head: request.head, window, rows, cols, rowStep, colStep, encoding, data: ownBuffer(data) };
     }
     case 'requestTokenRows': {
-      const rows = tokenRows(group.attention, dims, request.layer, request.token);
-      return { type: 'tokenRows', sessionId: request.sessionId, group: request.group, layer: request.layer, token: request.token, data: rows.buffer as ArrayBuffer };
+      const { data } = answer as Extract<AttentionAnswer, { kind: 'tokenRows' }>;
+      return { type: 'tokenRows', sessionId, group, layer: request.layer, token: request.token, data: ownBuffer(data) };
     }
     case 'requestThumbnails': {
-      const pooled = poolThumbnails(attention, dims, request.size, group.causal === true);
-      return { type: 'thumbnails', sessionId: request.sessionId, group: request.group, size: request.size, rows: pooled.rows, columns: pooled.columns, data: pooled.data.buffer as ArrayBuffer };
+      const { rows, columns, data } = answer as Extract<AttentionAnswer, { kind: 'thumbnails' }>;
+      return { type: 'thumbnails', sessionId, group, size: request.size, rows, columns, data: ownBuffer(data) };
     }
     case 'requestRoles': {
-      const [L, H, Tq, Tk] = dims;
-      const ids = group.tokenIds;
-      const roles = ids && Tq === Tk && Tq >= 2 && ids.length === Tq ? headRolesOf(attention, [L, H, Tq], ids) : null;
-      return { type: 'roles', sessionId: request.sessionId, group: request.group, roles };
+      const { roles } = answer as Extract<AttentionAnswer, { kind: 'roles' }>;
+      return { type: 'roles', sessionId, group, roles };
     }
     case 'requestAggregate': {
-      // An InputError (cross-attention, flow past its token limit) becomes the reply's error.
-      const base = { type: 'aggregate' as const, sessionId: request.sessionId, group: request.group, method: request.method };
-      try {
-        const data = group.name === 'cross' && request.method === 'rollout' ? crossRolloutOf(source) : request.method === 'flow' ? attentionFlow(attention, dims, AGGREGATE_FLOW_MAX_TOKENS) : attentionRollout(attention, dims);
-        return { ...base, data: data.buffer as ArrayBuffer };
-      } catch (error) {
-        return { ...base, data: new ArrayBuffer(0), error: error instanceof Error ? error.message : String(error) };
-      }
+      const { data, error } = answer as Extract<AttentionAnswer, { kind: 'aggregate' }>;
+      return { type: 'aggregate', sessionId, group, method: request.method, data: ownBuffer(data), ...(error !== undefined ? { error } : {}) };
     }
   }
 }
 
-/** Encoder–decoder: the cross-attention composed with the encoder's and the decoder's rollouts [Tt, Ts] (core/analysis/rollout.ts). */
-function crossRolloutOf(source: AttentionSource): Float32Array {
-  const named = (name: string) => source.groups.find((group) => group.name === name);
-  const [encoder, decoder, cross] = [named('encoder'), named('decoder'), named('cross')];
-  if (!encoder || !decoder || !cross) throw new InputError('Cross rollout needs the encoder, decoder and cross-attention groups of one run.');
-  return crossAttentionRollout(encoder, decoder, cross);
-}
-
-/** Where block `index` of `blocks` over `tokens` starts: blocks hold tokens [binStart(i), binStart(i + 1)). */
-export function binStart(index: number, tokens: number, blocks: number): number {
-  return Math.floor((index * tokens) / blocks);
-}
-
-/** The block (of `blocks` over `tokens`, see binStart) that holds token `token`. */
-export function thumbnailBin(token: number, tokens: number, blocks: number): number {
-  // The largest i with floor(i·T/n) <= token.
-  let bin = Math.min(blocks - 1, Math.floor(((token + 1) * blocks - 1) / tokens));
-  while (bin > 0 && binStart(bin, tokens, blocks) > token) bin--;
-  while (bin + 1 < blocks && binStart(bin + 1, tokens, blocks) <= token) bin++;
-  return bin;
-}
-
-/**
- * Every head of [L, H, Tq, Tk] pooled to [L, H, rows, columns] with rows = min(Tq, size) and
- * columns = min(Tk, size): each value is the mean of its block's allowed cells (causal: keys up to
- * the query; a block with none is NaN). One pass over the attention, O(L·H·Tq·Tk).
- */
-export function poolThumbnails(attention: Float32Array, dims: AttentionDims, size: number, causal: boolean): { rows: number; columns: number; data: Float32Array } {
-  const [L, H, Tq, Tk] = dims;
-  const side = Math.max(1, Math.floor(size));
-  const rows = Math.min(Tq, side);
-  const columns = Math.min(Tk, side);
-  const masked = causal && Tq === Tk;
-  const columnBin = new Int32Array(Tk);
-  for (let s = 0; s < Tk; s++) columnBin[s] = thumbnailBin(s, Tk, columns);
-  // Allowed cells per block: the same for every head.
-  const counts = new Float64Array(rows * columns);
-  for (let i = 0; i < rows; i++) {
-    for (let t = binStart(i, Tq, rows); t < binStart(i + 1, Tq, rows); t++) {
-      const last = masked ? t : Tk - 1;
-      for (let s = 0; s <= last; s++) counts[i * columns + columnBin[s]]++;
-    }
-  }
-  const data = new Float32Array(L * H * rows * columns);
-  const sums = new Float64Array(rows * columns);
-  for (let map = 0; map < L * H; map++) {
-    sums.fill(0);
-    const base = map * Tq * Tk;
-    for (let i = 0; i < rows; i++) {
-      const row = i * columns;
-      for (let t = binStart(i, Tq, rows); t < binStart(i + 1, Tq, rows); t++) {
-        const offset = base + t * Tk;
-        const last = masked ? t : Tk - 1;
-        for (let s = 0; s <= last; s++) sums[row + columnBin[s]] += attention[offset + s];
-      }
-    }
-    const out = map * rows * columns;
-    for (let b = 0; b < rows * columns; b++) data[out + b] = counts[b] > 0 ? sums[b] / counts[b] : NaN;
-  }
-  return { rows, columns, data };
+/** The answer's bytes as an ArrayBuffer of exactly its size (answers normally own theirs: no copy then). */
+function ownBuffer(data: Float32Array | Uint16Array | Uint8Array): ArrayBuffer {
+  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) return data.buffer as ArrayBuffer;
+  return data instanceof Float32Array ? toArrayBuffer(data) : (data.slice().buffer as ArrayBuffer);
 }
 
 /** A RunComparison as the comparison message carries it: the two maps as their own float32 ArrayBuffers. */

@@ -79,6 +79,11 @@ export class BuiltinBackend implements AttentionBackend {
     return (await this.load()).info;
   }
 
+  /** Loads the weights now, so that the first run does not wait for them. */
+  async warmUp(): Promise<void> {
+    await this.load();
+  }
+
   async run(text: string, options: RunOptions, cancellation?: CancellationSignal): Promise<AttentionResult> {
     return (await this.runModel(text, options, undefined, cancellation)).result;
   }

@@ -78,8 +78,11 @@ export function collectGroup(group: GroupOutputs, results: InferenceSession.Retu
     const tensor = results[name] as Tensor;
     const [L, B, H, T1, T2] = tensor.dims;
     if (tensor.dims.length !== 5 || T1 !== Tq || T2 !== Tk || B !== 1) throw new ModelLoadError(`${name} has shape [${tensor.dims.join(', ')}], expected [L, 1, H, ${Tq}, ${Tk}].`);
-    // [L, 1, H, Tq, Tk] has the same memory layout as [L, H, Tq, Tk].
-    return { attention: Float32Array.from(floatData(tensor, name)), dims: [L, H, Tq, Tk] };
+    // [L, 1, H, Tq, Tk] has the same memory layout as [L, H, Tq, Tk]: onnxruntime's own output array
+    // becomes the run's attention (no second copy of the biggest tensor of the run).
+    const data = floatData(tensor, name);
+    const attention = data.length === L * H * Tq * Tk && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : Float32Array.from(data);
+    return { attention, dims: [L, H, Tq, Tk] };
   }
   const layouts = group.outputs.map((name) => siteLayout((results[name] as Tensor).dims, name));
   const H = layouts[0].heads;

@@ -157,10 +157,23 @@ export class OnnxBackend implements AttentionBackend {
   }
 
   async run(text: string, options: RunOptions, cancellation?: CancellationSignal): Promise<AttentionResult> {
-    return withWarnings(await this.runUnchecked(text, options, cancellation));
+    return this.runCounting(text, options, cancellation, 0);
   }
 
-  private async runUnchecked(text: string, options: RunOptions, cancellation?: CancellationSignal): Promise<AttentionResult> {
+  /** Loads the model now, so that the first run does not wait for it. */
+  async warmUp(): Promise<void> {
+    await this.describe();
+  }
+
+  /**
+   * run, for a caller that will copy the attention `copiesOnTheWay` more times while the run's own
+   * copies still exist (the worker cloning a whole result to its parent: 1), which the memory budget counts.
+   */
+  async runCounting(text: string, options: RunOptions, cancellation: CancellationSignal | undefined, copiesOnTheWay: number): Promise<AttentionResult> {
+    return withWarnings(await this.runUnchecked(text, options, cancellation, copiesOnTheWay));
+  }
+
+  private async runUnchecked(text: string, options: RunOptions, cancellation: CancellationSignal | undefined, copiesOnTheWay: number): Promise<AttentionResult> {
     refuseVariation(options);
     const started = performance.now();
     const loaded = await this.load();
@@ -169,8 +182,10 @@ export class OnnxBackend implements AttentionBackend {
     const { tokens, truncatedFrom, truncatedFromAtLeast } = await fitText(this.tokenizerThread(), text, options, described.maxPositions, cancellation, {
       layers: described.layers,
       heads: described.heads,
-      // onnxruntime's outputs, our collected copy, and the copy cloned to the parent process; twice that with scores.
-      copies: options.scores ? 6 : 3,
+      // onnxruntime's outputs and our collected copy (one tensor when the model stacks its attention
+      // in one output: collectGroup keeps that one), plus any copies the caller makes on the way out
+      // (a whole result cloned to the parent process); twice that with scores.
+      copies: (options.scores ? 2 : 1) * (2 + copiesOnTheWay),
     });
     const ids = tokens.map((token) => token.id);
     const common = { text, tokens, truncatedFrom, ...(truncatedFromAtLeast ? { truncatedFromAtLeast } : {}) };

@@ -3,15 +3,24 @@
 // a message saying what happened, and the next run starts a fresh process. Worker threads would not
 // do: a native abort in one takes the whole process down with it.
 //
-// One child per backend, started on the first request and kept (the model session loads once).
-// Requests go one at a time: a run cannot be interrupted, so cancelling or timing out means killing
-// the child, and a queue makes sure no other request is in the child when that happens.
+// One child per backend, started by warmUp (the panel opened) or the first request, and kept (the
+// model session loads once). Requests go one at a time: a run cannot be interrupted, so cancelling
+// or timing out means killing the child, and a queue makes sure no other request is in the child
+// when that happens.
+//
+// Attention stays in the child (runHeld): the run's tensors are kept there under a handle, and the
+// panel's queries (a head, token rows, thumbnails, roles, an aggregate) are answered there, so only
+// the answers cross the process boundary (ChildAttention below). A child that died takes its held
+// tensors with it; the next query about such a run runs the same text again in the fresh child
+// (same model, same options: the same attention) and then answers, so the panel loses nothing.
 import { explainWithScores, refuseVariation } from '../../explain/onnxExplain';
 import type { ExplainRequest, HeadExplanation } from '../../explain/types';
 import { fork, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { AttentionInspectorError, CancelledError, throwIfCancelled } from '../../errors';
-import type { AttentionBackend, AttentionResult, CancellationSignal, ModelInfo, RunOptions } from '../../types';
+import type { AnswerOf, AttentionQuery } from '../../attentionQueries';
+import type { HeldAttention, HeldRun } from '../../heldAttention';
+import type { AttentionBackend, AttentionGroup, AttentionResult, CancellationSignal, ModelInfo, RunOptions } from '../../types';
 import { reviveError } from './errorTransfer';
 import { WORKER_DEBUG_ENV, type DebugRequestType, type ParentToWorker, type WorkerRequest, type WorkerToParent } from './workerProtocol';
 import { locateWorkerScript } from './workerScript';
@@ -68,6 +77,7 @@ export class IsolatedOnnxBackend implements AttentionBackend {
   private readonly queue: Job[] = [];
   private inFlight: Job | undefined;
   private nextId = 1;
+  private nextHandle = 1;
   private described: Promise<ModelInfo> | undefined;
 
   constructor(dir: string, private readonly modelName: string = path.basename(dir), private readonly options: IsolatedOnnxOptions = {}) {
@@ -97,6 +107,46 @@ export class IsolatedOnnxBackend implements AttentionBackend {
     const reply = await this.request((id) => ({ type: 'run', id, text, options }), `running model ${this.modelName}`, cancellation);
     if (reply.type !== 'result') throw new Error(`the worker answered run with ${reply.type}`);
     return reply.result;
+  }
+
+  /** Starts the child and loads the model, so that the first run pays no start-up (the panel opened). */
+  async warmUp(): Promise<void> {
+    await this.describe();
+  }
+
+  /** Runs in the child and leaves the attention there: only the summary crosses; queries go through the handle. */
+  async runHeld(text: string, options: RunOptions, cancellation?: CancellationSignal): Promise<HeldRun> {
+    refuseVariation(options);
+    const handle = this.nextHandle++;
+    const summary = await this.hold(handle, text, options, cancellation);
+    return { result: summary, attention: new ChildAttention(this, handle, text, options) };
+  }
+
+  /** @internal (ChildAttention) Runs `text` in the child and keeps its attention there under `handle`. */
+  async hold(handle: number, text: string, options: RunOptions, cancellation?: CancellationSignal): Promise<HeldRun['result']> {
+    const reply = await this.request((id) => ({ type: 'runHeld', id, handle, text, options }), `running model ${this.modelName}`, cancellation);
+    if (reply.type !== 'held') throw new Error(`the worker answered runHeld with ${reply.type}`);
+    return reply.summary;
+  }
+
+  /** @internal (ChildAttention) Answers a query in the child; `missing` when the child holds no run under the handle. */
+  async queryHeld(handle: number, query: AttentionQuery): Promise<{ answer: AnswerOf<AttentionQuery> | undefined; missing: boolean }> {
+    const reply = await this.request((id) => ({ type: 'query', id, handle, query }), `answering a ${query.kind} query about a run of ${this.modelName}`, undefined);
+    if (reply.type !== 'answer') throw new Error(`the worker answered query with ${reply.type}`);
+    return { answer: reply.answer, missing: reply.missing === true };
+  }
+
+  /** @internal (ChildAttention) Clones a held run's tensors here; undefined when the child holds no run under the handle. */
+  async materializeHeld(handle: number): Promise<AttentionGroup[] | undefined> {
+    const reply = await this.request((id) => ({ type: 'materialize', id, handle }), `sending the attention of a run of ${this.modelName}`, undefined);
+    if (reply.type !== 'materialized') throw new Error(`the worker answered materialize with ${reply.type}`);
+    return reply.groups;
+  }
+
+  /** @internal (ChildAttention) The child forgets a held run (nothing to do when no child runs: its tensors died with it). */
+  releaseHeld(handle: number): void {
+    const worker = this.worker;
+    if (worker && !worker.killed) this.post(worker, { type: 'release', handle });
   }
 
   /** @internal Tests only: make the child crash (process.abort) or hang; needs options.debugHooks. */
@@ -283,5 +333,54 @@ export class IsolatedOnnxBackend implements AttentionBackend {
     if (!worker || worker.killed) return;
     worker.killed = true;
     worker.child.kill('SIGKILL');
+  }
+}
+
+/**
+ * A run's attention held in the onnxruntime child. Queries and materialize go to the child; a child
+ * that no longer holds the run (it died and a fresh one took its place) runs the same text again
+ * first, so answers never depend on the child surviving.
+ */
+class ChildAttention implements HeldAttention {
+  private materialized: Promise<AttentionGroup[]> | undefined;
+  private released = false;
+
+  constructor(private readonly backend: IsolatedOnnxBackend, private readonly handle: number, private readonly text: string, private readonly options: RunOptions) {}
+
+  async query<Q extends AttentionQuery>(query: Q): Promise<AnswerOf<Q> | undefined> {
+    const first = await this.backend.queryHeld(this.handle, query);
+    if (!first.missing) return first.answer as AnswerOf<Q> | undefined;
+    await this.rehold();
+    const again = await this.backend.queryHeld(this.handle, query);
+    if (again.missing) throw new AttentionInspectorError('The onnxruntime process lost the run’s attention again right after running it; run the model again.');
+    return again.answer as AnswerOf<Q> | undefined;
+  }
+
+  materialize(): Promise<AttentionGroup[]> {
+    if (!this.materialized) {
+      this.materialized = (async () => {
+        const groups = await this.backend.materializeHeld(this.handle);
+        if (groups) return groups;
+        await this.rehold();
+        const again = await this.backend.materializeHeld(this.handle);
+        if (!again) throw new AttentionInspectorError('The onnxruntime process lost the run’s attention again right after running it; run the model again.');
+        return again;
+      })();
+      this.materialized.catch(() => (this.materialized = undefined));
+    }
+    return this.materialized;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.materialized = undefined;
+    this.backend.releaseHeld(this.handle);
+  }
+
+  /** The child lost the run (or it was released): run it again there under the same handle. */
+  private async rehold(): Promise<void> {
+    this.released = false;
+    await this.backend.hold(this.handle, this.text, { ...this.options, failIfTooLong: false });
   }
 }

@@ -1,0 +1,153 @@
+// The questions the panel asks about a run's attention, answered next to the tensor. Whoever holds
+// the [L, H, Tq, Tk] groups (the extension host for the built-in backend, the onnxruntime child
+// process for the ONNX backend: heldAttention.ts) calls answerAttentionQuery, so only the answer,
+// never the tensor, has to travel. Queries and answers are plain data (structured-cloneable), and
+// src/shared/replies.ts turns the webview's requests into queries and the answers into replies.
+
+import { attentionFlow } from './analysis/flow';
+import { headRolesOf, type HeadRoleScores } from './analysis/headRoles';
+import { attentionRollout, crossAttentionRollout } from './analysis/rollout';
+import { headView, meanOfHeads, tokenRows, type AttentionDims } from './attentionViews';
+import { MEAN_OF_HEADS, poolHeadWindow, quantizeWeights, wholeWindow, type CellEncoding, type CellWindow } from './attentionWindow';
+import { InputError } from './errors';
+import { binStart, poolThumbnails, thumbnailBin } from './thumbnails';
+import type { AttentionGroup, AttentionResult } from './types';
+
+export { binStart, poolThumbnails, thumbnailBin };
+
+/**
+ * One group of a run as its holder keeps it. causal: keys after the query are masked (square maps
+ * only). tokenIds: the token ids of a self-attention group's sequence (queries = keys), for head
+ * roles; absent for cross-attention (roles are then null). name: for the encoder–decoder cross rollout.
+ */
+export interface HeldGroup {
+  attention: Float32Array;
+  dims: AttentionDims;
+  causal?: boolean;
+  tokenIds?: readonly number[];
+  name?: string;
+}
+
+/**
+ * How the asker wants a head shaped (the webview's requestHead fields other than its address): a
+ * window of cells, at most maxRows × maxCols cells (max-pooled), and how pooled cells may travel.
+ * Absent: the whole map, exact. answerHead reads them next to the tensor (attentionWindow.ts).
+ */
+export interface HeadShape {
+  window?: CellWindow;
+  maxRows?: number;
+  maxCols?: number;
+  encoding?: CellEncoding;
+}
+
+/** One head of a layer ([Tq, Tk], or a window of it, pooled), or the mean of the layer's heads. */
+export interface HeadQuery {
+  kind: 'head';
+  group: number;
+  layer: number;
+  head: number | 'mean';
+  shape?: HeadShape;
+}
+
+/** A head as answerHead shapes it: `data` is [rows, cols], float32 or quantised (encoding). */
+export interface HeadAnswer {
+  kind: 'head';
+  window: CellWindow;
+  rows: number;
+  cols: number;
+  rowStep: number;
+  colStep: number;
+  encoding: CellEncoding;
+  data: Float32Array | Uint16Array | Uint8Array;
+}
+
+export type AttentionQuery =
+  | HeadQuery
+  /** What one query token attends to in every head of a layer: [H, Tk]. */
+  | { kind: 'tokenRows'; group: number; layer: number; token: number }
+  /** Every head pooled to at most size × size block means: [L, H, rows, columns]. */
+  | { kind: 'thumbnails'; group: number; size: number }
+  /** Head-role scores of every head of a self-attention group (null for cross-attention). */
+  | { kind: 'roles'; group: number }
+  /** Rollout or flow over the layers: [Tq, Tk]; flow refuses more than flowMaxTokens tokens. */
+  | { kind: 'aggregate'; group: number; method: 'rollout' | 'flow'; flowMaxTokens: number };
+
+export type AttentionAnswer =
+  | HeadAnswer
+  | { kind: 'tokenRows'; data: Float32Array }
+  | { kind: 'thumbnails'; rows: number; columns: number; data: Float32Array }
+  | { kind: 'roles'; roles: HeadRoleScores[] | null }
+  /** error: why there is no aggregate (cross-attention flow, too many tokens); data is then empty. */
+  | { kind: 'aggregate'; data: Float32Array; error?: string };
+
+export type AnswerOf<Q extends AttentionQuery> = Extract<AttentionAnswer, { kind: Q['kind'] }>;
+
+/**
+ * The answer to a query from the groups of one run, or undefined when the run has no such group.
+ * A layer, head or token out of range throws a RangeError.
+ */
+export function answerAttentionQuery<Q extends AttentionQuery>(query: Q, groups: readonly HeldGroup[]): AnswerOf<Q> | undefined;
+export function answerAttentionQuery(query: AttentionQuery, groups: readonly HeldGroup[]): AttentionAnswer | undefined {
+  const group = groups[query.group];
+  if (!group) return undefined;
+  const { attention, dims } = group;
+  switch (query.kind) {
+    case 'head':
+      return answerHead(query, group);
+    case 'tokenRows':
+      return { kind: 'tokenRows', data: tokenRows(attention, dims, query.layer, query.token) };
+    case 'thumbnails':
+      return { kind: 'thumbnails', ...poolThumbnails(attention, dims, query.size, group.causal === true) };
+    case 'roles': {
+      const [L, H, Tq, Tk] = dims;
+      const ids = group.tokenIds;
+      const roles = ids && Tq === Tk && Tq >= 2 && ids.length === Tq ? headRolesOf(attention, [L, H, Tq], ids) : null;
+      return { kind: 'roles', roles };
+    }
+    case 'aggregate':
+      // An InputError (cross-attention flow, flow past its token limit) becomes the answer's error.
+      try {
+        const data =
+          group.name === 'cross' && query.method === 'rollout' ? crossRolloutOf(groups) : query.method === 'flow' ? attentionFlow(attention, dims, query.flowMaxTokens) : attentionRollout(attention, dims);
+        return { kind: 'aggregate', data };
+      } catch (error) {
+        return { kind: 'aggregate', data: new Float32Array(0), error: error instanceof Error ? error.message : String(error) };
+      }
+  }
+}
+
+/**
+ * One head or the layer mean: the whole [Tq, Tk] map exact, or a window of it max-pooled to at most
+ * maxRows × maxCols cells (attentionWindow.ts), quantised when the asker allows it. The answer owns
+ * its data (never a view into the held tensor): it is posted or cloned away, and a view would drag
+ * the whole tensor along.
+ */
+export function answerHead(query: HeadQuery, group: HeldGroup): HeadAnswer {
+  const { attention, dims } = group;
+  const { window, maxRows, maxCols, encoding: allowed } = query.shape ?? {};
+  if (window === undefined && maxRows === undefined && maxCols === undefined) {
+    // The whole map, exact: what every consumer but the zoomable heatmap asks for.
+    const data = query.head === 'mean' ? meanOfHeads(attention, dims, query.layer) : headView(attention, dims, query.layer, query.head).slice();
+    return { kind: 'head', window: wholeWindow(dims[2], dims[3]), rows: dims[2], cols: dims[3], rowStep: 1, colStep: 1, encoding: 'float32', data };
+  }
+  const pooled = poolHeadWindow(attention, dims, query.layer, query.head === 'mean' ? MEAN_OF_HEADS : query.head, window, maxRows, maxCols);
+  // Only pooled overviews are quantised; exact cells (tooltips, the zoomed heatmap) stay float32.
+  const encoding = pooled.rowStep > 1 || pooled.colStep > 1 ? (allowed ?? 'float32') : 'float32';
+  const data = encoding === 'float32' ? pooled.data : quantizeWeights(pooled.data, encoding);
+  const { window: cells, rows, cols, rowStep, colStep } = pooled;
+  return { kind: 'head', window: cells, rows, cols, rowStep, colStep, encoding, data };
+}
+
+/** Encoder–decoder: the cross-attention composed with the encoder's and the decoder's rollouts [Tt, Ts] (analysis/rollout.ts). */
+function crossRolloutOf(groups: readonly HeldGroup[]): Float32Array {
+  const named = (name: string) => groups.find((group) => group.name === name);
+  const [encoder, decoder, cross] = [named('encoder'), named('decoder'), named('cross')];
+  if (!encoder || !decoder || !cross) throw new InputError('Cross rollout needs the encoder, decoder and cross-attention groups of one run.');
+  return crossAttentionRollout(encoder, decoder, cross);
+}
+
+/** A run's groups as the queries need them: self-attention groups carry their sequence's token ids (head roles). */
+export function heldGroupsOf(result: Pick<AttentionResult, 'groups' | 'tokens' | 'target'>): HeldGroup[] {
+  const ids = (sequence: 'source' | 'target') => (sequence === 'target' ? result.target?.tokens : result.tokens)?.map((token) => token.id);
+  return result.groups.map((group: AttentionGroup) => (group.kind !== 'cross' && group.queries === group.keys ? { ...group, tokenIds: ids(group.queries) } : group));
+}
