@@ -2,14 +2,14 @@
 // mirror the panel's focused token, and the editor cursor that focuses a token in the panel.
 import * as vscode from 'vscode';
 import { tokenAtOffset } from '../core/tokenSpans';
-import type { AttentionResult } from '../core/types';
+import type { AttentionSummary } from '../core/heldAttention';
 import type { HostToWebview, TokenFocusMessage } from '../shared/protocol';
 import { EditorDecorations } from './editorDecorations';
 
 /** The run the panel shows, as far as the editor is concerned. */
 export interface InspectedRange {
   sessionId: number;
-  result: AttentionResult;
+  result: AttentionSummary;
   document: vscode.TextDocument;
   /** Document offset of the inspected text's first character. */
   baseOffset: number;

@@ -2,9 +2,12 @@
 // cancellation, supersede: runner.ts), the editor sync (decorations, cursor → focus: editorSync.ts)
 // and the replies to the webview's requests (src/shared/replies.ts, shared with the browser tests'
 // fake host). This class routes the webview's messages between them and keeps the test hooks.
+// The run's attention is a handle (core/heldAttention.ts): the webview's requests are answered where
+// it is held (the onnxruntime child for the ONNX backend), so the host receives only the answers.
 import * as vscode from 'vscode';
 import { assertNever, type SessionInfo, type WebviewToHost } from '../shared/protocol';
-import { answerRequest } from '../shared/replies';
+import { answerHeldRequest } from '../shared/replies';
+import { describeError } from '../core/errors';
 import { answerRunComparison, type ComparableRun } from '../shared/runAlignment';
 import { AttentionPanel } from './attentionPanel';
 import { EditorSync } from './editorSync';
@@ -67,6 +70,7 @@ export class InspectionController implements vscode.Disposable {
       this.panel.onMessage((message) => this.handleWebviewMessage(message)),
       this.panel.onClose(() => {
         this.runner.cancel();
+        this.runner.release();
         this.editor.setInspected(undefined);
         this.steps.setRun(undefined);
         this.inspected = undefined;
@@ -76,8 +80,24 @@ export class InspectionController implements vscode.Disposable {
         if (event.affectsConfiguration('attentionInspector.colorScale')) {
           this.panel.post({ type: 'settings', colorScale: readSettings(this.extensionUri).colorScale });
         }
+        if (this.panel.visible && (event.affectsConfiguration('attentionInspector.model') || event.affectsConfiguration('attentionInspector.backend'))) this.warmUp();
       }),
     );
+    // The extension activates for the panel (a command that opens it, or a panel restored after a
+    // reload): start the backend now (for the ONNX backend: its child process and the model), so
+    // that the first run pays no start-up. The child then stays, warm, for every later run.
+    this.warmUp();
+  }
+
+  /** Gets the current settings' backend ready (a child process started or reused, the model loaded); failures wait for the run to report them. */
+  warmUp(): void {
+    try {
+      const settings = readSettings(this.extensionUri);
+      const backend = this.runner.registry.get(settings.modelDir, settings.backend);
+      void backend.warmUp?.().catch((error: unknown) => this.log(`Could not prepare ${settings.modelLabel}: ${describeError(error)}`));
+    } catch (error) {
+      this.log(`Could not prepare the model: ${describeError(error)}`);
+    }
   }
 
   /** Shows a question with buttons; tests replace it. */
@@ -141,8 +161,15 @@ export class InspectionController implements vscode.Disposable {
       case 'requestThumbnails':
       case 'requestRoles':
       case 'requestAggregate': {
-        const reply = answerRequest(message, this.attentionSource());
-        if (reply) this.panel.post(reply);
+        const inspected = this.current(message.sessionId);
+        void answerHeldRequest(message, inspected).then(
+          // A newer run may have replaced the session while the answer was on its way: the webview drops it then.
+          (reply) => reply && this.panel.post(reply),
+          (error: unknown) => {
+            this.log(`Could not answer ${message.type}: ${describeError(error)}`);
+            if (!(error instanceof RangeError)) this.panel.post({ type: 'error', message: describeError(error) });
+          },
+        );
         return;
       }
       case 'requestExplain':
@@ -163,7 +190,7 @@ export class InspectionController implements vscode.Disposable {
       }
       case 'setMerge':
         // Shown as other units: the same run, published again as a new session (no re-run).
-        this.runner.setUnits(message.merge, this.current(message.sessionId));
+        void this.runner.setUnits(message.merge, this.current(message.sessionId)).catch((error: unknown) => this.runner.report(error));
         return;
       case 'tokenFocus':
         this.editor.paintFocus(message);
@@ -171,9 +198,15 @@ export class InspectionController implements vscode.Disposable {
       case 'viewChanged':
         return;
       case 'pinRun': {
+        // The pinned run must outlive the session (a later run releases its held attention): its tensors come here.
         const inspected = this.current(message.sessionId);
-        if (inspected) this.pinned = comparableRun(inspected);
-        this.postPinnedRun();
+        void (inspected ? comparableRun(inspected) : Promise.resolve(undefined)).then(
+          (pinned) => {
+            if (pinned) this.pinned = pinned;
+            this.postPinnedRun();
+          },
+          (error: unknown) => this.runner.report(error),
+        );
         return;
       }
       case 'unpinRun':
@@ -182,12 +215,19 @@ export class InspectionController implements vscode.Disposable {
         return;
       case 'requestRunComparison': {
         const inspected = this.current(message.sessionId);
-        const reply = inspected && answerRunComparison(message, this.pinned, comparableRun(inspected));
-        if (reply) this.panel.post(reply);
+        if (!inspected) return;
+        void comparableRun(inspected).then(
+          (current) => {
+            const reply = answerRunComparison(message, this.pinned, current);
+            if (reply) this.panel.post(reply);
+          },
+          (error: unknown) => this.log(`Could not compare with the pinned run: ${describeError(error)}`),
+        );
         return;
       }
       case 'export':
-        void this.exports.handle(message, this.current(message.sessionId)?.result).catch((error: unknown) => this.log(`Export failed: ${String(error)}`));
+        const shown = this.current(message.sessionId);
+        void this.exports.handle(message, shown && { result: shown.result, attention: shown.attention }).catch((error: unknown) => this.log(`Export failed: ${String(error)}`));
         return;
       case 'webviewError':
         this.log(`Webview error: ${message.message}`);
@@ -204,16 +244,6 @@ export class InspectionController implements vscode.Disposable {
   /** The inspected run if the message is about it; requests for older sessions are dropped. */
   private current(sessionId: number): Published | undefined {
     return this.inspected && this.inspected.sessionId === sessionId ? this.inspected : undefined;
-  }
-
-  private attentionSource() {
-    const inspected = this.inspected;
-    if (!inspected) return undefined;
-    const { result } = inspected;
-    // Head roles need the token ids of a self-attention group's sequence.
-    const ids = (sequence: 'source' | 'target') => (sequence === 'target' ? result.target?.tokens : result.tokens)?.map((token) => token.id);
-    const groups = result.groups.map((group) => (group.kind !== 'cross' && group.queries === group.keys ? { ...group, tokenIds: ids(group.queries) } : group));
-    return { sessionId: inspected.sessionId, groups };
   }
 
   // ------------------------------------------------------------------ test hooks and plumbing
@@ -258,12 +288,13 @@ export class InspectionController implements vscode.Disposable {
   }
 }
 
-/** A published run as a run comparison needs it: its first group, token texts and a label (model · source). */
-function comparableRun(run: Published): ComparableRun {
+/** A published run as a run comparison needs it: its groups with their tensors (brought here), token texts and a label (model · source). */
+async function comparableRun(run: Published): Promise<ComparableRun> {
+  const tensors = await run.attention.materialize();
   const textsOf = (sequence: 'source' | 'target') => (sequence === 'target' ? (run.result.target?.tokens ?? []) : run.result.tokens).map((token) => token.text);
   return {
     sessionId: run.sessionId,
     label: `${run.session.model.name} · ${run.session.source}`,
-    groups: run.result.groups.map((group) => ({ name: group.name, self: group.queries === group.keys, tokens: textsOf(group.queries), attention: group.attention, dims: group.dims })),
+    groups: run.result.groups.map((group, index) => ({ name: group.name, self: group.queries === group.keys, tokens: textsOf(group.queries), attention: tensors[index].attention, dims: group.dims })),
   };
 }

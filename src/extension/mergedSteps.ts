@@ -5,7 +5,8 @@
 // swapped. No vscode here: stepRequests.ts calls these through StepRun.
 import { InputError } from '../core/errors';
 import { lastTokenOf, type MergedResult, type MergedUnit } from '../core/merge';
-import type { AttentionResult, TokenSequence } from '../core/types';
+import type { AttentionSummary } from '../core/heldAttention';
+import type { TokenSequence } from '../core/types';
 
 export interface UnitMapping {
   /** The token that explains query `unit` of group `group`. */
@@ -15,7 +16,7 @@ export interface UnitMapping {
 }
 
 /** The mapping for a run shown as units; undefined when its tokens are the model's own. */
-export function unitMapping(result: AttentionResult): UnitMapping | undefined {
+export function unitMapping(result: AttentionSummary): UnitMapping | undefined {
   if (!('unmerged' in result)) return undefined;
   const tokens = (result as MergedResult).unmerged.tokens;
   const units = (sequence: TokenSequence) => ((sequence === 'target' ? result.target?.tokens : result.tokens) ?? []) as MergedUnit[];

@@ -2,9 +2,10 @@
 // or PNG (src/shared/exportFormats.ts, the canvas) and posts an already validated ExportMessage
 // (protocol.ts: format enum, size cap, file name); here the host asks where to save it and writes
 // the file, builds the JSON (the CLI's `run --json` format) from the shown run, or copies the CSV.
+// Only the JSON needs the run's whole attention: it is brought here (materialized) for that alone.
 import * as vscode from 'vscode';
 import { toJsonReport } from '../cli/format';
-import type { AttentionResult } from '../core/types';
+import { materializeResult, type HeldRun } from '../core/heldAttention';
 import type { ExportMessage } from '../shared/protocol';
 
 type FileFormat = Exclude<ExportMessage['format'], 'copyCsv'>;
@@ -34,15 +35,15 @@ export class PanelExports {
 
   constructor(private readonly log: (line: string) => void) {}
 
-  /** Writes or copies one export; `result` is the run the message's session shows (undefined: an older session, dropped). */
-  async handle(message: ExportMessage, result: AttentionResult | undefined): Promise<void> {
-    if (!result) return;
+  /** Writes or copies one export; `run` is the run the message's session shows (undefined: an older session, dropped). */
+  async handle(message: ExportMessage, run: HeldRun | undefined): Promise<void> {
+    if (!run) return;
     if (message.format === 'copyCsv') {
       await this.io.writeClipboard(message.content ?? '');
       this.io.info(vscode.l10n.t('Attention Inspector: the CSV of the shown head is on the clipboard.'));
       return;
     }
-    const bytes = contentOf(message as ExportMessage & { format: FileFormat }, result);
+    const bytes = await contentOf(message as ExportMessage & { format: FileFormat }, run);
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const name = `${message.name}.${message.format}`;
     const uri = await this.io.showSaveDialog({
@@ -56,12 +57,12 @@ export class PanelExports {
   }
 }
 
-function contentOf(message: ExportMessage & { format: FileFormat }, result: AttentionResult): Uint8Array {
+async function contentOf(message: ExportMessage & { format: FileFormat }, run: HeldRun): Promise<Uint8Array> {
   switch (message.format) {
     case 'png':
       return Buffer.from(message.base64 ?? '', 'base64');
     case 'json':
-      return Buffer.from(JSON.stringify(toJsonReport(result)), 'utf8');
+      return Buffer.from(JSON.stringify(toJsonReport(await materializeResult(run))), 'utf8');
     case 'svg':
     case 'csv':
       return Buffer.from(message.content ?? '', 'utf8');

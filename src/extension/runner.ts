@@ -6,8 +6,9 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { BackendRegistry } from '../core/backends/backendRegistry';
 import { AttentionInspectorError, CancelledError, MemoryBudgetError, TooManyTokensError, describeError } from '../core/errors';
-import type { AttentionResult, BackendChoice } from '../core/types';
+import type { BackendChoice } from '../core/types';
 import { mergeResult } from '../core/merge';
+import { holdInProcess, materializeResult, runHeld, type AttentionSummary, type HeldAttention, type HeldRun } from '../core/heldAttention';
 import type { HostToWebview, RestoredView, SessionInfo, UnitsMode } from '../shared/protocol';
 import { rerunInfo } from './panelRestore';
 import { readSettings } from './settings';
@@ -28,13 +29,19 @@ export interface Selected {
   staleOffsets?: boolean;
 }
 
-/** A finished run as the panel was told about it. */
+/**
+ * A finished run as the panel was told about it. Its attention is a handle (core/heldAttention.ts):
+ * for the ONNX backend the tensors stay in the onnxruntime child, which answers the panel's
+ * requests; the host brings them here only for a feature that needs them all (materialize).
+ */
 export interface Published {
   sessionId: number;
-  /** What the panel shows: the run, or its units when `units` is not 'tokens' (core/merge.ts). */
-  result: AttentionResult;
+  /** What the panel shows, without its tensors: the run, or its units when `units` is not 'tokens' (core/merge.ts). */
+  result: AttentionSummary;
+  /** The attention of `result`: the run's own handle, or the merged units' (held here). */
+  attention: HeldAttention;
   /** The run as the model computed it, over its tokens. */
-  raw: AttentionResult;
+  raw: HeldRun;
   units: UnitsMode;
   /** What was run, so the panel can run it again with another target. */
   selected: Selected;
@@ -62,6 +69,8 @@ export class InspectionRunner implements vscode.Disposable {
   /** Tokens, characters or words: how runs are shown (the panel's Units control, setMerge). */
   private units: UnitsMode = 'tokens';
   private running: { id: number; cancellation: vscode.CancellationTokenSource; done: Promise<void> } | undefined;
+  /** The last run published: its attention is released (freed in the child) when a newer run replaces it. */
+  private shown: HeldRun | undefined;
   ask: Ask = (message, ...choices) => vscode.window.showWarningMessage(message, ...choices);
 
   constructor(
@@ -106,13 +115,15 @@ export class InspectionRunner implements vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Attention Inspector: running {0}…', inertText(modelName)), cancellable: true },
         (_progress, token) => {
           const forward = token.onCancellationRequested(() => cancellation.cancel());
-          return backend
-            .run(selected.text, { maxTokens: settings.maxTokens, memoryBudgetMB: settings.memoryBudgetMB, failIfTooLong: !allowTruncation, target: selected.target }, cancellation.token)
+          return runHeld(backend, selected.text, { maxTokens: settings.maxTokens, memoryBudgetMB: settings.memoryBudgetMB, failIfTooLong: !allowTruncation, target: selected.target }, cancellation.token)
             .finally(() => forward.dispose());
         },
       );
-      if (id !== this.runCounter) return; // superseded while running: a newer run owns the panel
-      this.publish(selected, result, settings.colorScale, { modelDir: settings.modelDir, backend: settings.backend, maxTokens: settings.maxTokens }, false, restoredView);
+      if (id !== this.runCounter) {
+        result.attention.release(); // superseded while running: a newer run owns the panel
+        return;
+      }
+      await this.publish(selected, result, settings.colorScale, { modelDir: settings.modelDir, backend: settings.backend, maxTokens: settings.maxTokens }, false, restoredView);
     } catch (error) {
       if (id !== this.runCounter) return;
       if (error instanceof CancelledError) {
@@ -153,17 +164,29 @@ export class InspectionRunner implements vscode.Disposable {
   }
 
   /** Shows runs as tokens, characters or words from now on; `run` (the shown one) is published again so, without running the model. */
-  setUnits(units: UnitsMode, run: Published | undefined): void {
+  async setUnits(units: UnitsMode, run: Published | undefined): Promise<void> {
     this.units = units;
-    if (run && run.units !== units) this.publish(run.selected, run.raw, run.session.colorScale, run.settings, true);
+    if (run && run.units !== units) await this.publish(run.selected, run.raw, run.session.colorScale, run.settings, true);
   }
 
-  private publish(selected: Selected, raw: AttentionResult, colorScale: SessionInfo['colorScale'], runSettings: Published['settings'], republished = false, restoredView?: RestoredView): void {
-    const id = ++this.sessionCounter;
+  /** Frees the shown run's attention (the panel closed). */
+  release(): void {
+    this.shown?.attention.release();
+    this.shown = undefined;
+  }
+
+  private async publish(selected: Selected, raw: HeldRun, colorScale: SessionInfo['colorScale'], runSettings: Published['settings'], republished = false, restoredView?: RestoredView): Promise<void> {
     const units = this.units;
-    const result = units === 'tokens' ? raw : mergeResult(raw, units);
+    // Units other than tokens average the attention over units: that needs all of it here once (merged, it is held here).
+    const shown = units === 'tokens' ? raw : holdInProcess(mergeResult(await materializeResult(raw), units));
+    if (!republished && this.shown !== raw) {
+      this.shown?.attention.release();
+      this.shown = raw;
+    }
+    const id = ++this.sessionCounter;
+    const result = shown.result;
     const { maxTokens } = runSettings;
-    const T = raw.tokens.length;
+    const T = raw.result.tokens.length;
     // Warnings (NaN or infinite weights or attention) come first: they say the view cannot be trusted.
     const notes = [...(result.warnings ?? []), ...selected.notes];
     if (result.truncatedFrom !== undefined) {
@@ -182,7 +205,7 @@ export class InspectionRunner implements vscode.Disposable {
       ...(units !== 'tokens' ? { merge: units } : {}),
       dims: result.dims,
       causal: result.causal,
-      groups: result.groups.map(({ attention: _weights, ...info }) => info),
+      groups: result.groups,
       ...(result.target ? { target: result.target } : {}),
       colorScale,
       source: describeRange(selected),
@@ -193,7 +216,7 @@ export class InspectionRunner implements vscode.Disposable {
     const rerun = rerunInfo(selected, units);
     if (rerun) session.rerun = rerun;
     if (restoredView) session.restoredView = restoredView;
-    this.host.published({ sessionId: id, result, raw, units, selected, session, settings: runSettings });
+    this.host.published({ sessionId: id, result, attention: shown.attention, raw, units, selected, session, settings: runSettings });
     this.host.post({ type: 'session', session });
     if (republished) {
       this.host.log(`Showing the run as ${units === 'chars' ? 'characters' : units} (${result.tokens.length} of ${T} tokens).`);
@@ -220,6 +243,7 @@ export class InspectionRunner implements vscode.Disposable {
 
   dispose(): void {
     this.running?.cancellation.cancel();
+    this.release();
     this.registry.dispose();
   }
 }
