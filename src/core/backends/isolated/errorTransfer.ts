@@ -18,6 +18,8 @@ function kindOf(error: Error): SerializedError['kind'] {
   if (error instanceof ModelLoadError) return 'ModelLoadError';
   if (error instanceof InputError) return 'InputError';
   if (error instanceof AttentionInspectorError) return 'AttentionInspectorError';
+  // A query out of range (a layer, head or token the run does not have): the caller's mistake, not a bug.
+  if (error instanceof RangeError) return 'RangeError';
   return 'Error';
 }
 
@@ -56,6 +58,9 @@ export function reviveError(serialized: SerializedError): Error {
       break;
     case 'AttentionInspectorError':
       error = new AttentionInspectorError(message);
+      break;
+    case 'RangeError':
+      error = new RangeError(message);
       break;
     case 'Error':
       error = new Error(message);

@@ -34,6 +34,8 @@ export interface IsolatedOnnxOptions {
   workerPath?: string;
   /** @internal Tests only: let the child honour debugCrash / debugHang. */
   debugHooks?: boolean;
+  /** @internal Tests only: sees every message the child sends (to count what crosses the process boundary). */
+  observeMessage?: (message: WorkerToParent) => void;
 }
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
@@ -293,6 +295,7 @@ export class IsolatedOnnxBackend implements AttentionBackend {
   }
 
   private onMessage(worker: Worker, message: WorkerToParent): void {
+    this.options.observeMessage?.(message);
     const job = this.inFlight;
     // Replies from a killed child, or to a request already given up on, are dropped.
     if (!job || job.worker !== worker || job.id !== message.id) return;

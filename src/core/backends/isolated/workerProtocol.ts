@@ -53,7 +53,7 @@ export type WorkerToParent =
  * `fields` are its own enumerable properties (e.g. tokenCount and maxTokens).
  */
 export interface SerializedError {
-  kind: 'MemoryBudgetError' | 'TooManyTokensError' | 'CancelledError' | 'ModelLoadError' | 'InputError' | 'AttentionInspectorError' | 'Error';
+  kind: 'MemoryBudgetError' | 'TooManyTokensError' | 'CancelledError' | 'ModelLoadError' | 'InputError' | 'AttentionInspectorError' | 'RangeError' | 'Error';
   name: string;
   message: string;
   stack?: string;
