@@ -225,10 +225,11 @@ export class InspectionController implements vscode.Disposable {
         );
         return;
       }
-      case 'export':
+      case 'export': {
         const shown = this.current(message.sessionId);
         void this.exports.handle(message, shown && { result: shown.result, attention: shown.attention }).catch((error: unknown) => this.log(`Export failed: ${String(error)}`));
         return;
+      }
       case 'webviewError':
         this.log(`Webview error: ${message.message}`);
         return;
