@@ -122,6 +122,37 @@ describe('held attention: answered where it was computed', function () {
     });
   }
 
+  for (const [name, dir] of [
+    ['default model', bundledModelDir()],
+    ['gpt2-explicit fixture (stacked output)', path.join(repoRoot(), 'test', 'fixtures', 'onnx', 'gpt2-explicit')],
+    ['gpt2-plain fixture (surgery)', path.join(repoRoot(), 'test', 'fixtures', 'onnx', 'gpt2-plain')],
+  ] as const) {
+    it(`${name}: after the warm-up, onnxruntime writes the attention into the run's own tensor, equal to a run that lets it allocate`, async () => {
+      const warm = new OnnxBackend(dir, 'warm');
+      try {
+        assert.equal(warm.preallocates, false);
+        await warm.warmUp();
+        assert.equal(warm.preallocates, true, 'the one-token warm-up run taught the shapes of the outputs');
+        const before = warm.preallocatedRuns;
+        for (const maxTokens of [7, 33]) {
+          const bound = await warm.run(TEXT, { maxTokens });
+          const fresh = new OnnxBackend(dir, 'fresh');
+          try {
+            const reference = await fresh.run(TEXT, { maxTokens });
+            assert.deepEqual(bound.dims, reference.dims);
+            close(bound.attention, reference.attention, `attention at ${maxTokens} tokens`, 0);
+            close(bound.groups[0].attention, reference.attention, 'the group shares it', 0);
+          } finally {
+            fresh.dispose();
+          }
+        }
+        assert.equal(warm.preallocatedRuns - before, 2, 'both runs were written into their own tensor');
+      } finally {
+        warm.dispose();
+      }
+    });
+  }
+
   it('random GPT-2 on the built-in block: the in-process handle answers like the run it holds', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'held-random-'));
     const tokenizerJson = JSON.parse(fs.readFileSync(path.join(bundledModelDir(), 'tokenizer.json'), 'utf8'));

@@ -19,6 +19,7 @@ import { TextTokenizer } from '../tokenizer/textTokenizer';
 import type { AttentionBackend, AttentionGroup, AttentionResult, CancellationSignal, ModelInfo, RunOptions, TargetSequence, TokenSpan } from '../types';
 import { argmaxRow, decodingSettings, generatedTarget, typedTarget } from './decoderTarget';
 import { collectGroup, collectScores, planGroups, planScoreGroups, type GroupOutputs } from './onnxAttention';
+import { learnPrefixes, preallocate, type OutputPrefixes } from './preallocatedAttention';
 import { fitText } from './truncation';
 import { withWarnings } from '../finiteCheck';
 import { TokenizerThread } from '../tokenizer/tokenizerThread';
@@ -57,6 +58,8 @@ export class OnnxBackend implements AttentionBackend {
   private loading: Promise<Loaded> | undefined;
   private scoring: Promise<ScoresSession | undefined> | undefined;
   private tokenizing: TokenizerThread | undefined;
+  /** The self-attention outputs' shapes before their token axes, learned from a run (preallocatedAttention.ts). */
+  private prefixes: OutputPrefixes | undefined;
 
   constructor(private readonly dir: string, private readonly modelName: string = path.basename(dir)) {}
 
@@ -160,9 +163,24 @@ export class OnnxBackend implements AttentionBackend {
     return this.runCounting(text, options, cancellation, 0);
   }
 
-  /** Loads the model now, so that the first run does not wait for it. */
+  /** @internal Whether the next plain decoder- or encoder-only run binds its attention outputs to its own tensor. */
+  get preallocates(): boolean {
+    return this.prefixes !== undefined;
+  }
+
+  /** @internal How many runs onnxruntime wrote straight into the run's tensor (tests). */
+  preallocatedRuns = 0;
+
+  /**
+   * Loads the model now and runs it once on one token, so that the first real run waits neither for
+   * the load nor for onnxruntime's first-run set-up (kernels, thread pool) or the tokenizer thread.
+   * The priming run is best effort: a model that cannot run says so at the real run.
+   */
   async warmUp(): Promise<void> {
+    const { encoderDecoder } = await this.load();
     await this.describe();
+    if (encoderDecoder) return; // its first run decodes a whole target: not worth doing unasked
+    await this.run('a', { maxTokens: 1 }).catch(() => undefined);
   }
 
   /**
@@ -199,10 +217,24 @@ export class OnnxBackend implements AttentionBackend {
     };
 
     if (!loaded.encoderDecoder) {
-      const results = await runSession(session, toOrtFeeds(loaded.ort, planInputs(loaded.inputs, ids)), loaded.modelPath, ids.length);
-      throwIfCancelled(cancellation);
       const T = tokens.length;
-      const { attention, dims } = collectGroup(loaded.groups[0], results, T, T);
+      const feeds = toOrtFeeds(loaded.ort, planInputs(loaded.inputs, ids));
+      // The plain session writes the attention straight into the run's tensor once the outputs' shapes are known.
+      let bound = !scoring && this.prefixes ? preallocate(loaded.ort.Tensor, loaded.groups[0], this.prefixes, T, T) : undefined;
+      let results: InferenceSession.ReturnType;
+      try {
+        results = await runSession(session, feeds, loaded.modelPath, ids.length, bound && { ...nullOutputs(session), ...bound.outputs });
+      } catch (error) {
+        if (!bound) throw error;
+        // The learned shapes did not fit after all: run again, letting onnxruntime allocate, and learn them anew.
+        bound = undefined;
+        this.prefixes = undefined;
+        results = await runSession(session, feeds, loaded.modelPath, ids.length);
+      }
+      throwIfCancelled(cancellation);
+      if (bound) this.preallocatedRuns++;
+      else if (!scoring) this.prefixes = learnPrefixes(loaded.groups[0], results);
+      const { attention, dims } = bound ?? collectGroup(loaded.groups[0], results, T, T);
       const lastLogits = lastLogitsOf(loaded, results, T);
       // Causality is read off the weights: a decoder never puts weight on a later token.
       const causal = looksCausal(attention, dims, 0);
@@ -303,13 +335,18 @@ function lastLogitsOf(loaded: Loaded, results: InferenceSession.ReturnType, T: n
   return Float32Array.from((logits.data as Float32Array).subarray((T - 1) * V, T * V));
 }
 
+/** Every output of the session, for fetches: null lets onnxruntime allocate it. */
+function nullOutputs(session: InferenceSession): Record<string, null> {
+  return Object.fromEntries(session.outputNames.map((name) => [name, null]));
+}
+
 /** The context assumed for ONNX models with neither config.json nor a position table (relative or rotary positions). */
 const UNKNOWN_CONTEXT = 4096;
 
 /** session.run, with onnxruntime's failure turned into one readable line (no native stack). */
-async function runSession(session: InferenceSession, feeds: InferenceSession.FeedsType, modelPath: string, tokens: number): Promise<InferenceSession.ReturnType> {
+async function runSession(session: InferenceSession, feeds: InferenceSession.FeedsType, modelPath: string, tokens: number, fetches?: InferenceSession.FetchesType): Promise<InferenceSession.ReturnType> {
   try {
-    return await session.run(feeds);
+    return await (fetches ? session.run(feeds, fetches) : session.run(feeds));
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0].slice(0, 400);
     throw new InputError(`onnxruntime could not run ${path.basename(path.dirname(modelPath))}/model.onnx on ${tokens} tokens: ${message}. If the input is longer than the model's context, select less text or set attentionInspector.maxTokens lower.`);
