@@ -111,9 +111,15 @@ export class IsolatedOnnxBackend implements AttentionBackend {
     return reply.result;
   }
 
-  /** Starts the child and loads the model, so that the first run pays no start-up (the panel opened). */
+  /**
+   * Starts the child (or reuses the running one), loads the model and primes onnxruntime there
+   * (OnnxBackend.warmUp), so that the first run pays no start-up: called when the panel opens. On a
+   * warm child this costs a one-token run.
+   */
   async warmUp(): Promise<void> {
     await this.describe();
+    const reply = await this.request((id) => ({ type: 'warmUp', id }), `preparing model ${this.modelName}`, undefined);
+    if (reply.type !== 'warm') throw new Error(`the worker answered warmUp with ${reply.type}`);
   }
 
   /** Runs in the child and leaves the attention there: only the summary crosses; queries go through the handle. */
