@@ -19,11 +19,11 @@ export type AttentionGroupInfo = Omit<AttentionGroup, 'attention' | 'scores'>;
 export type AttentionSummary = Omit<AttentionResult, 'attention' | 'groups'> & { groups: AttentionGroupInfo[] };
 
 export interface HeldAttention {
-  /** Answers one query where the tensors are; undefined when the run has no such group. Out of range: RangeError. */
+  /** Answers one query where the tensors are; undefined when the run has no such group or was released. Out of range: RangeError. */
   query<Q extends AttentionQuery>(query: Q): Promise<AnswerOf<Q> | undefined>;
   /** Every group with its tensors (and scores), brought here; later calls return the same arrays. */
   materialize(): Promise<AttentionGroup[]>;
-  /** Frees the tensors where they are held; queries afterwards fail (in-process) or run the model again (child). */
+  /** Frees the tensors where they are held (a newer run replaced this one): later queries answer undefined, materialize throws. */
   release(): void;
 }
 
@@ -57,23 +57,23 @@ export class InProcessAttention implements HeldAttention {
   }
 
   async query<Q extends AttentionQuery>(query: Q): Promise<AnswerOf<Q> | undefined> {
-    return answerAttentionQuery(query, this.heldGroups());
+    return this.held && answerAttentionQuery(query, this.held);
   }
 
   async materialize(): Promise<AttentionGroup[]> {
-    this.heldGroups();
-    return this.groups!;
+    if (!this.groups) throw releasedError();
+    return this.groups;
   }
 
   release(): void {
     this.groups = undefined;
     this.held = undefined;
   }
+}
 
-  private heldGroups(): HeldGroup[] {
-    if (!this.held) throw new AttentionInspectorError('This run’s attention was released: run the model again.');
-    return this.held;
-  }
+/** What materialize says about a released run. */
+export function releasedError(): AttentionInspectorError {
+  return new AttentionInspectorError('This run’s attention was released (a newer run replaced it): run the model again.');
 }
 
 /** A finished in-process run as a held run (nothing moves: the summary and the handle share the arrays). */

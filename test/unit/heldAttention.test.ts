@@ -163,7 +163,8 @@ describe('held attention: answered where it was computed', function () {
       const held = await runHeld(backend, TEXT, { maxTokens: 40 });
       await assertAnswersMatch(held.attention, reference);
       held.attention.release();
-      await assert.rejects(held.attention.query({ kind: 'head', group: 0, layer: 0, head: 0 }), /released/);
+      assert.equal(await held.attention.query({ kind: 'head', group: 0, layer: 0, head: 0 }), undefined, 'a released run answers nothing');
+      await assert.rejects(held.attention.materialize(), /released/);
     } finally {
       backend.dispose();
     }
@@ -201,11 +202,11 @@ describe('held attention: answered where it was computed', function () {
       assert.equal(child.workerPid, pid, 'runs reuse the warm child');
       first.attention.release();
       received.length = 0;
-      // The child no longer holds the first run: it says so, and the handle runs the text again there.
-      const head = await first.attention.query({ kind: 'head', group: 0, layer: 0, head: 0 });
-      assert.deepEqual(received.map((message) => [message.type, message.type === 'answer' ? message.missing === true : undefined]), [['answer', true], ['held', undefined], ['answer', false]]);
-      const reference = await child.run(TEXT, { maxTokens: 32 });
-      close(head?.data, headOf(reference, 0, 0), 'the first run, run again');
+      // The handle answers nothing any more, without asking the child; the child itself no longer holds the run.
+      assert.equal(await first.attention.query({ kind: 'head', group: 0, layer: 0, head: 0 }), undefined);
+      assert.equal(received.length, 0, 'nothing was asked of the child');
+      const handle = (first.attention as unknown as { handle: number }).handle;
+      assert.deepEqual(await child.queryHeld(handle, { kind: 'head', group: 0, layer: 0, head: 0 }), { answer: undefined, missing: true });
       received.length = 0;
       await second.attention.query({ kind: 'head', group: 0, layer: 0, head: 0 });
       assert.deepEqual(received.map((message) => message.type), ['answer'], 'the second run was kept');

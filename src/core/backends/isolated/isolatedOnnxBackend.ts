@@ -19,7 +19,7 @@ import { fork, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { AttentionInspectorError, CancelledError, throwIfCancelled } from '../../errors';
 import type { AnswerOf, AttentionQuery } from '../../attentionQueries';
-import type { HeldAttention, HeldRun } from '../../heldAttention';
+import { releasedError, type HeldAttention, type HeldRun } from '../../heldAttention';
 import type { AttentionBackend, AttentionGroup, AttentionResult, CancellationSignal, ModelInfo, RunOptions } from '../../types';
 import { reviveError } from './errorTransfer';
 import { WORKER_DEBUG_ENV, type DebugRequestType, type ParentToWorker, type WorkerRequest, type WorkerToParent } from './workerProtocol';
@@ -348,17 +348,20 @@ export class IsolatedOnnxBackend implements AttentionBackend {
 /**
  * A run's attention held in the onnxruntime child. Queries and materialize go to the child; a child
  * that no longer holds the run (it died and a fresh one took its place) runs the same text again
- * first, so answers never depend on the child surviving.
+ * first, so answers never depend on the child surviving. A released run is not run again: a query
+ * about it (one already on its way when a newer run replaced it) answers undefined.
  */
 class ChildAttention implements HeldAttention {
   private materialized: Promise<AttentionGroup[]> | undefined;
   private released = false;
 
-  constructor(private readonly backend: IsolatedOnnxBackend, private readonly handle: number, private readonly text: string, private readonly options: RunOptions) {}
+  constructor(private readonly backend: IsolatedOnnxBackend, readonly handle: number, private readonly text: string, private readonly options: RunOptions) {}
 
   async query<Q extends AttentionQuery>(query: Q): Promise<AnswerOf<Q> | undefined> {
+    if (this.released) return undefined;
     const first = await this.backend.queryHeld(this.handle, query);
     if (!first.missing) return first.answer as AnswerOf<Q> | undefined;
+    if (this.released) return undefined;
     await this.rehold();
     const again = await this.backend.queryHeld(this.handle, query);
     if (again.missing) throw new AttentionInspectorError('The onnxruntime process lost the run’s attention again right after running it; run the model again.');
@@ -366,6 +369,7 @@ class ChildAttention implements HeldAttention {
   }
 
   materialize(): Promise<AttentionGroup[]> {
+    if (this.released) return Promise.reject(releasedError());
     if (!this.materialized) {
       this.materialized = (async () => {
         const groups = await this.backend.materializeHeld(this.handle);
@@ -387,9 +391,8 @@ class ChildAttention implements HeldAttention {
     this.backend.releaseHeld(this.handle);
   }
 
-  /** The child lost the run (or it was released): run it again there under the same handle. */
+  /** The child lost the run (it died): run it again there under the same handle. */
   private async rehold(): Promise<void> {
-    this.released = false;
     await this.backend.hold(this.handle, this.text, { ...this.options, failIfTooLong: false });
   }
 }
