@@ -123,7 +123,7 @@ export class InspectionRunner implements vscode.Disposable {
         result.attention.release(); // superseded while running: a newer run owns the panel
         return;
       }
-      await this.publish(selected, result, settings.colorScale, { modelDir: settings.modelDir, backend: settings.backend, maxTokens: settings.maxTokens }, false, restoredView);
+      await this.publish(selected, result, settings.colorScale, { modelDir: settings.modelDir, backend: settings.backend, maxTokens: settings.maxTokens }, () => id === this.runCounter, false, restoredView);
     } catch (error) {
       if (id !== this.runCounter) return;
       if (error instanceof CancelledError) {
@@ -166,7 +166,7 @@ export class InspectionRunner implements vscode.Disposable {
   /** Shows runs as tokens, characters or words from now on; `run` (the shown one) is published again so, without running the model. */
   async setUnits(units: UnitsMode, run: Published | undefined): Promise<void> {
     this.units = units;
-    if (run && run.units !== units) await this.publish(run.selected, run.raw, run.session.colorScale, run.settings, true);
+    if (run && run.units !== units) await this.publish(run.selected, run.raw, run.session.colorScale, run.settings, () => this.shown === run.raw, true);
   }
 
   /** Frees the shown run's attention (the panel closed). */
@@ -175,10 +175,15 @@ export class InspectionRunner implements vscode.Disposable {
     this.shown = undefined;
   }
 
-  private async publish(selected: Selected, raw: HeldRun, colorScale: SessionInfo['colorScale'], runSettings: Published['settings'], republished = false, restoredView?: RestoredView): Promise<void> {
+  /** current: whether this is still the run to show once the units are computed (a newer run or republication wins). */
+  private async publish(selected: Selected, raw: HeldRun, colorScale: SessionInfo['colorScale'], runSettings: Published['settings'], current: () => boolean, republished = false, restoredView?: RestoredView): Promise<void> {
     const units = this.units;
     // Units other than tokens average the attention over units: that needs all of it here once (merged, it is held here).
     const shown = units === 'tokens' ? raw : holdInProcess(mergeResult(await materializeResult(raw), units));
+    if (!current() || (republished && units !== this.units)) {
+      if (!republished) raw.attention.release();
+      return;
+    }
     if (!republished && this.shown !== raw) {
       this.shown?.attention.release();
       this.shown = raw;
