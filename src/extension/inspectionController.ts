@@ -80,7 +80,6 @@ export class InspectionController implements vscode.Disposable {
         if (event.affectsConfiguration('attentionInspector.colorScale')) {
           this.panel.post({ type: 'settings', colorScale: readSettings(this.extensionUri).colorScale });
         }
-        if (this.panel.visible && (event.affectsConfiguration('attentionInspector.model') || event.affectsConfiguration('attentionInspector.backend'))) this.warmUp();
       }),
     );
     // The extension activates for the panel (a command that opens it, or a panel restored after a
