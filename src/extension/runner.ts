@@ -71,6 +71,8 @@ export class InspectionRunner implements vscode.Disposable {
   private running: { id: number; cancellation: vscode.CancellationTokenSource; done: Promise<void> } | undefined;
   /** The last run published: its attention is released (freed in the child) when a newer run replaces it. */
   private shown: HeldRun | undefined;
+  /** Units republications in flight (setUnits). */
+  private readonly republishing = new Set<Promise<void>>();
   ask: Ask = (message, ...choices) => vscode.window.showWarningMessage(message, ...choices);
 
   constructor(
@@ -99,9 +101,11 @@ export class InspectionRunner implements vscode.Disposable {
     this.running?.cancellation.cancel();
   }
 
-  /** Resolves once no run is in flight (runs started meanwhile are waited for too). */
+  /** Resolves once no run or republication is in flight (ones started meanwhile are waited for too). */
   async whenIdle(): Promise<void> {
-    while (this.running) await this.running.done.catch(() => undefined);
+    while (this.running || this.republishing.size > 0) {
+      await Promise.all([this.running?.done, ...this.republishing].map((pending) => pending?.catch(() => undefined)));
+    }
   }
 
   private async runOnce(id: number, selected: Selected, allowTruncation: boolean, cancellation: vscode.CancellationTokenSource, restoredView?: RestoredView): Promise<void> {
@@ -166,7 +170,15 @@ export class InspectionRunner implements vscode.Disposable {
   /** Shows runs as tokens, characters or words from now on; `run` (the shown one) is published again so, without running the model. */
   async setUnits(units: UnitsMode, run: Published | undefined): Promise<void> {
     this.units = units;
-    if (run && run.units !== units) await this.publish(run.selected, run.raw, run.session.colorScale, run.settings, () => this.shown === run.raw, true);
+    if (!run || run.units === units) return;
+    // Merging may first bring the attention here (materialize): whenIdle waits for it like for a run.
+    const done = this.publish(run.selected, run.raw, run.session.colorScale, run.settings, () => this.shown === run.raw, true);
+    this.republishing.add(done);
+    try {
+      await done;
+    } finally {
+      this.republishing.delete(done);
+    }
   }
 
   /** Frees the shown run's attention (the panel closed). */
