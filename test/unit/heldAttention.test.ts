@@ -13,6 +13,7 @@ import * as v8 from 'v8';
 import { headRolesOf } from '../../src/core/analysis/headRoles';
 import { attentionRollout } from '../../src/core/analysis/rollout';
 import { poolThumbnails } from '../../src/core/attentionQueries';
+import { poolHeadWindow } from '../../src/core/attentionWindow';
 import { BuiltinBackend } from '../../src/core/backends/builtinBackend';
 import { IsolatedOnnxBackend } from '../../src/core/backends/isolated/isolatedOnnxBackend';
 import type { WorkerToParent } from '../../src/core/backends/isolated/workerProtocol';
@@ -66,14 +67,28 @@ function close(actual: Float32Array | undefined, expected: Float32Array, what: s
   assert.ok(worst <= tolerance, `${what}: differs by ${worst}`);
 }
 
+/** A head answer's cells, which must be exact float32. */
+function exact(answer: { encoding: string; data: Float32Array | Uint16Array | Uint8Array } | undefined): Float32Array | undefined {
+  if (!answer) return undefined;
+  assert.equal(answer.encoding, 'float32');
+  assert.ok(answer.data instanceof Float32Array);
+  return answer.data;
+}
+
 /** Every kind of query, answered by `held`, against the full tensor of `reference`. */
 async function assertAnswersMatch(held: HeldAttention, reference: AttentionResult, tolerance = TOLERANCE): Promise<void> {
   const [L, H, T] = reference.dims;
   for (let layer = 0; layer < L; layer++) {
-    for (let head = 0; head < H; head++) close((await held.query({ kind: 'head', group: 0, layer, head }))?.data, headOf(reference, layer, head), `head ${layer}.${head}`, tolerance);
-    close((await held.query({ kind: 'head', group: 0, layer, head: 'mean' }))?.data, meanOf(reference, layer), `mean of layer ${layer}`, tolerance);
+    for (let head = 0; head < H; head++) close(exact(await held.query({ kind: 'head', group: 0, layer, head })), headOf(reference, layer, head), `head ${layer}.${head}`, tolerance);
+    close(exact(await held.query({ kind: 'head', group: 0, layer, head: 'mean' })), meanOf(reference, layer), `mean of layer ${layer}`, tolerance);
     for (const token of [0, Math.floor(T / 2), T - 1]) close((await held.query({ kind: 'tokenRows', group: 0, layer, token }))?.data, rowsOf(reference, layer, token), `rows ${layer}@${token}`, tolerance);
   }
+  // A pooled window (the zoomable heatmap's request) is pooled next to the tensor too.
+  const window = { row0: 1, row1: T, col0: 0, col1: T - 1 };
+  const pooledHead = await held.query({ kind: 'head', group: 0, layer: L - 1, head: H - 1, shape: { window, maxRows: 4, maxCols: 4 } });
+  const expectedPooled = poolHeadWindow(reference.attention, reference.dims, L - 1, H - 1, window, 4, 4);
+  assert.deepEqual([pooledHead?.rows, pooledHead?.cols, pooledHead?.rowStep, pooledHead?.colStep], [expectedPooled.rows, expectedPooled.cols, expectedPooled.rowStep, expectedPooled.colStep]);
+  close(exact(pooledHead), expectedPooled.data, 'pooled window', tolerance);
   const thumbnails = await held.query({ kind: 'thumbnails', group: 0, size: 8 });
   const pooled = poolThumbnails(reference.attention, reference.dims, 8, reference.causal);
   assert.deepEqual([thumbnails?.rows, thumbnails?.columns], [pooled.rows, pooled.columns]);
