@@ -8,7 +8,7 @@ import { attentionFlow } from './analysis/flow';
 import { headRolesOf, type HeadRoleScores } from './analysis/headRoles';
 import { attentionRollout, crossAttentionRollout } from './analysis/rollout';
 import { headView, meanOfHeads, tokenRows, type AttentionDims } from './attentionViews';
-import { MEAN_OF_HEADS, poolHeadWindow, quantizeWeights, wholeWindow, type CellEncoding, type CellWindow } from './attentionWindow';
+import { poolHeadWindow, quantizeWeights, wholeWindow, type CellEncoding, type CellWindow } from './attentionWindow';
 import { InputError } from './errors';
 import { binStart, poolThumbnails, thumbnailBin } from './thumbnails';
 import type { AttentionGroup, AttentionResult } from './types';
@@ -125,17 +125,38 @@ export function answerAttentionQuery(query: AttentionQuery, groups: readonly Hel
 export function answerHead(query: HeadQuery, group: HeldGroup): HeadAnswer {
   const { attention, dims } = group;
   const { window, maxRows, maxCols, encoding: allowed } = query.shape ?? {};
+  // The layer mean is read from its cache ([1, 1, Tq, Tk], head 0): pooling the mean equals pooling
+  // the float32 head sums and dividing once (poolHeadWindow), so cached and uncached answers agree.
+  const mean = query.head === 'mean' ? layerMeanOf(group, query.layer) : undefined;
   if (window === undefined && maxRows === undefined && maxCols === undefined) {
     // The whole map, exact: what every consumer but the zoomable heatmap asks for.
-    const data = query.head === 'mean' ? meanOfHeads(attention, dims, query.layer) : headView(attention, dims, query.layer, query.head).slice();
+    const data = mean ? mean.slice() : headView(attention, dims, query.layer, query.head as number).slice();
     return { kind: 'head', window: wholeWindow(dims[2], dims[3]), rows: dims[2], cols: dims[3], rowStep: 1, colStep: 1, encoding: 'float32', data };
   }
-  const pooled = poolHeadWindow(attention, dims, query.layer, query.head === 'mean' ? MEAN_OF_HEADS : query.head, window, maxRows, maxCols);
+  const pooled = mean
+    ? poolHeadWindow(mean, [1, 1, dims[2], dims[3]], 0, 0, window, maxRows, maxCols)
+    : poolHeadWindow(attention, dims, query.layer, query.head as number, window, maxRows, maxCols);
   // Only pooled overviews are quantised; exact cells (tooltips, the zoomed heatmap) stay float32.
   const encoding = pooled.rowStep > 1 || pooled.colStep > 1 ? (allowed ?? 'float32') : 'float32';
   const data = encoding === 'float32' ? pooled.data : quantizeWeights(pooled.data, encoding);
   const { window: cells, rows, cols, rowStep, colStep } = pooled;
   return { kind: 'head', window: cells, rows, cols, rowStep, colStep, encoding, data };
+}
+
+/**
+ * Layer means [Tq, Tk] per held tensor, computed on first use: a mean overview at 4096 tokens with
+ * 8 heads would otherwise read 8 × 64 MB each time. Keyed by the tensor itself, so the means are
+ * freed with it (a released run drops its tensors; nothing else keeps them).
+ */
+const layerMeans = new WeakMap<Float32Array, Map<number, Float32Array>>();
+
+/** [L, H, Tq, Tk] -> [Tq, Tk]: the mean of a layer's heads (attentionViews.meanOfHeads), cached next to the tensor. Callers must not modify it. */
+export function layerMeanOf(group: Pick<HeldGroup, 'attention' | 'dims'>, layer: number): Float32Array {
+  let means = layerMeans.get(group.attention);
+  if (!means) layerMeans.set(group.attention, (means = new Map()));
+  let mean = means.get(layer);
+  if (!mean) means.set(layer, (mean = meanOfHeads(group.attention, group.dims, layer)));
+  return mean;
 }
 
 /** Encoder–decoder: the cross-attention composed with the encoder's and the decoder's rollouts [Tt, Ts] (analysis/rollout.ts). */
