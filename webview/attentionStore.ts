@@ -145,6 +145,8 @@ export class AttentionStore {
   receive(message: HeadAttentionMessage | TokenRowsMessage): void {
     const session = this.session;
     if (!session || !this.requests.accepts(message)) return; // a reply for an older run
+    // After this reply is drawn (the views paint in the arrival below), the requests held for the other views go out.
+    queueMicrotask(() => this.requests.releaseBackground());
     const group = session.groups[message.group];
     if (!group) return;
     const [layers, heads, Tq, Tk] = group.dims;

@@ -41,6 +41,12 @@ export class CompareView implements PanelView {
   private sessionId = -1;
   /** The pinned token the swap pickers were last filled from. */
   private prefilledFrom: number | null | undefined = undefined;
+  /**
+   * The session's tokens while the pickers hold only their chosen option: T options each (8,192 at
+   * 4096 tokens) cost seconds of layout, so the full lists are built only when the section is first
+   * used (a pointer or the keyboard reaches it), never for the panel's first paint.
+   */
+  private pickerTokens: readonly TokenSpan[] | null = null;
 
   constructor(_setup: ViewSetup) {
     const controls = el(
@@ -70,6 +76,8 @@ export class CompareView implements PanelView {
       this.changed();
     });
     for (const picker of [this.swapFirst, this.swapSecond]) picker.addEventListener('change', () => this.swapOn && this.changed());
+    // pointerdown comes before the select opens its list, focusin before the keyboard moves in it.
+    for (const type of ['pointerdown', 'focusin'] as const) this.element.addEventListener(type, () => this.fillPickers());
     this.ablateButton.addEventListener('click', () => {
       const state = this.context?.state;
       if (!state || state.head === MEAN_HEAD) return;
@@ -97,7 +105,7 @@ export class CompareView implements PanelView {
           this.swapOn = false;
           this.ablated = [];
           this.prefilledFrom = undefined;
-          this.fillPickers(context.session.tokens);
+          this.resetPickers(context.session.tokens);
           this.changed(false);
         }
         return;
@@ -141,19 +149,31 @@ export class CompareView implements PanelView {
     this.refresh();
   }
 
-  private fillPickers(tokens: readonly TokenSpan[]): void {
-    for (const picker of [this.swapFirst, this.swapSecond]) {
-      picker.replaceChildren(
-        ...tokens.map((token, index) => {
-          // Continuation tokens (the rest of a character's bytes) move with the token before them.
-          const continuation = token.text === '' && token.label === undefined && index > 0;
-          return el('option', '', { value: index, disabled: continuation }, `#${index} ${truncateLabel(tokenDisplay(token), 16)}`);
-        }),
-      );
-    }
+  /** A new session: each picker holds only its default choice (the last two tokens) until fillPickers. */
+  private resetPickers(tokens: readonly TokenSpan[]): void {
+    this.pickerTokens = tokens;
     const last = Math.max(0, tokens.length - 1);
-    this.swapFirst.value = String(Math.max(0, last - 1));
-    this.swapSecond.value = String(last);
+    this.choose(this.swapFirst, Math.max(0, last - 1));
+    this.choose(this.swapSecond, last);
+  }
+
+  /** Every token as an option of both pickers, keeping their choices (once per session). */
+  private fillPickers(): void {
+    const tokens = this.pickerTokens;
+    if (!tokens) return;
+    this.pickerTokens = null;
+    for (const picker of [this.swapFirst, this.swapSecond]) {
+      const chosen = picker.value;
+      picker.replaceChildren(...tokens.map((token, index) => tokenOption(token, index)));
+      picker.value = chosen;
+    }
+  }
+
+  /** Selects token `index` in a picker: in its full list, or as its only option while it is not filled. */
+  private choose(picker: HTMLSelectElement, index: number): void {
+    const token = this.pickerTokens?.[index];
+    if (this.pickerTokens) picker.replaceChildren(...(token ? [tokenOption(token, index)] : []));
+    picker.value = String(index);
   }
 
   /** While the swap is off, the pickers follow the pinned token: it and the character before it. */
@@ -168,8 +188,8 @@ export class CompareView implements PanelView {
     let before = pinned - 1;
     while (before > 0 && tokens[before]?.text === '' && tokens[before]?.label === undefined) before--;
     if (before < 0) before = Math.min(tokens.length - 1, pinned + 1);
-    this.swapFirst.value = String(pinned);
-    this.swapSecond.value = String(before);
+    this.choose(this.swapFirst, pinned);
+    this.choose(this.swapSecond, before);
   }
 
   private refresh(): void {
@@ -267,6 +287,13 @@ export class CompareView implements PanelView {
       list(t('Next token, {0}', describeVariation(comparison.variation)), 'predictions-varied', comparison.variedPredictions),
     );
   }
+}
+
+/** One token as a swap picker option. */
+function tokenOption(token: TokenSpan, index: number): HTMLOptionElement {
+  // Continuation tokens (the rest of a character's bytes) move with the token before them.
+  const continuation = token.text === '' && token.label === undefined && index > 0;
+  return el('option', '', { value: index, disabled: continuation }, `#${index} ${truncateLabel(tokenDisplay(token), 16)}`);
 }
 
 /** "0" below a millionth (float rounding), else a few significant digits. */

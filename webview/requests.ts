@@ -36,6 +36,14 @@ export function requestKey(message: HostRequest | HostReply): string {
   }
 }
 
+/**
+ * Requests for views that are not what the panel paints first (head-role badges, the Model view's
+ * thumbnails): each reads the whole [L, H, T, T] tensor, seconds at 4096 tokens, and the host
+ * answers in order, so asked alongside the first head they would make the heatmap wait. A new
+ * session holds them until releaseBackground() (the first head or token rows have arrived).
+ */
+const BACKGROUND_REQUESTS: ReadonlySet<HostRequest['type']> = new Set(['requestRoles', 'requestThumbnails']);
+
 interface Pending {
   promise: Promise<HostReply>;
   resolve(reply: HostReply): void;
@@ -44,6 +52,8 @@ interface Pending {
 export class Requests {
   private sessionId: number | null = null;
   private readonly pending = new Map<string, Pending>();
+  /** Background requests asked before releaseBackground(), posted then in the order asked; null once released. */
+  private held: WebviewToHost[] | null = null;
 
   constructor(private readonly post: (message: WebviewToHost) => void) {}
 
@@ -51,6 +61,14 @@ export class Requests {
   reset(sessionId: number): void {
     this.sessionId = sessionId;
     this.pending.clear();
+    this.held = [];
+  }
+
+  /** The session's first view has what it paints: background requests held so far are posted, later ones go straight out. */
+  releaseBackground(): void {
+    const held = this.held;
+    this.held = null;
+    for (const message of held ?? []) this.post(message);
   }
 
   /**
@@ -63,7 +81,8 @@ export class Requests {
     let resolve!: (reply: HostReply) => void;
     const promise = new Promise<HostReply>((done) => (resolve = done));
     this.pending.set(key, { promise, resolve });
-    this.post(message);
+    if (this.held && BACKGROUND_REQUESTS.has(message.type)) this.held.push(message);
+    else this.post(message);
     return promise as Promise<ReplyOf[R['type']]>;
   }
 

@@ -43,6 +43,27 @@ describe('typed request → reply helper (webview/requests.ts)', () => {
     assert.equal(settled, false);
   });
 
+  it('holds a new session\'s background requests (roles, thumbnails) until released, then posts them in order', async () => {
+    const posted: WebviewToHost[] = [];
+    const requests = new Requests((message) => posted.push(message));
+    requests.reset(1);
+    const roles = requests.request({ type: 'requestRoles', sessionId: 1, group: 0 });
+    requests.request({ type: 'requestRoles', sessionId: 1, group: 0 });
+    requests.request({ type: 'requestThumbnails', sessionId: 1, group: 0, size: 32 });
+    requests.request({ type: 'requestHead', sessionId: 1, group: 0, layer: 0, head: 0 });
+    assert.deepEqual(posted.map((m) => m.type), ['requestHead'], 'only the head goes out first');
+    requests.releaseBackground();
+    assert.deepEqual(posted.map((m) => m.type), ['requestHead', 'requestRoles', 'requestThumbnails'], 'released in the order asked, the duplicate once');
+    requests.request({ type: 'requestRoles', sessionId: 1, group: 1 });
+    assert.equal(posted.length, 4, 'after the release, background requests go straight out');
+    const reply = { type: 'roles', sessionId: 1, group: 0, roles: null } as const;
+    assert.equal(requests.settle(reply), true);
+    assert.equal(await roles, reply);
+    requests.reset(2);
+    requests.request({ type: 'requestThumbnails', sessionId: 2, group: 0, size: 32 });
+    assert.equal(posted.length, 4, 'a new session holds them again');
+  });
+
   it('pairs requests and replies by the same key', () => {
     assert.equal(requestKey({ type: 'requestHead', sessionId: 1, group: 2, layer: 3, head: -1 }), requestKey({ ...headReply(1, 3, -1, 1), group: 2 }));
     const rows: TokenRowsMessage = { type: 'tokenRows', sessionId: 1, group: 1, layer: 0, token: 5, data: new ArrayBuffer(0) };
@@ -67,6 +88,21 @@ describe('attention store (webview/attentionStore.ts)', () => {
     store.reset(session);
     return { posted, problems, arrivals, store, requests };
   }
+
+  it('releases the held background requests once a reply of the session has been received and announced', async () => {
+    const { posted, arrivals, store, requests } = setup();
+    void requests.request({ type: 'requestRoles', sessionId: 4, group: 0 });
+    store.requestHead(0, 0, 0);
+    assert.deepEqual(posted.map((m) => m.type), ['requestHead']);
+    store.receive(headReply(3, 0, 0, 4));
+    await tick();
+    assert.deepEqual(posted.map((m) => m.type), ['requestHead'], 'an older session\'s reply releases nothing');
+    store.receive(headReply(4, 0, 0, 4));
+    assert.equal(arrivals.length, 1, 'the head is announced (the views paint) before the roles are asked');
+    assert.deepEqual(posted.map((m) => m.type), ['requestHead']);
+    await tick();
+    assert.deepEqual(posted.map((m) => m.type), ['requestHead', 'requestRoles']);
+  });
 
   it('asks once, caches what arrives and announces it', async () => {
     const { posted, arrivals, store } = setup();
