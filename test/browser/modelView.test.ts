@@ -134,16 +134,20 @@ describe('Model view (every layer × head)', function () {
     const { page, host } = await openPanel({ fixture });
     await modelPainted(page, '31:0');
 
-    // The same run again as a new session, its requests held back: then the thumbnails alone are
-    // posted while the page records every frame, from just before they arrive until all 144 are
-    // painted (the heatmap's 512 × 512 head is answered after, so its painting is not measured here).
+    // The same run again as a new session, its requests held back: the heatmap's 512 × 512 head is
+    // answered and painted first (the page asks for the thumbnails only after it), then the
+    // thumbnails alone are posted while the page records every frame, from just before they arrive
+    // until all 144 are painted.
     const again = { ...fixture, session: { ...fixture.session, sessionId: 32 } };
     host.fixture = again;
     host.autoReply = false;
     const since = host.mark();
     await host.post({ type: 'session', session: again.session });
-    const request = await host.waitFor(is('requestThumbnails', { sessionId: 32 }), 'requestThumbnails of session 32', since);
     const source = { sessionId: 32, groups: again.session.groups.map((group, index) => ({ dims: group.dims, causal: group.causal, attention: again.attention[index] })) };
+    const headRequest = await host.waitFor(is('requestHead', { sessionId: 32 }), 'requestHead of session 32', since);
+    await host.post(answerRequest(headRequest, source)!);
+    await painted(page, 0, MEAN_HEAD);
+    const request = await host.waitFor(is('requestThumbnails', { sessionId: 32 }), 'requestThumbnails of session 32', since);
     const reply = answerRequest(request, source)!;
     await page.evaluate(() => {
       const w = window as unknown as { __gaps: number[]; __stop: boolean };
@@ -165,9 +169,6 @@ describe('Model view (every layer × head)', function () {
       return { gaps: w.__gaps, paintFrames: Number(document.querySelector<HTMLElement>('canvas.model-canvas')!.dataset.frames) };
     });
     host.autoReply = true;
-    const head = answerRequest({ type: 'requestHead', sessionId: 32, group: 0, layer: 0, head: MEAN_HEAD }, source)!;
-    await host.post(head);
-    await painted(page, 0, MEAN_HEAD);
     assert.equal(await page.locator('.model-cell').count(), 144);
     const longest = Math.max(...gaps);
     console.log(`      512 tokens, 12 × 12: thumbnails painted in ${paintFrames} frame(s); ${gaps.length} frames from their posting, longest gap ${longest.toFixed(1)} ms`);
