@@ -15,7 +15,7 @@ import { assertCoversExactly, expectedSpansFromByteCounts, randomText, ranges } 
 describe('bundled default model', () => {
   const dir = bundledModelDir();
 
-  it('holds every file both backends and the model card need, in at most 30 MB', () => {
+  it('holds every file both backends and the model card need, in at most 40 MB (the issue\'s budget)', () => {
     const files = ['config.json', 'model.safetensors', 'tokenizer.json', 'model.onnx', 'MODEL_CARD.md'];
     let total = 0;
     for (const file of files) {
@@ -24,7 +24,7 @@ describe('bundled default model', () => {
       total += fs.statSync(full).size;
     }
     for (const file of fs.readdirSync(dir)) if (!files.includes(file)) total += fs.statSync(path.join(dir, file)).size;
-    assert.ok(total <= 30 * 1024 * 1024, `the folder holds ${(total / 1048576).toFixed(1)} MB`);
+    assert.ok(total <= 40 * 1024 * 1024, `the folder holds ${(total / 1048576).toFixed(1)} MB`);
   });
 
   it('has a GPT-2 config whose vocabulary matches its tokenizer', async () => {
@@ -32,6 +32,15 @@ describe('bundled default model', () => {
     const tokenizer = await TextTokenizer.fromFile(path.join(dir, 'tokenizer.json'));
     assert.equal(tokenizer.vocabSize, config.vocabSize);
     assert.ok(config.nPositions >= 256, `context ${config.nPositions}`);
+  });
+
+  it('meets the tokenizer targets: 我爱你 is three one-character tokens, the fluffy-creature sentence at most 13 tokens', async () => {
+    const tokenizer = await TextTokenizer.fromFile(path.join(dir, 'tokenizer.json'));
+    assert.deepEqual(ranges(tokenizer.encode('我爱你')), [[0, 1], [1, 2], [2, 3]]);
+    const sentence = 'A fluffy blue creature roamed the verdant forest.';
+    const spans = tokenizer.encode(sentence);
+    assertCoversExactly(sentence, spans);
+    assert.ok(spans.length <= 13, `${spans.length} tokens: ${spans.map((span) => JSON.stringify(sentence.slice(span.start, span.end))).join(' ')}`);
   });
 
   it('tokenizes 1000 random Unicode strings with spans that tile the text by the first-byte rule', async function () {

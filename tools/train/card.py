@@ -118,7 +118,9 @@ def main():
     out = []
     w = out.append
     w(f"# Attention Inspector default model{' (SMOKE TEST BUILD, not for shipping)' if record['tiny'] else ''}\n")
-    w(f"A {L}-layer, {H}-head GPT-2 (d_model {D}, {parameters:,} parameters) trained from scratch by "
+    how = ("trained in stages (from scratch, then continued; see Training) by" if record.get("resumed_from")
+           else "trained from scratch by")
+    w(f"A {L}-layer, {H}-head GPT-2 (d_model {D}, {parameters:,} parameters) {how} "
       "`tools/train/train.sh` on a mix of code, English prose and Simplified Chinese prose from locally installed npm and Debian packages, "
       "with its own byte-level BPE tokenizer. It exists to show attention patterns in the extension, not to generate text.\n")
     w(f"Built {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.\n")
@@ -130,6 +132,7 @@ def main():
         "model.safetensors": "float32 weights with Hugging Face GPT-2 names (`transformer.*`), Conv1D layout `[in, out]`; no `lm_head.weight` (tied to `transformer.wte.weight`)",
         "tokenizer.json": "Hugging Face tokenizer (byte-level BPE)",
         "tokenizer_config.json": "tokenizer settings for tokenizers.js (`model_max_length`, special tokens)",
+        "training_record.json": "how the weights were trained (settings, schedule, curves, earlier stages): what `train.sh --transplant-from` reads",
         "model.onnx": "the same weights as an ONNX graph, see below",
         "MODEL_CARD.md": "this card",
     }
@@ -284,8 +287,12 @@ def main():
         w(f"Induction score on random tokens of the whole vocabulary ({first['windows']} sequences of {first['repeat_length']} tokens repeated twice):\n")
         w(head_table(first["induction"]))
         best = max((v, l, h) for l, row in enumerate(first["previous_token"]) for h, v in enumerate(row))
-        aid = record.get("previous_token_aid") or {}
-        aided = bool(aid.get("weight") and aid.get("steps"))
+        # Aided if any stage was: a head the aid shaped in stage 1 keeps that history after a continued stage 2.
+        stage, aided = record, False
+        while stage:
+            aid = stage.get("previous_token_aid") or {}
+            aided = aided or bool(aid.get("weight") and aid.get("steps"))
+            stage = stage.get("resumed_from")
         w(f"\nBest previous-token head (English prose): layer {best[1]} head {best[2]} with {best[0]:.3f} "
           f"({'reaches' if best[0] >= 0.9 else 'does not reach'} the 0.9 target); "
           + ("the previous-token aid was used (see Training)." if aided else "trained without the previous-token aid (language-model loss only)."))

@@ -183,6 +183,9 @@ def main():
     write_json(os.path.join(args.out, "config.json"), gpt2_config(settings, eot_id))
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copyfile(work_path("tokenizer", name), os.path.join(args.out, name))
+    # How the weights were trained (steps, schedule, curves, earlier stages): what a later run that starts from this
+    # folder (train.sh --transplant-from) keeps as its first stage in the model card.
+    write_json(os.path.join(args.out, "training_record.json"), checkpoint["record"])
 
     safetensors_path = os.path.join(args.out, "model.safetensors")
     write_safetensors(safetensors_path, to_hf_tensors(model), {"format": "pt"})

@@ -15,7 +15,13 @@
 #          --work DIR (work folder; default tools/train/work, or tools/train/work/tiny with --tiny),
 #          --python venv|system|PATH (which Python runs the stages; default: see below),
 #          --repeat-fraction F (share of training windows with a passage repeated, for induction heads; default 0.3),
-#          --threads N (PyTorch threads for training, default 2).
+#          --threads N (PyTorch threads for training, default 2),
+#          --lr LR (peak learning rate, default 3e-3),
+#          --transplant-from DIR (start from a trained model folder with another tokenizer instead of from scratch:
+#          transplant.py copies its blocks and the embedding rows of shared tokens, new tokens start as the mean of
+#          their old pieces; DIR needs config.json, model.safetensors, tokenizer.json and training_record.json).
+#          The shipped model: stage 1 is the 16,384-entry model of commit d138283 trained from scratch (100 minutes),
+#          stage 2 `--transplant-from <that folder> --max-minutes 30 --lr 0.001 --previous-token-aid 0`.
 # Python: PYTHON=... or --python PATH wins. Otherwise full runs use the virtual environment tools/train/work/venv
 # (PyTorch 2.x, created on first use with `python3 -m venv` + `pip install -r requirements.txt` from pip's configured
 # index) and fall back to Debian's /usr/bin/python3 (python3-torch) when it cannot be made; smoke runs (--tiny) use
@@ -32,6 +38,8 @@ work=""
 max_minutes=""
 aid=""
 threads=""
+lr=""
+transplant_from=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --steps) steps="${2:?--steps needs a number}"; shift 2 ;;
@@ -40,10 +48,12 @@ while [ $# -gt 0 ]; do
     --previous-token-aid) aid="${2:?--previous-token-aid needs a number}"; shift 2 ;;
     --max-minutes) max_minutes="${2:?--max-minutes needs a number}"; shift 2 ;;
     --threads) threads="${2:?--threads needs a number}"; shift 2 ;;
+    --lr) lr="${2:?--lr needs a number}"; shift 2 ;;
+    --transplant-from) transplant_from="${2:?--transplant-from needs a model folder}"; shift 2 ;;
     --work) work="${2:?--work needs a folder}"; shift 2 ;;
     --python) python="${2:?--python needs venv, system or a path}"; shift 2 ;;
     --repeat-fraction) repeat_fraction="${2:?--repeat-fraction needs a number}"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "train.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -135,7 +145,11 @@ else
   stage tokenizer "$python" bpe.py train --vocab-size 24576 --choose 8192,12288,16384,18432,20480,22528,24576 --max-length 512
 fi
 stage encode "$python" bpe.py encode
-stage train "$python" train.py ${steps:+--steps "$steps"} ${threads:+--threads "$threads"} --max-minutes "$max_minutes" --previous-token-aid "$aid" --aid-fraction 0.35 \
+if [ -n "$transplant_from" ]; then
+  stage transplant "$python" transplant.py --from "$transplant_from" --record-json "$transplant_from/training_record.json"
+fi
+stage train "$python" train.py ${steps:+--steps "$steps"} ${threads:+--threads "$threads"} ${lr:+--lr "$lr"} \
+  ${transplant_from:+--resume-from "$work/ckpt/transplant.pt"} --max-minutes "$max_minutes" --previous-token-aid "$aid" --aid-fraction 0.35 \
   --repeat-fraction "$repeat_fraction" $tiny
 stage evaluate "$python" evaluate.py $([ -n "$tiny" ] && echo "--max-tokens 5000")
 stage export "$python" export.py --out "$out"
