@@ -446,7 +446,8 @@ export class ModelView implements PanelView {
     this.focusCell = { layer: Math.min(this.focusCell.layer, layers - 1), head: Math.min(this.focusCell.head, heads - 1) };
     this.selected = { layer: -1, head: -1 };
     this.cell(this.focusCell.layer, this.focusCell.head)?.setAttribute('tabindex', '0');
-    if (hadFocus) this.cell(this.focusCell.layer, this.focusCell.head)?.focus();
+    // Only while the panel has the keyboard: thumbnails arriving must not pull focus from the workbench.
+    if (hadFocus && document.hasFocus()) this.cell(this.focusCell.layer, this.focusCell.head)?.focus();
   }
 
   private cell(layer: number, head: number): HTMLElement | undefined {

@@ -105,7 +105,8 @@ export class SidePanel {
     this.listbox.classList.toggle('gqa', kvHeads !== undefined);
     this.setTheme(theme);
     this.setSelected(this.selected.layer, this.selected.head);
-    if (hadFocus) this.option(this.selected.layer, this.selected.head)?.focus();
+    // Only while the panel has the keyboard: a re-render (roles arriving) must not pull focus from the workbench (a quick pick).
+    if (hadFocus && document.hasFocus()) this.option(this.selected.layer, this.selected.head)?.focus();
   }
 
   /** The role scores of the shown group's heads (index layer·H + head), or null: none (cross-attention). */
@@ -151,7 +152,7 @@ export class SidePanel {
       current.setAttribute('tabindex', '0');
       // Keys like ] change the selection from anywhere; if the focus ring sat on the old option,
       // it follows, so focus and selection never point at different heads.
-      if (previous && previous !== current && document.activeElement === previous) current.focus();
+      if (previous && previous !== current && document.activeElement === previous && document.hasFocus()) current.focus();
     }
   }
 

@@ -150,6 +150,8 @@ async function chooseBundledModel(page: Page, name: string): Promise<void> {
   await runCommand(page, 'Attention Inspector: Choose Model');
   await quickInput.locator(`.monaco-list-row[aria-label*="Bundled: ${name}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
   await page.keyboard.type(`Bundled: ${name}`);
+  // The quick pick filters asynchronously: Enter picks the focused row, so wait until it is the wanted one.
+  await quickInput.locator(`.monaco-list-row.focused[aria-label*="Bundled: ${name}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
   await page.keyboard.press('Enter');
   await quickInput.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
 }
