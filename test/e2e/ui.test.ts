@@ -154,6 +154,9 @@ async function chooseBundledModel(page: Page, name: string): Promise<void> {
   await quickInput.locator(`.monaco-list-row.focused[aria-label*="Bundled: ${name}"]`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
   await page.keyboard.press('Enter');
   await quickInput.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
+  // The command says so once the setting is written (after its await): a run started before that reads the old model.
+  await page.locator('.notifications-toasts .notification-toast', { hasText: `bundled ${name} model` }).first().waitFor({ timeout: STEP_TIMEOUT_MS });
+  await clearNotifications(page);
 }
 
 /** Closes the notification toasts (model switches, finished progress) so screenshots show the panel. */
