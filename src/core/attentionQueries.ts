@@ -125,6 +125,7 @@ export function answerAttentionQuery(query: AttentionQuery, groups: readonly Hel
 export function answerHead(query: HeadQuery, group: HeldGroup): HeadAnswer {
   const { attention, dims } = group;
   const { window, maxRows, maxCols, encoding: allowed } = query.shape ?? {};
+  const causal = group.causal === true;
   // The layer mean is read from its cache ([1, 1, Tq, Tk], head 0): pooling the mean equals pooling
   // the float32 head sums and dividing once (poolHeadWindow), so cached and uncached answers agree.
   const mean = query.head === 'mean' ? layerMeanOf(group, query.layer) : undefined;
@@ -134,8 +135,8 @@ export function answerHead(query: HeadQuery, group: HeldGroup): HeadAnswer {
     return { kind: 'head', window: wholeWindow(dims[2], dims[3]), rows: dims[2], cols: dims[3], rowStep: 1, colStep: 1, encoding: 'float32', data };
   }
   const pooled = mean
-    ? poolHeadWindow(mean, [1, 1, dims[2], dims[3]], 0, 0, window, maxRows, maxCols)
-    : poolHeadWindow(attention, dims, query.layer, query.head as number, window, maxRows, maxCols);
+    ? poolHeadWindow(mean, [1, 1, dims[2], dims[3]], 0, 0, window, maxRows, maxCols, causal)
+    : poolHeadWindow(attention, dims, query.layer, query.head as number, window, maxRows, maxCols, causal);
   // Only pooled overviews are quantised; exact cells (tooltips, the zoomed heatmap) stay float32.
   const encoding = pooled.rowStep > 1 || pooled.colStep > 1 ? (allowed ?? 'float32') : 'float32';
   const data = encoding === 'float32' ? pooled.data : quantizeWeights(pooled.data, encoding);
@@ -151,11 +152,11 @@ export function answerHead(query: HeadQuery, group: HeldGroup): HeadAnswer {
 const layerMeans = new WeakMap<Float32Array, Map<number, Float32Array>>();
 
 /** [L, H, Tq, Tk] -> [Tq, Tk]: the mean of a layer's heads (attentionViews.meanOfHeads), cached next to the tensor. Callers must not modify it. */
-export function layerMeanOf(group: Pick<HeldGroup, 'attention' | 'dims'>, layer: number): Float32Array {
+export function layerMeanOf(group: Pick<HeldGroup, 'attention' | 'dims' | 'causal'>, layer: number): Float32Array {
   let means = layerMeans.get(group.attention);
   if (!means) layerMeans.set(group.attention, (means = new Map()));
   let mean = means.get(layer);
-  if (!mean) means.set(layer, (mean = meanOfHeads(group.attention, group.dims, layer)));
+  if (!mean) means.set(layer, (mean = meanOfHeads(group.attention, group.dims, layer, group.causal === true)));
   return mean;
 }
 

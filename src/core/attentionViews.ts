@@ -19,15 +19,21 @@ export function headView(attention: Float32Array, dims: AttentionDims, layer: nu
   return attention.subarray(offset, offset + Tq * Tk);
 }
 
-/** [L, H, Tq, Tk] -> [Tq, Tk], the mean over the heads of one layer (rows still sum to 1). */
-export function meanOfHeads(attention: Float32Array, dims: AttentionDims, layer: number): Float32Array {
+/**
+ * [L, H, Tq, Tk] -> [Tq, Tk], the mean over the heads of one layer (rows still sum to 1). causal: the
+ * cells above the diagonal are masked (0) in every head, so they are not read (half the work).
+ */
+export function meanOfHeads(attention: Float32Array, dims: AttentionDims, layer: number, causal = false): Float32Array {
   checkLayer(dims, layer);
   const [, H, Tq, Tk] = dims;
   const size = Tq * Tk;
-  const mean = new Float32Array(size);
+  const mean = new Float32Array(size); // [Tq, Tk]
+  // Causal: the masked cells above the diagonal are 0 in every head, so only keys 0..t are summed.
+  const masked = causal && Tq === Tk;
   for (let h = 0; h < H; h++) {
     const offset = (layer * H + h) * size;
-    for (let i = 0; i < size; i++) mean[i] += attention[offset + i];
+    if (!masked) for (let i = 0; i < size; i++) mean[i] += attention[offset + i];
+    else for (let t = 0; t < Tq; t++) for (let i = t * Tk, end = i + t + 1; i < end; i++) mean[i] += attention[offset + i];
   }
   for (let i = 0; i < size; i++) mean[i] /= H;
   return mean;

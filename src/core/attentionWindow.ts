@@ -73,6 +73,8 @@ export function pooledShape(window: CellWindow, maxRows: number | undefined, max
  * cells (exact cells along an axis whose max is absent or not exceeded). Masked cells hold 0, so a
  * block the causal diagonal crosses is the max over its allowed cells. The mean is computed only
  * over the window, in float32 in head order (as attentionViews.meanOfHeads), so exact windows equal it.
+ * causal (square maps): the cells above the diagonal are masked (0), so they are not read — the
+ * pooled values are the same, at about half the reads of the whole map.
  * Throws a RangeError for a layer, head or window outside the tensor.
  */
 export function poolHeadWindow(
@@ -83,6 +85,7 @@ export function poolHeadWindow(
   window: CellWindow = wholeWindow(dims[2], dims[3]),
   maxRows?: number,
   maxCols?: number,
+  causal = false,
 ): PooledWindow {
   const [L, H, Tq, Tk] = dims;
   if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(`layer ${layer} is outside 0..${L - 1}`);
@@ -98,22 +101,26 @@ export function poolHeadWindow(
   const data = new Float32Array(rows * cols); // [rows, cols], 0 = the smallest weight
   const sums = head === MEAN_OF_HEADS ? new Float32Array(windowCols) : null; // [windowCols] one row's sum over heads
   const layerBase = layer * H * Tq * Tk;
+  const masked = causal && Tq === Tk;
   for (let t = row0; t < row1; t++) {
+    // Columns of the window that row t may attend to: [0, readCols) of the window (the rest are masked zeros).
+    const readCols = masked ? Math.min(windowCols, t + 1 - col0) : windowCols;
+    if (readCols <= 0) continue;
     // The row's window: one head's weights in place, or the float32 sums over heads (as meanOfHeads, which divides after).
     let values: Float32Array = attention;
     let first = layerBase + head * Tq * Tk + t * Tk + col0;
     if (sums) {
-      sums.fill(0);
+      sums.fill(0, 0, readCols);
       for (let h = 0; h < H; h++) {
         const offset = layerBase + h * Tq * Tk + t * Tk + col0;
-        for (let s = 0; s < windowCols; s++) sums[s] += attention[offset + s];
+        for (let s = 0; s < readCols; s++) sums[s] += attention[offset + s];
       }
       values = sums;
       first = 0;
     }
     const out = Math.floor((t - row0) / rowStep) * cols;
-    for (let j = 0, s = 0; j < cols; j++) {
-      const end = Math.min(windowCols, s + colStep);
+    for (let j = 0, s = 0; s < readCols; j++) {
+      const end = Math.min(readCols, s + colStep);
       let max = data[out + j];
       for (; s < end; s++) {
         const v = values[first + s];

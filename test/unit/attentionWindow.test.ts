@@ -25,12 +25,16 @@ function randomAttention(dims: [number, number, number, number], causal: boolean
 /** The spec's step: ceil(cells / max) when the window is larger than max, else exact. */
 const stepOf = (cells: number, max: number | undefined) => (max === undefined || cells <= max ? 1 : Math.ceil(cells / max));
 
-function assertMatchesNaive(attention: Float32Array, dims: [number, number, number, number], layer: number, head: number, window: CellWindow, maxRows?: number, maxCols?: number): void {
-  const pooled = poolHeadWindow(attention, dims, layer, head, window, maxRows, maxCols);
+/**
+ * causal: pooled with the causal flag, which reads only cells on or below the diagonal; the naive
+ * reference reads `reference` (default: the same attention), every cell.
+ */
+function assertMatchesNaive(attention: Float32Array, dims: [number, number, number, number], layer: number, head: number, window: CellWindow, maxRows?: number, maxCols?: number, causal = false, reference = attention): void {
+  const pooled = poolHeadWindow(attention, dims, layer, head, window, maxRows, maxCols, causal);
   const rowStep = stepOf(window.row1 - window.row0, maxRows);
   const colStep = stepOf(window.col1 - window.col0, maxCols);
-  const expected = naiveMaxPool(attention, dims, layer, head, window, rowStep, colStep);
-  const label = `layer ${layer} head ${head} window ${JSON.stringify(window)} max ${maxRows}×${maxCols}`;
+  const expected = naiveMaxPool(reference, dims, layer, head, window, rowStep, colStep);
+  const label = `layer ${layer} head ${head} window ${JSON.stringify(window)} max ${maxRows}×${maxCols}${causal ? ' causal' : ''}`;
   assert.deepEqual([pooled.rowStep, pooled.colStep, pooled.rows, pooled.cols], [rowStep, colStep, expected.length, expected[0].length], label);
   assert.deepEqual(pooled.window, window);
   if (maxRows !== undefined) assert.ok(pooled.rows <= maxRows, label);
@@ -79,8 +83,12 @@ describe('attention windows pooled for the panel (src/core/attentionWindow.ts)',
     const dims: [number, number, number, number] = [1, 2, 41, 41];
     const attention = randomAttention(dims, true, 5);
     for (const head of [0, 1, MEAN_OF_HEADS]) {
-      assertMatchesNaive(attention, dims, 0, head, { row0: 0, row1: 41, col0: 0, col1: 41 }, 6, 6);
-      assertMatchesNaive(attention, dims, 0, head, { row0: 3, row1: 40, col0: 2, col1: 41 }, 4, 9);
+      for (const causal of [false, true]) {
+        assertMatchesNaive(attention, dims, 0, head, { row0: 0, row1: 41, col0: 0, col1: 41 }, 6, 6, causal);
+        assertMatchesNaive(attention, dims, 0, head, { row0: 3, row1: 40, col0: 2, col1: 41 }, 4, 9, causal);
+        assertMatchesNaive(attention, dims, 0, head, { row0: 0, row1: 12, col0: 20, col1: 41 }, 3, 3, causal); // wholly above the diagonal
+        assertMatchesNaive(attention, dims, 0, head, { row0: 30, row1: 41, col0: 25, col1: 33 }, undefined, undefined, causal);
+      }
     }
     const pooled = poolHeadWindow(attention, dims, 0, 1, { row0: 0, row1: 41, col0: 0, col1: 41 }, 6, 6); // blocks of 7 × 7
     assert.equal(pooled.rowStep, 7);
@@ -88,6 +96,28 @@ describe('attention windows pooled for the panel (src/core/attentionWindow.ts)',
     let allowed = 0;
     for (let t = 7; t < 14; t++) for (let s = 7; s <= t; s++) allowed = Math.max(allowed, naiveWeight(attention, dims, 0, 1, t, s));
     assert.equal(pooled.data[1 * pooled.cols + 1], Math.fround(allowed), 'the diagonal block: the max of its allowed cells');
+  });
+
+  it('causal pooling and causal layer means never read the cells above the diagonal', () => {
+    const dims: [number, number, number, number] = [2, 3, 29, 29];
+    const attention = randomAttention(dims, true, 8);
+    // Garbage where the mask is: a causal read of any of it would show up as 7 (or NaN) in the result.
+    const poisoned = attention.slice();
+    for (let map = 0; map < 6; map++) for (let t = 0; t < 29; t++) for (let s = t + 1; s < 29; s++) poisoned[(map * 29 + t) * 29 + s] = s % 2 ? 7 : NaN;
+    for (const head of [0, 2, MEAN_OF_HEADS]) {
+      for (const [maxRows, maxCols] of [[undefined, undefined], [5, 5], [29, 4], [1, 1]] as const) {
+        assertMatchesNaive(poisoned, dims, 1, head, { row0: 0, row1: 29, col0: 0, col1: 29 }, maxRows, maxCols, true, attention);
+        assertMatchesNaive(poisoned, dims, 1, head, { row0: 4, row1: 19, col0: 10, col1: 27 }, maxRows, maxCols, true, attention);
+      }
+    }
+    const mean = meanOfHeads(poisoned, dims, 1, true);
+    for (let t = 0; t < 29; t++) {
+      for (let s = 0; s < 29; s++) {
+        let sum = 0;
+        for (let h = 0; h < 3; h++) sum += attention[((3 + h) * 29 + t) * 29 + s];
+        assert.ok(Math.abs(mean[t * 29 + s] - sum / 3) <= 1e-7, `mean cell ${t},${s}: ${mean[t * 29 + s]} vs ${sum / 3}`);
+      }
+    }
   });
 
   it('keeps a single sharp weight at its block in a sea of small ones', () => {
