@@ -28,14 +28,15 @@ export function poolThumbnails(attention: Float32Array, dims: AttentionDims, siz
   const rows = Math.min(Tq, side);
   const columns = Math.min(Tk, side);
   const masked = causal && Tq === Tk;
-  const columnBin = new Int32Array(Tk);
-  for (let s = 0; s < Tk; s++) columnBin[s] = thumbnailBin(s, Tk, columns);
+  // Column blocks are contiguous runs of keys: block j holds keys [columnStart[j], columnStart[j + 1]).
+  const columnStart = new Int32Array(columns + 1);
+  for (let j = 0; j <= columns; j++) columnStart[j] = binStart(j, Tk, columns);
   // Allowed cells per block: the same for every head.
   const counts = new Float64Array(rows * columns);
   for (let i = 0; i < rows; i++) {
     for (let t = binStart(i, Tq, rows); t < binStart(i + 1, Tq, rows); t++) {
-      const last = masked ? t : Tk - 1;
-      for (let s = 0; s <= last; s++) counts[i * columns + columnBin[s]]++;
+      const end = masked ? t + 1 : Tk; // keys [0, end) are allowed
+      for (let j = 0; j < columns && columnStart[j] < end; j++) counts[i * columns + j] += Math.min(end, columnStart[j + 1]) - columnStart[j];
     }
   }
   const data = new Float32Array(L * H * rows * columns);
@@ -47,8 +48,14 @@ export function poolThumbnails(attention: Float32Array, dims: AttentionDims, siz
       const row = i * columns;
       for (let t = binStart(i, Tq, rows); t < binStart(i + 1, Tq, rows); t++) {
         const offset = base + t * Tk;
-        const last = masked ? t : Tk - 1;
-        for (let s = 0; s <= last; s++) sums[row + columnBin[s]] += attention[offset + s];
+        const end = masked ? t + 1 : Tk; // masked keys are never read
+        // One run of keys per block: a plain sum, then one add into the block.
+        for (let j = 0; j < columns && columnStart[j] < end; j++) {
+          const stop = Math.min(end, columnStart[j + 1]);
+          let sum = 0;
+          for (let s = columnStart[j]; s < stop; s++) sum += attention[offset + s];
+          sums[row + j] += sum;
+        }
       }
     }
     const out = map * rows * columns;
