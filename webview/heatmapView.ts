@@ -4,6 +4,7 @@
 // to them (max-pooled by the host, quantised as far as the colour scale allows: encodingFor), a
 // zoomed window exactly once it fits; tooltips read exact weights from the query's token rows.
 
+import { meanOfHeadRows } from '../src/core/attentionViews';
 import { heatmapSvg, matrixCsv, type LabelledMatrix } from '../src/shared/exportFormats';
 import { MEAN_HEAD, type ExportFormat } from '../src/shared/protocol';
 import type { BlockWant, HeadBlock } from './attentionStore';
@@ -156,10 +157,10 @@ export class HeatmapView implements PanelView {
       return undefined;
     }
     if (state.head !== MEAN_HEAD) return rows[state.head * Tk + key];
-    // float32 sums in head order, as the host's meanOfHeads.
-    const sum = new Float32Array(1);
-    for (let h = 0; h < H; h++) sum[0] += rows[h * Tk + key];
-    return Math.fround(sum[0] / H);
+    // As the host's means, to the bit.
+    const mean = new Float32Array(1);
+    meanOfHeadRows(rows, key, Tk, H, 1, mean, 0, new Float64Array(1));
+    return mean[0];
   }
 
   /** Export SVG / CSV / PNG / JSON and Copy CSV of the shown head: the host saves or copies (src/extension/panelExports.ts). */

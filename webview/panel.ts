@@ -6,7 +6,7 @@
 // Token indices of the active token are into the current group's query sequence, attended tokens
 // into its key sequence (the source text, or an encoder–decoder's target).
 
-import { topAttended } from '../src/core/attentionViews';
+import { meanOfHeadRows, topAttended } from '../src/core/attentionViews';
 import type { TokenSequence, WeightedToken } from '../src/core/types';
 import { assertNever, MEAN_HEAD, type ColorScale, type GroupInfo, type HostToWebview, type SessionInfo } from '../src/shared/protocol';
 import { AttentionStore, type Arrival } from './attentionStore';
@@ -240,9 +240,8 @@ export class Panel {
       return undefined;
     }
     if (head !== MEAN_HEAD) return rows.subarray(head * Tk, head * Tk + Tk);
-    const mean = new Float32Array(Tk); // float32 sums in head order, as the host's meanOfHeads
-    for (let h = 0; h < H; h++) for (let s = 0; s < Tk; s++) mean[s] += rows[h * Tk + s];
-    for (let s = 0; s < Tk; s++) mean[s] /= H;
+    const mean = new Float32Array(Tk); // as the host's means, to the bit
+    meanOfHeadRows(rows, 0, Tk, H, Tk, mean, 0, new Float64Array(Tk));
     return mean;
   }
 

@@ -4,7 +4,7 @@
 // size (a mean would dilute it by the block's area). Pure: the host's replies (src/shared/replies.ts)
 // and a process that keeps the [L, H, Tq, Tk] tensor call it with the flat tensor and its dims.
 
-import type { AttentionDims } from './attentionViews';
+import { meanOfHeadRows, type AttentionDims } from './attentionViews';
 
 /** A half-open block of a [Tq, Tk] map: rows [row0, row1), columns [col0, col1). */
 export interface CellWindow {
@@ -72,7 +72,7 @@ export function pooledShape(window: CellWindow, maxRows: number | undefined, max
  * for MEAN_OF_HEADS — max-pooled in blocks of ceil(windowRows / maxRows) × ceil(windowCols / maxCols)
  * cells (exact cells along an axis whose max is absent or not exceeded). Masked cells hold 0, so a
  * block the causal diagonal crosses is the max over its allowed cells. The mean is computed only
- * over the window, in float32 in head order (as attentionViews.meanOfHeads), so exact windows equal it.
+ * over the window, row by row with attentionViews.meanOfHeadRows (as meanOfHeads), so exact windows equal it.
  * causal (square maps): the cells above the diagonal are masked (0), so they are not read — the
  * pooled values are the same, at about half the reads of the whole map.
  * Throws a RangeError for a layer, head or window outside the tensor.
@@ -99,23 +99,20 @@ export function poolHeadWindow(
   const { rows, cols, rowStep, colStep } = pooledShape(window, maxRows, maxCols);
   const windowCols = col1 - col0;
   const data = new Float32Array(rows * cols); // [rows, cols], 0 = the smallest weight
-  const sums = head === MEAN_OF_HEADS ? new Float32Array(windowCols) : null; // [windowCols] one row's sum over heads
+  const meanRow = head === MEAN_OF_HEADS ? new Float32Array(windowCols) : null; // [windowCols] one row's mean over heads
+  const sums = new Float64Array(meanRow ? windowCols : 0); // meanOfHeadRows' scratch
   const layerBase = layer * H * Tq * Tk;
   const masked = causal && Tq === Tk;
   for (let t = row0; t < row1; t++) {
     // Columns of the window that row t may attend to: [0, readCols) of the window (the rest are masked zeros).
     const readCols = masked ? Math.min(windowCols, t + 1 - col0) : windowCols;
     if (readCols <= 0) continue;
-    // The row's window: one head's weights in place, or the float32 sums over heads (as meanOfHeads, which divides after).
+    // The row's window: one head's weights in place, or their mean over heads.
     let values: Float32Array = attention;
     let first = layerBase + head * Tq * Tk + t * Tk + col0;
-    if (sums) {
-      sums.fill(0, 0, readCols);
-      for (let h = 0; h < H; h++) {
-        const offset = layerBase + h * Tq * Tk + t * Tk + col0;
-        for (let s = 0; s < readCols; s++) sums[s] += attention[offset + s];
-      }
-      values = sums;
+    if (meanRow) {
+      meanOfHeadRows(attention, layerBase + t * Tk + col0, Tq * Tk, H, readCols, meanRow, 0, sums);
+      values = meanRow;
       first = 0;
     }
     const out = Math.floor((t - row0) / rowStep) * cols;
@@ -129,8 +126,6 @@ export function poolHeadWindow(
       data[out + j] = max;
     }
   }
-  // max(fround(sum / H)) = fround(max(sum) / H): division is monotonic, so the mean divides the pooled sums once.
-  if (sums) for (let i = 0; i < data.length; i++) data[i] /= H;
   return { window: { row0, row1, col0, col1 }, rows, cols, rowStep, colStep, data };
 }
 

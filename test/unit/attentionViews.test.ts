@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { headView, meanOfHeads, tokenRows, topAttended } from '../../src/core/attentionViews';
+import { headView, meanOfHeadRows, meanOfHeads, tokenRows, topAttended } from '../../src/core/attentionViews';
+import { seededRandom } from '../../src/core/random';
 import { tokenAtOffset } from '../../src/core/tokenSpans';
 import { topPredictions } from '../../src/core/predictions';
 
@@ -21,6 +22,24 @@ describe('attention views', () => {
     assert.equal(view.length, 16);
     assert.equal(view[0], 1200);
     assert.equal(view[2 * 4 + 3], 1223);
+  });
+
+  it('meanOfHeadRows is the float64 sum over heads in head order, divided by H and rounded once, for any H', () => {
+    const random = seededRandom(12);
+    for (const H of [1, 2, 3, 4, 5, 8, 9, 12]) {
+      const Tk = 37;
+      const stride = 41; // heads further apart than a row: the stride is honoured
+      const source = new Float32Array(3 + H * stride);
+      for (let i = 0; i < source.length; i++) source[i] = random() ** 3;
+      const out = new Float32Array(Tk + 2).fill(-1);
+      meanOfHeadRows(source, 3, stride, H, Tk - 5, out, 2, new Float64Array(Tk));
+      for (let s = 0; s < Tk - 5; s++) {
+        let sum = 0;
+        for (let h = 0; h < H; h++) sum += source[3 + h * stride + s];
+        assert.equal(out[2 + s], Math.fround(sum / H), `H ${H} column ${s}`);
+      }
+      assert.deepEqual([out[0], out[1], out[Tk - 3]], [-1, -1, -1], 'nothing written outside [outOffset, outOffset + count)');
+    }
   });
 
   it('meanOfHeads averages the heads of a layer elementwise', () => {
