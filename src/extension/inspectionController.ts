@@ -6,7 +6,7 @@
 // it is held (the onnxruntime child for the ONNX backend), so the host receives only the answers.
 import * as vscode from 'vscode';
 import { assertNever, type SessionInfo, type WebviewToHost } from '../shared/protocol';
-import { answerHeldRequest } from '../shared/replies';
+import { OverviewPrefetch } from '../shared/overviewPrefetch';
 import { describeError } from '../core/errors';
 import { answerRunComparison, type ComparableRun } from '../shared/runAlignment';
 import { AttentionPanel } from './attentionPanel';
@@ -32,6 +32,8 @@ export class InspectionController implements vscode.Disposable {
   private inspected: Published | undefined;
   /** The run pinned for comparison (pinRun), kept across later runs until unpinRun or the panel closes. */
   private pinned: ComparableRun | undefined;
+  /** Answers the heatmap's first request of a run while the webview is still busy with the session. */
+  private readonly overview = new OverviewPrefetch();
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly output: vscode.OutputChannel) {
     this.panel = new AttentionPanel(extensionUri, (line) => this.log(line));
@@ -43,6 +45,10 @@ export class InspectionController implements vscode.Disposable {
       log: (line) => this.log(line),
       published: (run) => {
         this.inspected = run;
+        // After the session message has gone out (it is posted right after this call).
+        setImmediate(() => {
+          if (this.inspected === run) this.overview.prefetch(run, run.session.groups.map((group) => group.dims));
+        });
         const { modelDir, backend, maxTokens } = run.settings;
         this.steps.setRun({
           sessionId: run.sessionId,
@@ -74,6 +80,7 @@ export class InspectionController implements vscode.Disposable {
         this.editor.setInspected(undefined);
         this.steps.setRun(undefined);
         this.inspected = undefined;
+        this.overview.clear();
         this.pinned = undefined;
       }),
       vscode.workspace.onDidChangeConfiguration((event) => {
@@ -161,7 +168,7 @@ export class InspectionController implements vscode.Disposable {
       case 'requestRoles':
       case 'requestAggregate': {
         const inspected = this.current(message.sessionId);
-        void answerHeldRequest(message, inspected).then(
+        void this.overview.answer(message, inspected, inspected?.session.groups.map((group) => group.dims) ?? []).then(
           // A newer run may have replaced the session while the answer was on its way: the webview drops it then.
           (reply) => reply && this.panel.post(reply),
           (error: unknown) => {

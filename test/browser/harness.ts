@@ -11,7 +11,10 @@ import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { parseWebviewMessage, type ComparisonMessage, type ExplanationMessage, type HostToWebview, type RequestComparisonMessage, type RequestExplainMessage, type WebviewToHost } from '../../src/shared/protocol';
 import { makeNonce, renderWebviewHtml, WEBVIEW_STYLESHEETS } from '../../src/shared/webviewHtml';
-import { answerRequest, isHostRequest } from '../../src/shared/replies';
+import { isHostRequest, type HeldSource } from '../../src/shared/replies';
+import { OverviewPrefetch } from '../../src/shared/overviewPrefetch';
+import { answerAttentionQuery } from '../../src/core/attentionQueries';
+import type { HeldAttention } from '../../src/core/heldAttention';
 import { answerRunComparison, type ComparableRun } from '../../src/shared/runAlignment';
 import type { Fixture } from './attentionFixture';
 
@@ -239,6 +242,8 @@ export class FakeHost {
   /** The run pinned with pinRun (from the fixture shown then), as the extension keeps it. */
   pinnedRun: ComparableRun | undefined;
   private listeners: (() => void)[] = [];
+  /** The extension's prefetch of the heatmap's first request of a run (src/shared/overviewPrefetch.ts). */
+  private readonly overview = new OverviewPrefetch();
 
   private constructor(readonly page: Page) {}
 
@@ -300,18 +305,36 @@ export class FakeHost {
     }
     if (!fixture || !isHostRequest(message)) return;
     const session = fixture.session;
-    const ids = (sequence: string) => (sequence === 'target' ? session.target?.tokens : session.tokens)?.map((token) => token.id);
-    const source = {
-      sessionId: session.sessionId,
-      groups: session.groups.map((group, index) => ({ name: group.name, dims: group.dims, causal: group.causal, attention: fixture.attention[index], tokenIds: group.kind !== 'cross' && group.queries === group.keys ? ids(group.queries) : undefined })),
-    };
-    const reply = answerRequest(message, source);
+    const source = this.heldSource(fixture);
+    const reply = await this.overview.answer(message, source, session.groups.map((group) => group.dims));
     if (reply) await this.post(reply);
   }
 
-  /** Posts a host message into the page; attention payloads travel as base64 and become ArrayBuffers there. */
+  /** The fixture's attention behind a handle, as the extension holds a run in process (core/heldAttention.ts). */
+  private heldSource(fixture: Fixture): HeldSource {
+    const session = fixture.session;
+    const ids = (sequence: string) => (sequence === 'target' ? session.target?.tokens : session.tokens)?.map((token) => token.id);
+    const groups = session.groups.map((group, index) => ({ name: group.name, dims: group.dims, causal: group.causal, attention: fixture.attention[index], tokenIds: group.kind !== 'cross' && group.queries === group.keys ? ids(group.queries) : undefined }));
+    const attention: HeldAttention = {
+      query: async (query) => answerAttentionQuery(query, groups),
+      materialize: () => Promise.reject(new Error('the fake host does not materialize runs')),
+      release: () => undefined,
+    };
+    return { sessionId: session.sessionId, attention };
+  }
+
+  /** Posts a host message into the page (deliver); after a session, answers its first overview request ahead, as the extension does. */
   async post(message: HostToWebview): Promise<void> {
     if (!this.received.some((m) => m.type === 'ready')) throw new Error(`the test host posted ${message.type} before the webview was ready`);
+    await this.deliver(message);
+    // As the extension does once a session has gone out: answer the heatmap's first request ahead.
+    if (message.type === 'session' && this.fixture?.session.sessionId === message.session.sessionId) {
+      this.overview.prefetch(this.heldSource(this.fixture), this.fixture.session.groups.map((group) => group.dims));
+    }
+  }
+
+  /** How a message reaches the page: attention payloads travel as base64 and become ArrayBuffers there (the bench replaces this with a binary transport). */
+  deliver = async (message: HostToWebview): Promise<void> => {
     const base64 = 'data' in message ? Buffer.from(message.data).toString('base64') : null;
     const fields: Record<string, unknown> = { ...message };
     delete fields.data;
@@ -345,7 +368,7 @@ export class FakeHost {
       },
       { fields, base64, maps },
     );
-  }
+  };
 
   /** Resolves with the first message at index >= since that matches; rejects after timeoutMs. */
   waitFor<T extends WebviewToHost>(predicate: (message: WebviewToHost) => message is T, description: string, since?: number, timeoutMs?: number): Promise<T>;

@@ -1,0 +1,83 @@
+// The heatmap's first request for a new run is predictable: the overview (the whole map, max-pooled
+// to the heatmap's size) of the group, layer and head the panel showed last, since the panel keeps
+// them across runs. Answering it as soon as the session is posted, instead of when the request
+// arrives, overlaps its cost (the mean of 8 heads at 4096 tokens reads 268 MB) with the webview's
+// own work on the new session (token strip, layout), which runs in another process. A request
+// answered ahead is handed the same pending reply, so nothing is computed twice; a wrong guess
+// costs one overview and is dropped with the next session.
+
+import type { AttentionDims } from '../core/attentionViews';
+import { pooledShape, wholeWindow } from '../core/attentionWindow';
+import { MEAN_HEAD, type HostReply, type RequestHeadMessage } from './protocol';
+import { answerHeldRequest, type AttentionRequest, type HeldSource } from './replies';
+
+/** What an overview request asks, less the run it is about. */
+type OverviewShape = Pick<RequestHeadMessage, 'group' | 'layer' | 'head' | 'maxRows' | 'maxCols' | 'encoding'>;
+
+export class OverviewPrefetch {
+  /** The last pooled whole-map head request answered: what the heatmap will ask of the next run. */
+  private last: OverviewShape | undefined;
+  private ahead: { key: string; reply: Promise<HostReply | undefined> } | undefined;
+
+  /**
+   * The reply to a webview request: the one answered ahead when this is that request, else answered
+   * now where the attention is held (answerHeldRequest). dims: the session's groups' dims, to tell
+   * an overview request (whole map, pooled) from the others.
+   */
+  answer(request: AttentionRequest, source: HeldSource | undefined, dims: readonly AttentionDims[]): Promise<HostReply | undefined> {
+    if (request.type === 'requestHead' && source?.sessionId === request.sessionId) {
+      const shape = overviewShape(request, dims[request.group]);
+      if (shape) this.last = shape;
+      const key = keyOf(request);
+      if (this.ahead?.key === key) {
+        const { reply } = this.ahead;
+        this.ahead = undefined;
+        return reply;
+      }
+    }
+    return answerHeldRequest(request, source);
+  }
+
+  /**
+   * A new run's session was just posted: starts answering the overview its heatmap will ask for
+   * first, when the last one fits the new run (the group, layer and head exist and the map is
+   * pooled at that size). Call it after the session has left, so its message is not held up.
+   */
+  prefetch(source: HeldSource, dims: readonly AttentionDims[]): void {
+    this.ahead = undefined;
+    const last = this.last;
+    const groupDims = last && dims[last.group];
+    if (!last || !groupDims) return;
+    const [L, H, Tq, Tk] = groupDims;
+    if (last.layer >= L || (last.head !== MEAN_HEAD && last.head >= H)) return;
+    const request: RequestHeadMessage = { type: 'requestHead', sessionId: source.sessionId, ...last, window: wholeWindow(Tq, Tk) };
+    if (!overviewShape(request, groupDims)) return;
+    const reply = answerHeldRequest(request, source);
+    // An error surfaces when the webview's own request takes this reply; until then it is not unhandled.
+    reply.catch(() => undefined);
+    this.ahead = { key: keyOf(request), reply };
+  }
+
+  /** Forgets the reply answered ahead (the panel closed or the run was released). */
+  clear(): void {
+    this.ahead = undefined;
+  }
+}
+
+/** The request's shape when it asks for a whole map, pooled (larger than maxRows × maxCols); else undefined. */
+function overviewShape(request: RequestHeadMessage, dims: AttentionDims | undefined): OverviewShape | undefined {
+  if (!dims || !request.window || request.maxRows === undefined || request.maxCols === undefined) return undefined;
+  const [, , Tq, Tk] = dims;
+  const { row0, row1, col0, col1 } = request.window;
+  if (row0 !== 0 || col0 !== 0 || row1 !== Tq || col1 !== Tk) return undefined;
+  const { rowStep, colStep } = pooledShape(request.window, request.maxRows, request.maxCols);
+  if (rowStep === 1 && colStep === 1) return undefined;
+  const { group, layer, head, maxRows, maxCols, encoding } = request;
+  return { group, layer, head, maxRows, maxCols, encoding };
+}
+
+function keyOf(request: RequestHeadMessage): string {
+  const { sessionId, group, layer, head, window, maxRows, maxCols, encoding } = request;
+  const cells = window && [window.row0, window.row1, window.col0, window.col1];
+  return JSON.stringify([sessionId, group, layer, head, cells, maxRows, maxCols, encoding ?? 'float32']);
+}

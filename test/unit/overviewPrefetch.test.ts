@@ -1,0 +1,116 @@
+// The heatmap's first request of a run is answered ahead (src/shared/overviewPrefetch.ts): once the
+// panel has asked for a pooled overview, the next run's session makes the host answer the same
+// overview at once. The webview's request must then get that reply — equal to the naive max-pool of
+// the new run's map (test/support/naivePooling.ts) and computed once — and every other request must
+// be answered as before.
+import * as assert from 'node:assert/strict';
+import { answerAttentionQuery, type AttentionQuery, type HeldGroup } from '../../src/core/attentionQueries';
+import { decodeCells, MEAN_OF_HEADS } from '../../src/core/attentionWindow';
+import type { HeldAttention } from '../../src/core/heldAttention';
+import { seededRandom } from '../../src/core/random';
+import { OverviewPrefetch } from '../../src/shared/overviewPrefetch';
+import { MEAN_HEAD, type HeadAttentionMessage, type RequestHeadMessage } from '../../src/shared/protocol';
+import type { HeldSource } from '../../src/shared/replies';
+import { naiveMaxPool } from '../support/naivePooling';
+
+type Dims = [number, number, number, number];
+
+/** [L, H, T, T] causal rows summing to 1. */
+function randomTensor(dims: Dims, seed: number): Float32Array {
+  const random = seededRandom(seed);
+  const [L, H, T] = dims;
+  const attention = new Float32Array(L * H * T * T);
+  for (let row = 0; row < L * H * T; row++) {
+    const t = row % T;
+    let sum = 0;
+    for (let s = 0; s <= t; s++) sum += attention[row * T + s] = random() + 1e-3;
+    for (let s = 0; s <= t; s++) attention[row * T + s] /= sum;
+  }
+  return attention;
+}
+
+/** A run held in process whose queries are counted. */
+function countedSource(sessionId: number, dims: Dims, seed: number): { source: HeldSource; queries: AttentionQuery[]; group: HeldGroup } {
+  const group: HeldGroup = { attention: randomTensor(dims, seed), dims, causal: true };
+  const queries: AttentionQuery[] = [];
+  const attention: HeldAttention = {
+    query: async (query) => {
+      queries.push(query);
+      return answerAttentionQuery(query, [group]);
+    },
+    materialize: () => Promise.reject(new Error('not here')),
+    release: () => undefined,
+  };
+  return { source: { sessionId, attention }, queries, group };
+}
+
+function overviewRequest(sessionId: number, T: number, layer: number, head: number, max: number): RequestHeadMessage {
+  return { type: 'requestHead', sessionId, group: 0, layer, head, window: { row0: 0, row1: T, col0: 0, col1: T }, maxRows: max, maxCols: max, encoding: 'float32' };
+}
+
+/** The reply's cells against a naive max-pool (float64 sums for the mean) of the run's map. */
+function assertOverviewOf(reply: HeadAttentionMessage, group: HeldGroup, layer: number, head: number, step: number): void {
+  const [, , T] = group.dims;
+  const expected = naiveMaxPool(group.attention, group.dims, layer, head === MEAN_HEAD ? MEAN_OF_HEADS : head, { row0: 0, row1: T, col0: 0, col1: T }, step, step);
+  const { values } = decodeCells(reply.data, reply.encoding);
+  assert.deepEqual([reply.rows, reply.cols, reply.rowStep], [expected.length, expected[0].length, step]);
+  for (let i = 0; i < reply.rows; i++) {
+    for (let j = 0; j < reply.cols; j++) assert.ok(Math.abs(values[i * reply.cols + j] - expected[i][j]) <= 1e-6, `cell ${i},${j}`);
+  }
+}
+
+describe('the heatmap overview answered ahead (OverviewPrefetch)', () => {
+  it('after an overview of one run, the next run’s same overview is answered once, ahead, and equals the naive pooled map', async () => {
+    const prefetch = new OverviewPrefetch();
+    const first = countedSource(1, [2, 3, 40, 40], 1);
+    const firstReply = await prefetch.answer(overviewRequest(1, 40, 1, MEAN_HEAD, 8), first.source, [first.group.dims]);
+    assertOverviewOf(firstReply as HeadAttentionMessage, first.group, 1, MEAN_HEAD, 5);
+
+    const second = countedSource(2, [2, 3, 57, 57], 2);
+    prefetch.prefetch(second.source, [second.group.dims]);
+    assert.equal(second.queries.length, 1, 'the overview was asked for as soon as the session went out');
+    assert.deepEqual(second.queries[0], { kind: 'head', group: 0, layer: 1, head: 'mean', shape: { window: { row0: 0, row1: 57, col0: 0, col1: 57 }, maxRows: 8, maxCols: 8, encoding: 'float32' } });
+
+    const reply = (await prefetch.answer(overviewRequest(2, 57, 1, MEAN_HEAD, 8), second.source, [second.group.dims])) as HeadAttentionMessage;
+    assert.equal(second.queries.length, 1, 'the webview’s request took the reply answered ahead');
+    assert.equal(reply.sessionId, 2);
+    assertOverviewOf(reply, second.group, 1, MEAN_HEAD, 8);
+
+    // Asked again (the webview's cache evicted it): answered afresh, equal.
+    const again = (await prefetch.answer(overviewRequest(2, 57, 1, MEAN_HEAD, 8), second.source, [second.group.dims])) as HeadAttentionMessage;
+    assert.equal(second.queries.length, 2);
+    assert.deepEqual(new Float32Array(again.data), new Float32Array(reply.data));
+  });
+
+  it('a different first request is answered as usual, and the guess follows the last overview asked for', async () => {
+    const prefetch = new OverviewPrefetch();
+    const first = countedSource(1, [2, 3, 40, 40], 3);
+    await prefetch.answer(overviewRequest(1, 40, 0, MEAN_HEAD, 8), first.source, [first.group.dims]);
+    await prefetch.answer(overviewRequest(1, 40, 0, 2, 8), first.source, [first.group.dims]); // the user picked head 2
+    // A window (zoom) or a few exact rows are not overviews: they do not change the guess.
+    await prefetch.answer({ ...overviewRequest(1, 40, 1, 1, 8), window: { row0: 0, row1: 10, col0: 0, col1: 40 } }, first.source, [first.group.dims]);
+    await prefetch.answer({ type: 'requestHead', sessionId: 1, group: 0, layer: 1, head: 0, window: { row0: 3, row1: 4, col0: 0, col1: 40 } }, first.source, [first.group.dims]);
+
+    const second = countedSource(2, [2, 3, 40, 40], 4);
+    prefetch.prefetch(second.source, [second.group.dims]);
+    assert.deepEqual(second.queries.map((query) => query.kind === 'head' && [query.layer, query.head]), [[0, 2]]);
+    const other = (await prefetch.answer(overviewRequest(2, 40, 1, 0, 8), second.source, [second.group.dims])) as HeadAttentionMessage;
+    assert.equal(second.queries.length, 2, 'another head: answered when asked');
+    assertOverviewOf(other, second.group, 1, 0, 5);
+  });
+
+  it('guesses nothing for a run without that layer or head, or whose map is not pooled; a stale session gets no reply', async () => {
+    const prefetch = new OverviewPrefetch();
+    const first = countedSource(1, [3, 4, 40, 40], 5);
+    await prefetch.answer(overviewRequest(1, 40, 2, 3, 8), first.source, [first.group.dims]);
+    for (const [sessionId, dims] of [[2, [2, 4, 40, 40]], [3, [3, 2, 40, 40]], [4, [3, 4, 8, 8]]] as [number, Dims][]) {
+      const run = countedSource(sessionId, dims, sessionId);
+      prefetch.prefetch(run.source, [dims]);
+      assert.equal(run.queries.length, 0, `nothing asked of a ${dims.join('×')} run`);
+    }
+    const run = countedSource(5, [3, 4, 40, 40], 6);
+    prefetch.prefetch(run.source, [run.group.dims]);
+    assert.equal(run.queries.length, 1);
+    assert.equal(await prefetch.answer(overviewRequest(4, 40, 2, 3, 8), run.source, [run.group.dims]), undefined, 'a request about an older session');
+  });
+});
