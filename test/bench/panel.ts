@@ -84,9 +84,6 @@ function panelFixture(T: number, plan: PanelPlan, sessionId: number): Fixture {
   return { session, attention: [attention] };
 }
 
-/** Buffers up to this size travel inline as base64; larger ones over HTTP. */
-const INLINE_BYTES = 1 << 20;
-
 /** Serves ArrayBuffers once each, by id, to the page (any origin: the page fetches them cross-port). */
 class BinaryDrop {
   private readonly buffers = new Map<string, Uint8Array>();
@@ -105,18 +102,15 @@ class BinaryDrop {
     this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** JSON of the message with each ArrayBuffer (or typed array) replaced by a marker, and each marker's base64 or URL. */
+  /** JSON of the message with each ArrayBuffer (or typed array) replaced by a marker, and each marker's URL. */
   pack(message: object): { json: string; binaries: Record<string, string> } {
     const binaries: Record<string, string> = {};
     const json = JSON.stringify(message, (_key, value: unknown) => {
       if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
         const id = `b${this.next++}`;
         const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-        if (bytes.byteLength <= INLINE_BYTES) binaries[id] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-        else {
-          this.buffers.set(id, bytes);
-          binaries[id] = `${this.origin}/${id}`;
-        }
+        this.buffers.set(id, bytes);
+        binaries[id] = `${this.origin}/${id}`;
         return { __benchBinary: id, view: value instanceof ArrayBuffer ? 'ArrayBuffer' : value.constructor.name };
       }
       return value;
@@ -132,8 +126,7 @@ class BinaryDrop {
 
 /** Replaces the FakeHost's base64 transport with the binary one; everything else (replies, checks) is the FakeHost's. */
 function useBinaryTransport(host: FakeHost, page: Page, drop: BinaryDrop): void {
-  host.post = async (message: HostToWebview) => {
-    if (!host.received.some((m) => m.type === 'ready')) throw new Error(`the bench host posted ${message.type} before the webview was ready`);
+  host.deliver = async (message: HostToWebview) => {
     const { json, binaries } = drop.pack(message);
     await page.evaluate(({ json, binaries }) => (window as unknown as ProbeWindow).__benchDeliver(json, binaries), { json, binaries });
   };
