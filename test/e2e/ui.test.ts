@@ -159,6 +159,27 @@ async function chooseBundledModel(page: Page, name: string): Promise<void> {
   await clearNotifications(page);
 }
 
+/** Runs in the workbench page: keeps the last focus moves (time, element), for failure reports. */
+function recordFocusMoves(): void {
+  const moves: string[] = [];
+  (window as unknown as { __focusMoves: string[] }).__focusMoves = moves;
+  const start = performance.now();
+  const describe = (node: EventTarget | null) => {
+    const element = node as HTMLElement | null;
+    if (!element || !element.tagName) return String(node);
+    const label = element.getAttribute('aria-label') ?? element.getAttribute('title') ?? '';
+    return `${element.tagName.toLowerCase()}${element.id ? '#' + element.id : ''}.${String(element.className).split(' ').slice(0, 3).join('.')} "${label.slice(0, 60)}"`;
+  };
+  const note = (kind: string) => (event: Event) => {
+    moves.push(`${Math.round(performance.now() - start)} ms ${kind} ${describe(event.target)}`);
+    if (moves.length > 200) moves.splice(0, 100);
+  };
+  window.addEventListener('focusin', note('in'), true);
+  window.addEventListener('blur', (event) => event.target === window && note('window blur')(event), true);
+  // Named keys only (Enter, F1, Escape): typed text would crowd out the focus moves.
+  window.addEventListener('keydown', (event) => event.key.length > 1 && moves.push(`${Math.round(performance.now() - start)} ms key ${event.key} at ${describe(document.activeElement)}`), true);
+}
+
 /** Closes the notification toasts (model switches, finished progress) so screenshots show the panel. */
 async function clearNotifications(page: Page): Promise<void> {
   await runCommand(page, 'Notifications: Clear All Notifications');
@@ -193,6 +214,7 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     server = await startCodeServer({ workspace, extensionsDir });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await page.addInitScript(recordFocusMoves);
     page.on('console', (message) => {
       const text = message.text();
       if (/Content[- ]Security[- ]Policy/i.test(text) || (message.type() === 'error' && /attention/i.test(text))) {
@@ -224,6 +246,9 @@ describe('UI end to end: the packaged extension in VS Code for the Web', functio
     // Error messages the extension showed are often the whole story.
     const notifications = await page.locator('.notifications-toasts .notification-list-item-message').allTextContents().catch(() => []);
     for (const text of notifications) console.log(`    notification: ${text}`);
+    // Where the keyboard went last (a closed quick pick is most often a focus move).
+    const moves = await page.evaluate(() => (window as unknown as { __focusMoves?: string[] }).__focusMoves?.slice(-25) ?? []).catch(() => []);
+    for (const move of moves) console.log(`    focus: ${move}`);
   });
 
   after(async function () {

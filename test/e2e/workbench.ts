@@ -60,6 +60,10 @@ export async function openFromExplorer(page: Page, name: string): Promise<void> 
 /** Runs a command by its title from the command palette (F1). */
 export async function runCommand(page: Page, title: string): Promise<void> {
   const quickInput = page.locator('.quick-input-widget');
+  // Start from the workbench, not from inside a webview: a closing quick input gives the keyboard back
+  // to the webview that had it, and the webview's late focus report (under load) then takes it from
+  // the next quick input (the command's own quick pick), which closes.
+  await page.evaluate(() => (document.activeElement instanceof HTMLIFrameElement ? document.activeElement.blur() : undefined));
   await page.keyboard.press('F1');
   await quickInput.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
   await page.keyboard.type(title);
