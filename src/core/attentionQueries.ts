@@ -70,7 +70,9 @@ export type AttentionQuery =
   /** Head-role scores of every head of a self-attention group (null for cross-attention). */
   | { kind: 'roles'; group: number }
   /** Rollout or flow over the layers: [Tq, Tk]; flow refuses more than flowMaxTokens tokens. */
-  | { kind: 'aggregate'; group: number; method: 'rollout' | 'flow'; flowMaxTokens: number };
+  | { kind: 'aggregate'; group: number; method: 'rollout' | 'flow'; flowMaxTokens: number }
+  /** Computes and caches a layer's mean of heads (layerMeanOf) before the panel asks for it; answers nothing else. */
+  | { kind: 'prepareLayerMean'; group: number; layer: number };
 
 export type AttentionAnswer =
   | HeadAnswer
@@ -78,7 +80,8 @@ export type AttentionAnswer =
   | { kind: 'thumbnails'; rows: number; columns: number; data: Float32Array }
   | { kind: 'roles'; roles: HeadRoleScores[] | null }
   /** error: why there is no aggregate (cross-attention flow, too many tokens); data is then empty. */
-  | { kind: 'aggregate'; data: Float32Array; error?: string };
+  | { kind: 'aggregate'; data: Float32Array; error?: string }
+  | { kind: 'prepareLayerMean' };
 
 export type AnswerOf<Q extends AttentionQuery> = Extract<AttentionAnswer, { kind: Q['kind'] }>;
 
@@ -104,6 +107,9 @@ export function answerAttentionQuery(query: AttentionQuery, groups: readonly Hel
       const roles = ids && Tq === Tk && Tq >= 2 && ids.length === Tq ? headRolesOf(attention, [L, H, Tq], ids) : null;
       return { kind: 'roles', roles };
     }
+    case 'prepareLayerMean':
+      layerMeanOf(group, query.layer);
+      return { kind: 'prepareLayerMean' };
     case 'aggregate':
       // An InputError (cross-attention flow, flow past its token limit) becomes the answer's error.
       try {

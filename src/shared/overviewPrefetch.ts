@@ -4,7 +4,9 @@
 // arrives, overlaps its cost (the mean of 8 heads at 4096 tokens reads 268 MB) with the webview's
 // own work on the new session (token strip, layout), which runs in another process. A request
 // answered ahead is handed the same pending reply, so nothing is computed twice; a wrong guess
-// costs one overview and is dropped with the next session.
+// costs one overview and is dropped with the next session. Before the panel has asked for any
+// overview (its maps so far were small enough to travel whole) the size is unknown: then, when it
+// showed a layer's mean of heads, that mean (the costly part) is computed ahead and cached.
 
 import type { AttentionDims } from '../core/attentionViews';
 import { pooledShape, wholeWindow } from '../core/attentionWindow';
@@ -17,6 +19,8 @@ type OverviewShape = Pick<RequestHeadMessage, 'group' | 'layer' | 'head' | 'maxR
 export class OverviewPrefetch {
   /** The last pooled whole-map head request answered: what the heatmap will ask of the next run. */
   private last: OverviewShape | undefined;
+  /** The last head shown (any request for a head of the session). */
+  private lastHead: Pick<RequestHeadMessage, 'group' | 'layer' | 'head'> | undefined;
   private ahead: { key: string; reply: Promise<HostReply | undefined> } | undefined;
 
   /**
@@ -26,6 +30,7 @@ export class OverviewPrefetch {
    */
   answer(request: AttentionRequest, source: HeldSource | undefined, dims: readonly AttentionDims[]): Promise<HostReply | undefined> {
     if (request.type === 'requestHead' && source?.sessionId === request.sessionId) {
+      this.lastHead = { group: request.group, layer: request.layer, head: request.head };
       const shape = overviewShape(request, dims[request.group]);
       if (shape) this.last = shape;
       const key = keyOf(request);
@@ -41,27 +46,43 @@ export class OverviewPrefetch {
   /**
    * A new run's session was just posted: starts answering the overview its heatmap will ask for
    * first, when the last one fits the new run (the group, layer and head exist and the map is
-   * pooled at that size). Call it after the session has left, so its message is not held up.
+   * pooled at that size); without one, computes the layer mean of the last head shown when that was
+   * a mean. Call it after the session has left, so its message is not held up.
    */
   prefetch(source: HeldSource, dims: readonly AttentionDims[]): void {
     this.ahead = undefined;
     const last = this.last;
     const groupDims = last && dims[last.group];
-    if (!last || !groupDims) return;
-    const [L, H, Tq, Tk] = groupDims;
-    if (last.layer >= L || (last.head !== MEAN_HEAD && last.head >= H)) return;
-    const request: RequestHeadMessage = { type: 'requestHead', sessionId: source.sessionId, ...last, window: wholeWindow(Tq, Tk) };
-    if (!overviewShape(request, groupDims)) return;
-    const reply = answerHeldRequest(request, source);
-    // An error surfaces when the webview's own request takes this reply; until then it is not unhandled.
-    reply.catch(() => undefined);
-    this.ahead = { key: keyOf(request), reply };
+    if (last && groupDims && fits(last, groupDims)) {
+      const [, , Tq, Tk] = groupDims;
+      const request: RequestHeadMessage = { type: 'requestHead', sessionId: source.sessionId, ...last, window: wholeWindow(Tq, Tk) };
+      if (overviewShape(request, groupDims)) {
+        const reply = answerHeldRequest(request, source);
+        // An error surfaces when the webview's own request takes this reply; until then it is not unhandled.
+        reply.catch(() => undefined);
+        this.ahead = { key: keyOf(request), reply };
+        return;
+      }
+    }
+    const head = this.lastHead;
+    const headDims = head && dims[head.group];
+    if (head && headDims && head.head === MEAN_HEAD && fits(head, headDims) && headDims[2] * headDims[3] >= PREPARE_MEAN_MIN_CELLS) {
+      source.attention.query({ kind: 'prepareLayerMean', group: head.group, layer: head.layer }).catch(() => undefined);
+    }
   }
 
   /** Forgets the reply answered ahead (the panel closed or the run was released). */
   clear(): void {
     this.ahead = undefined;
   }
+}
+
+/** Below this many cells per map a layer mean costs too little to compute ahead (256 × 256 tokens). */
+const PREPARE_MEAN_MIN_CELLS = 256 * 256;
+
+/** Whether a run with these dims has the group's layer and head. */
+function fits(view: Pick<RequestHeadMessage, 'layer' | 'head'>, [L, H]: AttentionDims): boolean {
+  return view.layer < L && (view.head === MEAN_HEAD || view.head < H);
 }
 
 /** The request's shape when it asks for a whole map, pooled (larger than maxRows × maxCols); else undefined. */

@@ -78,6 +78,9 @@ function exact(answer: { encoding: string; data: Float32Array | Uint16Array | Ui
 /** Every kind of query, answered by `held`, against the full tensor of `reference`. */
 async function assertAnswersMatch(held: HeldAttention, reference: AttentionResult, tolerance = TOLERANCE): Promise<void> {
   const [L, H, T] = reference.dims;
+  // Preparing a layer's mean (the host's prefetch) answers nothing itself; the mean below is then read from the cache.
+  assert.deepEqual(await held.query({ kind: 'prepareLayerMean', group: 0, layer: L - 1 }), { kind: 'prepareLayerMean' });
+  await assert.rejects(held.query({ kind: 'prepareLayerMean', group: 0, layer: L }), RangeError);
   for (let layer = 0; layer < L; layer++) {
     for (let head = 0; head < H; head++) close(exact(await held.query({ kind: 'head', group: 0, layer, head })), headOf(reference, layer, head), `head ${layer}.${head}`, tolerance);
     close(exact(await held.query({ kind: 'head', group: 0, layer, head: 'mean' })), meanOf(reference, layer), `mean of layer ${layer}`, tolerance);

@@ -99,6 +99,26 @@ describe('the heatmap overview answered ahead (OverviewPrefetch)', () => {
     assertOverviewOf(other, second.group, 1, 0, 5);
   });
 
+  it('before any overview, a large run gets the layer mean of the last mean shown computed ahead (cached), and answers equal', async () => {
+    const prefetch = new OverviewPrefetch();
+    const small = countedSource(1, [2, 2, 12, 12], 7);
+    await prefetch.answer({ type: 'requestHead', sessionId: 1, group: 0, layer: 1, head: MEAN_HEAD }, small.source, [small.group.dims]); // whole and exact: no size known
+    const large = countedSource(2, [2, 2, 260, 260], 8);
+    prefetch.prefetch(large.source, [large.group.dims]);
+    assert.deepEqual(large.queries, [{ kind: 'prepareLayerMean', group: 0, layer: 1 }]);
+    // Zero the layer's heads: an answer that still equals the original was read from the mean computed ahead.
+    const original: HeldGroup = { ...large.group, attention: large.group.attention.slice() };
+    large.group.attention.fill(0, 260 * 260 * 2, 260 * 260 * 4);
+    const reply = (await prefetch.answer(overviewRequest(2, 260, 1, MEAN_HEAD, 50), large.source, [large.group.dims])) as HeadAttentionMessage;
+    assertOverviewOf(reply, original, 1, MEAN_HEAD, 6);
+    // A single head shown last: nothing to prepare.
+    const other = countedSource(3, [2, 2, 260, 260], 9);
+    const fresh = new OverviewPrefetch();
+    await fresh.answer({ type: 'requestHead', sessionId: 1, group: 0, layer: 1, head: 0 }, small.source, [small.group.dims]);
+    fresh.prefetch(other.source, [other.group.dims]);
+    assert.deepEqual(other.queries, []);
+  });
+
   it('guesses nothing for a run without that layer or head, or whose map is not pooled; a stale session gets no reply', async () => {
     const prefetch = new OverviewPrefetch();
     const first = countedSource(1, [3, 4, 40, 40], 5);
