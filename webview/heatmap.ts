@@ -184,7 +184,7 @@ export class Heatmap {
     this.source = source;
     this.dataKey = source ? key : '';
     this.matrix.setAttribute('aria-label', t('Attention heatmap, {0}, {1} query by {2} key tokens', description, this.queryTexts.length, this.keyTexts.length));
-    this.paintMatrix();
+    this.invalidate('matrix');
     this.refreshTooltip();
     // Another head (or its weights arrived): the focused cell reads its new weight.
     if (document.activeElement === this.matrix) this.showFocusCell(true);
@@ -192,6 +192,7 @@ export class Heatmap {
 
   /** The painted matrix as a PNG, base64 without the data: prefix (null before anything is painted). */
   toPngBase64(): string | null {
+    this.flushPaint();
     if (!this.source || this.matrix.width === 0) return null;
     const url = this.matrix.toDataURL('image/png');
     const comma = url.indexOf(',');
@@ -205,19 +206,19 @@ export class Heatmap {
   setScale(scale: ColorScale): void {
     if (scale === this.scale) return;
     this.scale = scale;
-    this.paintMatrix();
+    this.invalidate('matrix');
   }
 
   setTheme(theme: Theme): void {
     this.theme = theme;
-    this.paintMatrix();
-    this.paintLabels();
+    this.invalidate('matrix');
+    this.invalidate('labels');
   }
 
   setActive(token: number | null): void {
     if (token === this.active) return;
     this.active = token;
-    this.paintLabels();
+    this.invalidate('labels');
     this.placeRowMarker();
   }
 
@@ -253,8 +254,8 @@ export class Heatmap {
     this.matrix.width = columns.pixels;
     this.matrix.height = rows.pixels;
     this.image = null;
-    this.paintMatrix();
-    this.paintLabels();
+    this.invalidate('matrix');
+    this.invalidate('labels');
     this.placeRowMarker();
     if (document.activeElement === this.matrix) this.showFocusCell(false);
     this.events.onView?.();
@@ -371,6 +372,31 @@ export class Heatmap {
       hatchPeriod: 6 * step,
       hatchWidth: 2 * step,
     };
+  }
+
+  /** What is to be painted at the end of this task (flushPaint). */
+  private dirty = { matrix: false, labels: false };
+  private paintQueued = false;
+
+  /**
+   * Marks the matrix or the labels for painting once, at the end of the current task: opening a run
+   * sets axes, scale, an empty map and the size one after another, and each used to paint the whole
+   * canvas (three paints of 662 × 662 pixels and of 4096 labels before the weights arrived).
+   */
+  private invalidate(part: 'matrix' | 'labels'): void {
+    this.dirty[part] = true;
+    if (this.paintQueued) return;
+    this.paintQueued = true;
+    queueMicrotask(() => this.flushPaint());
+  }
+
+  /** Paints what was marked; anything that reads the canvas calls it first. */
+  private flushPaint(): void {
+    this.paintQueued = false;
+    const { matrix, labels } = this.dirty;
+    this.dirty = { matrix: false, labels: false };
+    if (matrix) this.paintMatrix();
+    if (labels) this.paintLabels();
   }
 
   private paintMatrix(): void {
