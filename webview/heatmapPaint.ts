@@ -202,6 +202,9 @@ function paintPooled(out: Uint32Array, source: CellSource | null, geometry: Matr
   const columnEdges = axisEdges(geometry.columns);
   const rowSpans = source ? sourceSpans(geometry.rows, view.row0, source.row0, source.rowStep) : null;
   const columnSpans = source ? sourceSpans(geometry.columns, view.col0, source.col0, source.colStep) : null;
+  // Quantised cells (q / levels) index a colour table directly: the pixel's colour is that of the max q.
+  const colourOfLevel = source && !(source.values instanceof Float32Array) ? levelColours(source.values instanceof Uint8Array ? 255 : 65535, source.unit, scale, palette.ramp) : null;
+  const empty = palette.ramp[rampIndex(0, scale)];
   for (let py = 0; py < Py; py++) {
     const lastQuery = view.row0 + rowEdges[py + 1] - 1;
     const rowStart = py * Px;
@@ -210,23 +213,40 @@ function paintPooled(out: Uint32Array, source: CellSource | null, geometry: Matr
         out[rowStart + px] = (px + py) % palette.hatchPeriod < palette.hatchWidth ? palette.maskLine : palette.maskBase;
         continue;
       }
-      let max = 0;
-      if (source && rowSpans && columnSpans) {
-        const { values, cols } = source;
-        const j0 = columnSpans[2 * px];
-        const j1 = columnSpans[2 * px + 1];
-        for (let i = rowSpans[2 * py]; i < rowSpans[2 * py + 1]; i++) {
-          const rowOffset = i * cols;
-          for (let j = j0; j < j1; j++) {
-            const v = values[rowOffset + j];
-            if (v > max) max = v;
-          }
-        }
-        max *= source.unit;
+      if (!source || !rowSpans || !columnSpans) {
+        out[rowStart + px] = empty;
+        continue;
       }
-      out[rowStart + px] = palette.ramp[rampIndex(max, scale)];
+      let max = 0;
+      const { values, cols } = source;
+      const j0 = columnSpans[2 * px];
+      const j1 = columnSpans[2 * px + 1];
+      for (let i = rowSpans[2 * py]; i < rowSpans[2 * py + 1]; i++) {
+        const rowOffset = i * cols;
+        for (let j = j0; j < j1; j++) {
+          const v = values[rowOffset + j];
+          if (v > max) max = v;
+        }
+      }
+      out[rowStart + px] = colourOfLevel ? colourOfLevel[max] : palette.ramp[rampIndex(max * source.unit, scale)];
     }
   }
+}
+
+/** The colour of every quantised level q (weight q · unit), per ramp, scale and level count: built once (65,536 entries for uint16). */
+const levelColourTables = new WeakMap<Uint32Array, Map<string, Uint32Array>>();
+
+function levelColours(levels: number, unit: number, scale: ColorScale, ramp: Uint32Array): Uint32Array {
+  let tables = levelColourTables.get(ramp);
+  if (!tables) levelColourTables.set(ramp, (tables = new Map()));
+  const key = `${levels}:${unit}:${scale}`;
+  let table = tables.get(key);
+  if (!table) {
+    table = new Uint32Array(levels + 1);
+    for (let q = 0; q <= levels; q++) table[q] = ramp[rampIndex(q * unit, scale)];
+    tables.set(key, table);
+  }
+  return table;
 }
 
 /** Hatches the device-pixel rectangle [x0, x1) × [y0, y1) of a P-wide image with anti-diagonal lines. */
