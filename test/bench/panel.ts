@@ -1,9 +1,9 @@
 // Panel figures in headless Chromium: the real panel page (test/browser/harness.ts servePanel), the
 // browser tests' FakeHost answering its requests with the extension's own reply code
 // (src/shared/replies.ts) over a seeded L×H attention fixture, and test/bench/panelProbe.ts timing
-// inside the page. Only the transport differs from the browser tests: ArrayBuffers travel over HTTP
-// from this process (binary, like VS Code's postMessage) instead of base64 through the debugger
-// protocol, which would dominate the timings at 4096 tokens.
+// inside the page. Only the transport differs from the browser tests: host messages reach the page as
+// one ordered event stream (PageChannel) instead of one debugger-protocol call each, which would
+// dominate the timings at 4096 tokens.
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { Browser, Page } from 'playwright-core';
@@ -84,17 +84,26 @@ function panelFixture(T: number, plan: PanelPlan, sessionId: number): Fixture {
   return { session, attention: [attention] };
 }
 
-/** Serves ArrayBuffers once each, by id, to the page (any origin: the page fetches them cross-port). */
-class BinaryDrop {
-  private readonly buffers = new Map<string, Uint8Array>();
-  private next = 0;
+/**
+ * The host's side of the page's message stream: one server-sent-event stream per page, each host
+ * message one event, its ArrayBuffers base64 in the same event (the page decodes them natively with
+ * Uint8Array.fromBase64). One ordered stream with no round trip per message, like VS Code's
+ * postMessage; the debugger protocol (page.evaluate) costs tens of milliseconds per message under
+ * load, more than the panel's own work on a reply.
+ */
+class PageChannel {
+  private stream: http.ServerResponse | undefined;
+  private connected: (() => void) | undefined;
   private origin = '';
   private readonly server = http.createServer((request, response) => {
-    const id = (request.url ?? '').slice(1);
-    const bytes = this.buffers.get(id);
-    this.buffers.delete(id);
-    response.writeHead(bytes ? 200 : 404, { 'access-control-allow-origin': '*', 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
-    response.end(bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : undefined);
+    if (request.url !== '/events') {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'access-control-allow-origin': '*', 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    response.flushHeaders();
+    this.stream = response;
+    this.connected?.();
   });
 
   async start(): Promise<void> {
@@ -102,20 +111,34 @@ class BinaryDrop {
     this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** JSON of the message with each ArrayBuffer (or typed array) replaced by a marker, and each marker's URL. */
-  pack(message: object): { json: string; binaries: Record<string, string> } {
+  /** Where the page opens its stream. */
+  get url(): string {
+    return `${this.origin}/events`;
+  }
+
+  /** Resolves once a page has opened its stream (call before the page loads). */
+  nextConnection(): Promise<void> {
+    this.stream = undefined;
+    return new Promise((resolve) => (this.connected = resolve));
+  }
+
+  /** Sends one host message as one event: JSON with each ArrayBuffer (or typed array) replaced by a marker, and the markers' bytes as base64. */
+  async send(message: object): Promise<void> {
+    const stream = this.stream;
+    if (!stream) throw new Error('the panel page has no open message stream');
     const binaries: Record<string, string> = {};
+    let next = 0;
     const json = JSON.stringify(message, (_key, value: unknown) => {
       if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
-        const id = `b${this.next++}`;
+        const id = `b${next++}`;
         const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-        this.buffers.set(id, bytes);
-        binaries[id] = `${this.origin}/${id}`;
+        binaries[id] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
         return { __benchBinary: id, view: value instanceof ArrayBuffer ? 'ArrayBuffer' : value.constructor.name };
       }
       return value;
     });
-    return { json, binaries };
+    // JSON has no raw newlines, so the event is one data line.
+    if (!stream.write(`data: ${JSON.stringify({ json, binaries })}\n\n`)) await new Promise((resolve) => stream.once('drain', resolve));
   }
 
   close(): Promise<void> {
@@ -124,12 +147,9 @@ class BinaryDrop {
   }
 }
 
-/** Replaces the FakeHost's base64 transport with the binary one; everything else (replies, checks) is the FakeHost's. */
-function useBinaryTransport(host: FakeHost, page: Page, drop: BinaryDrop): void {
-  host.deliver = async (message: HostToWebview) => {
-    const { json, binaries } = drop.pack(message);
-    await page.evaluate(({ json, binaries }) => (window as unknown as ProbeWindow).__benchDeliver(json, binaries), { json, binaries });
-  };
+/** Replaces the FakeHost's transport (base64 through page.evaluate) with the page's message stream; everything else (replies, checks) is the FakeHost's. */
+function useStreamTransport(host: FakeHost, channel: PageChannel): void {
+  host.deliver = (message: HostToWebview) => channel.send(message);
 }
 
 /** Waits for `count` animation frames in the page (what a paint scheduled for the next frame needs). */
@@ -153,15 +173,17 @@ const WARM_UP_TOKENS = 16;
  * One fresh panel that first shows a small run (warm-up), then the measured one: first paint of its
  * session, a head switch, a hover; the heap when asked.
  */
-async function measureOnce(browser: Browser, url: string, warmUp: Fixture, fixture: Fixture, drop: BinaryDrop, plan: PanelPlan, withHeap: boolean): Promise<PanelFigures & { problems: string[] }> {
+async function measureOnce(browser: Browser, url: string, warmUp: Fixture, fixture: Fixture, channel: PageChannel, plan: PanelPlan, withHeap: boolean): Promise<PanelFigures & { problems: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, bypassCSP: true });
   try {
     const page = await context.newPage();
     const host = await FakeHost.attach(page, { fixture: warmUp, theme: DARK_THEME, sessionOnReady: false });
-    useBinaryTransport(host, page, drop);
-    await page.addInitScript(installProbe);
+    useStreamTransport(host, channel);
+    await page.addInitScript(installProbe, channel.url);
+    const connected = channel.nextConnection();
     await page.goto(url);
     await host.waitFor((m) => m.type === 'ready', 'ready', 0, plan.stepTimeoutMs);
+    await within(connected, plan.stepTimeoutMs, 'the page’s message stream');
     const T = fixture.session.tokens.length;
 
     await measure(page, { kind: 'firstPaint', chip: 0 }, 'post', plan.stepTimeoutMs, () => host.post({ type: 'session', session: warmUp.session }));
@@ -200,8 +222,8 @@ async function measureOnce(browser: Browser, url: string, warmUp: Fixture, fixtu
 /** Panel figures per size (median of plan.repeats fresh panels; heap from the last). */
 export async function measurePanel(plan: PanelPlan, notice: (line: string) => void, progress: (line: string) => void): Promise<Record<string, PanelFigures>> {
   const served = await servePanel(repoRoot());
-  const drop = new BinaryDrop();
-  await drop.start();
+  const channel = new PageChannel();
+  await channel.start();
   const browser = await within(launchChromium(), 60_000, 'starting Chromium');
   const figures: Record<string, PanelFigures> = {};
   try {
@@ -212,7 +234,7 @@ export async function measurePanel(plan: PanelPlan, notice: (line: string) => vo
       progress(`panel: ${T}-token attention fixture made in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       const runs: PanelFigures[] = [];
       for (let r = 0; r < plan.repeats; r++) {
-        const run = await measureOnce(browser, served.url, warmUp, fixture, drop, plan, r === plan.repeats - 1);
+        const run = await measureOnce(browser, served.url, warmUp, fixture, channel, plan, r === plan.repeats - 1);
         if (run.problems.length > 0) notice(`panel at ${T} tokens reported problems: ${run.problems.slice(0, 3).join(' | ')}`);
         runs.push(run);
       }
@@ -226,7 +248,7 @@ export async function measurePanel(plan: PanelPlan, notice: (line: string) => vo
     }
   } finally {
     await browser.close().catch(() => undefined);
-    await drop.close();
+    await channel.close();
     await served.close();
   }
   return figures;

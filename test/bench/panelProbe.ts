@@ -13,8 +13,8 @@ export interface ProbeWindow {
   __benchResult(): Promise<number>;
   /** Host messages delivered since the last measurement started: type and ms after its start. */
   __benchTimeline(): { type: string; ms: number }[];
-  /** binaries: marker id -> the http URL to fetch it from. */
-  __benchDeliver(json: string, binaries: Record<string, string>): Promise<void>;
+  /** binaries: marker id -> its bytes as base64. */
+  __benchDeliver(json: string, binaries: Record<string, string>): void;
 }
 
 export type ProbeCondition =
@@ -23,8 +23,8 @@ export type ProbeCondition =
   | { kind: 'paintedOther'; previous: string }
   | { kind: 'hovered'; token: number };
 
-/** Installed into the page as a function's source: everything it needs is inside it. */
-export function installProbe(): void {
+/** Installed into the page as a function's source: everything it needs is inside it. streamUrl: the host's message stream (PageChannel). */
+export function installProbe(streamUrl: string): void {
   const page = window as unknown as ProbeWindow & { acquireVsCodeApi(): { postMessage(message: unknown): void } };
   const posted: { type?: string; token?: unknown }[] = [];
   // Wrap the fake API so the probe sees what the page tells the host.
@@ -109,19 +109,13 @@ export function installProbe(): void {
     if ((message as { type?: string }).type === 'session') paintedSinceSession = false;
     window.postMessage(message, '*');
   };
-  // Host messages with their ArrayBuffers fetched over HTTP: binary, like VS Code's postMessage. Base64
-  // through the debugger protocol, decoded here, would cost more than the panel's own work.
-  page.__benchDeliver = async (json, binaries) => {
-    const buffers: Record<string, ArrayBuffer> = {};
-    await Promise.all(
-      Object.entries(binaries).map(async ([id, where]) => {
-        buffers[id] = await (await fetch(where)).arrayBuffer();
-      }),
-    );
+  // Host messages, one event each, in order; their ArrayBuffers come base64 in the same event.
+  page.__benchDeliver = (json, binaries) => {
+    const bytes = Uint8Array as unknown as { fromBase64(text: string): Uint8Array };
     const message = JSON.parse(json, (_key, value: unknown) => {
       const marker = value as { __benchBinary?: string; view?: string } | null;
       if (marker && typeof marker === 'object' && typeof marker.__benchBinary === 'string') {
-        const buffer = buffers[marker.__benchBinary];
+        const buffer = bytes.fromBase64(binaries[marker.__benchBinary]).buffer as ArrayBuffer;
         if (marker.view === 'ArrayBuffer') return buffer;
         const View = (globalThis as unknown as Record<string, new (buffer: ArrayBuffer) => unknown>)[marker.view ?? 'Uint8Array'];
         return new View(buffer);
@@ -129,5 +123,10 @@ export function installProbe(): void {
       return value;
     }) as unknown;
     page.__benchPost(message);
+  };
+  const stream = new EventSource(streamUrl);
+  stream.onmessage = (event: MessageEvent<string>) => {
+    const { json, binaries } = JSON.parse(event.data) as { json: string; binaries: Record<string, string> };
+    page.__benchDeliver(json, binaries);
   };
 }
