@@ -7,9 +7,14 @@
 // costs one overview and is dropped with the next session. Before the panel has asked for any
 // overview (its maps so far were small enough to travel whole) the size is unknown: then, when it
 // showed a layer's mean of heads, that mean (the costly part) is computed ahead and cached.
+//
+// Likewise for browsing: once an overview has been sent, the overviews of the heads [ and ] step to
+// (headOrder.ts) are answered in a later turn of the event loop, so stepping through heads with
+// the keyboard costs the transfer and the paint, not the pooling of 16 M weights at 4096 tokens.
 
 import type { AttentionDims } from '../core/attentionViews';
 import { pooledShape, wholeWindow } from '../core/attentionWindow';
+import { stepHead } from './headOrder';
 import { MEAN_HEAD, type HostReply, type RequestHeadMessage } from './protocol';
 import { answerHeldRequest, type AttentionRequest, type HeldSource } from './replies';
 
@@ -21,7 +26,10 @@ export class OverviewPrefetch {
   private last: OverviewShape | undefined;
   /** The last head shown (any request for a head of the session). */
   private lastHead: Pick<RequestHeadMessage, 'group' | 'layer' | 'head'> | undefined;
-  private ahead: { key: string; reply: Promise<HostReply | undefined> } | undefined;
+  /** Replies answered ahead, by request key: the next run's first overview, or the neighbouring heads'. */
+  private ahead = new Map<string, Promise<HostReply | undefined>>();
+  /** The neighbours' overviews are answered in a later turn: this cancels a pending one. */
+  private neighbours: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * The reply to a webview request: the one answered ahead when this is that request, else answered
@@ -31,16 +39,39 @@ export class OverviewPrefetch {
   answer(request: AttentionRequest, source: HeldSource | undefined, dims: readonly AttentionDims[]): Promise<HostReply | undefined> {
     if (request.type === 'requestHead' && source?.sessionId === request.sessionId) {
       this.lastHead = { group: request.group, layer: request.layer, head: request.head };
-      const shape = overviewShape(request, dims[request.group]);
+      const groupDims = dims[request.group];
+      const shape = overviewShape(request, groupDims);
       if (shape) this.last = shape;
       const key = keyOf(request);
-      if (this.ahead?.key === key) {
-        const { reply } = this.ahead;
-        this.ahead = undefined;
-        return reply;
-      }
+      const ready = this.ahead.get(key);
+      this.ahead.delete(key);
+      const reply = ready ?? answerHeldRequest(request, source);
+      if (shape && groupDims) this.answerNeighbours(request, source, groupDims);
+      return reply;
     }
     return answerHeldRequest(request, source);
+  }
+
+  /** After the overview `request`, answers those of the heads before and after it (stepHead), once the reply has gone. */
+  private answerNeighbours(request: RequestHeadMessage, source: HeldSource, dims: AttentionDims): void {
+    if (this.neighbours) clearTimeout(this.neighbours);
+    this.neighbours = setTimeout(() => {
+      this.neighbours = undefined;
+      // Only the current head's neighbours are kept: browsing elsewhere drops the older guesses.
+      const wanted = [1, -1].map((delta) => ({ ...request, head: stepHead(request.head, dims[1], delta) }));
+      for (const key of [...this.ahead.keys()]) if (!wanted.some((neighbour) => keyOf(neighbour) === key)) this.ahead.delete(key);
+      for (const neighbour of wanted) this.answerAhead(neighbour, source);
+    }, 0);
+  }
+
+  /** Starts answering a request ahead (once per key). */
+  private answerAhead(request: RequestHeadMessage, source: HeldSource): void {
+    const key = keyOf(request);
+    if (this.ahead.has(key)) return;
+    const reply = answerHeldRequest(request, source);
+    // An error surfaces when the webview's own request takes this reply; until then it is not unhandled.
+    reply.catch(() => undefined);
+    this.ahead.set(key, reply);
   }
 
   /**
@@ -50,17 +81,14 @@ export class OverviewPrefetch {
    * a mean. Call it after the session has left, so its message is not held up.
    */
   prefetch(source: HeldSource, dims: readonly AttentionDims[]): void {
-    this.ahead = undefined;
+    this.clear();
     const last = this.last;
     const groupDims = last && dims[last.group];
     if (last && groupDims && fits(last, groupDims)) {
       const [, , Tq, Tk] = groupDims;
       const request: RequestHeadMessage = { type: 'requestHead', sessionId: source.sessionId, ...last, window: wholeWindow(Tq, Tk) };
       if (overviewShape(request, groupDims)) {
-        const reply = answerHeldRequest(request, source);
-        // An error surfaces when the webview's own request takes this reply; until then it is not unhandled.
-        reply.catch(() => undefined);
-        this.ahead = { key: keyOf(request), reply };
+        this.answerAhead(request, source);
         return;
       }
     }
@@ -71,9 +99,11 @@ export class OverviewPrefetch {
     }
   }
 
-  /** Forgets the reply answered ahead (the panel closed or the run was released). */
+  /** Forgets the replies answered ahead (a new run, the panel closed or the run was released). */
   clear(): void {
-    this.ahead = undefined;
+    this.ahead.clear();
+    if (this.neighbours) clearTimeout(this.neighbours);
+    this.neighbours = undefined;
   }
 }
 

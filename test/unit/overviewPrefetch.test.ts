@@ -15,6 +15,9 @@ import { naiveMaxPool } from '../support/naivePooling';
 
 type Dims = [number, number, number, number];
 
+/** A later turn of the event loop: a zero-delay timer set before this one has run (timers of equal delay fire in order). */
+const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 /** [L, H, T, T] causal rows summing to 1. */
 function randomTensor(dims: Dims, seed: number): Float32Array {
   const random = seededRandom(seed);
@@ -80,6 +83,31 @@ describe('the heatmap overview answered ahead (OverviewPrefetch)', () => {
     const again = (await prefetch.answer(overviewRequest(2, 57, 1, MEAN_HEAD, 8), second.source, [second.group.dims])) as HeadAttentionMessage;
     assert.equal(second.queries.length, 2);
     assert.deepEqual(new Float32Array(again.data), new Float32Array(reply.data));
+  });
+
+  it('after an overview, the heads ] and [ step to are answered ahead, once the reply has gone; ] then costs no query', async () => {
+    const prefetch = new OverviewPrefetch();
+    const run = countedSource(1, [2, 3, 40, 40], 10);
+    const dims = [run.group.dims];
+    await prefetch.answer(overviewRequest(1, 40, 1, MEAN_HEAD, 8), run.source, dims);
+    assert.equal(run.queries.length, 1, 'nothing ahead before the reply has gone');
+    await turn();
+    const heads = (from: number) => run.queries.slice(from).map((query) => query.kind === 'head' && query.head);
+    assert.deepEqual(heads(1), [0, 2], 'mean → head 0 (]) and head 2 ([), as the panel steps');
+    const next = (await prefetch.answer(overviewRequest(1, 40, 1, 0, 8), run.source, dims)) as HeadAttentionMessage;
+    assert.equal(run.queries.length, 3, '] took the reply answered ahead');
+    assertOverviewOf(next, run.group, 1, 0, 5);
+    await turn();
+    // From head 0: head 1 is new, the mean is asked again (its reply was taken), head 2 is dropped.
+    assert.deepEqual(heads(3), [1, 'mean']);
+    // A head that is no neighbour is answered when asked; a zoomed window starts no guesses.
+    await prefetch.answer(overviewRequest(1, 40, 0, 2, 8), run.source, dims);
+    assert.equal(run.queries.length, 6);
+    await turn();
+    const before = run.queries.length;
+    await prefetch.answer({ ...overviewRequest(1, 40, 0, 1, 8), window: { row0: 0, row1: 10, col0: 0, col1: 40 } }, run.source, dims);
+    await turn();
+    assert.equal(run.queries.length, before + 1);
   });
 
   it('a different first request is answered as usual, and the guess follows the last overview asked for', async () => {
