@@ -5,23 +5,12 @@ import * as assert from 'node:assert/strict';
 import { answerHead, layerMeanOf, type HeldGroup } from '../../src/core/attentionQueries';
 import { poolHeadWindow, MEAN_OF_HEADS } from '../../src/core/attentionWindow';
 import { InProcessAttention } from '../../src/core/heldAttention';
-import { seededRandom } from '../../src/core/random';
 import { naiveMaxPool, naiveWeight } from '../support/naivePooling';
+import { randomCausalAttention } from '../support/randomAttention';
 
 const dims: [number, number, number, number] = [3, 4, 37, 37];
 
-function randomTensor(seed: number): Float32Array {
-  const random = seededRandom(seed);
-  const [L, H, T] = dims;
-  const attention = new Float32Array(L * H * T * T); // [L, H, T, T], causal rows summing to 1
-  for (let row = 0; row < L * H * T; row++) {
-    const t = row % T;
-    let sum = 0;
-    for (let s = 0; s <= t; s++) sum += attention[row * T + s] = random() + 1e-3;
-    for (let s = 0; s <= t; s++) attention[row * T + s] /= sum;
-  }
-  return attention;
-}
+const randomTensor = (seed: number) => randomCausalAttention(dims, seed);
 
 describe('layer means cached next to the held tensor', () => {
   it('answers the whole mean equal to the mean of the heads', () => {

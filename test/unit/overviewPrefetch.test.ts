@@ -7,34 +7,20 @@ import * as assert from 'node:assert/strict';
 import { answerAttentionQuery, type AttentionQuery, type HeldGroup } from '../../src/core/attentionQueries';
 import { decodeCells, MEAN_OF_HEADS } from '../../src/core/attentionWindow';
 import type { HeldAttention } from '../../src/core/heldAttention';
-import { seededRandom } from '../../src/core/random';
 import { OverviewPrefetch } from '../../src/shared/overviewPrefetch';
 import { MEAN_HEAD, type HeadAttentionMessage, type RequestHeadMessage } from '../../src/shared/protocol';
 import type { HeldSource } from '../../src/shared/replies';
 import { naiveMaxPool } from '../support/naivePooling';
+import { randomCausalAttention } from '../support/randomAttention';
 
 type Dims = [number, number, number, number];
 
 /** A later turn of the event loop: a zero-delay timer set before this one has run (timers of equal delay fire in order). */
 const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-/** [L, H, T, T] causal rows summing to 1. */
-function randomTensor(dims: Dims, seed: number): Float32Array {
-  const random = seededRandom(seed);
-  const [L, H, T] = dims;
-  const attention = new Float32Array(L * H * T * T);
-  for (let row = 0; row < L * H * T; row++) {
-    const t = row % T;
-    let sum = 0;
-    for (let s = 0; s <= t; s++) sum += attention[row * T + s] = random() + 1e-3;
-    for (let s = 0; s <= t; s++) attention[row * T + s] /= sum;
-  }
-  return attention;
-}
-
 /** A run held in process whose queries are counted. */
 function countedSource(sessionId: number, dims: Dims, seed: number): { source: HeldSource; queries: AttentionQuery[]; group: HeldGroup } {
-  const group: HeldGroup = { attention: randomTensor(dims, seed), dims, causal: true };
+  const group: HeldGroup = { attention: randomCausalAttention(dims, seed), dims, causal: true };
   const queries: AttentionQuery[] = [];
   const attention: HeldAttention = {
     query: async (query) => {
