@@ -5,7 +5,7 @@
 // src/shared/replies.ts turns the webview's requests into queries and the answers into replies.
 
 import { attentionFlow } from './analysis/flow';
-import { headRolesOf, type HeadRoleScores } from './analysis/headRoles';
+import { headRolesOf, headRolesOfYielding, type HeadRoleScores } from './analysis/headRoles';
 import { attentionRollout, crossAttentionRollout } from './analysis/rollout';
 import { headView, meanOfHeads, tokenRows, type AttentionDims } from './attentionViews';
 import { poolHeadWindow, quantizeWeights, wholeWindow, type CellEncoding, type CellWindow } from './attentionWindow';
@@ -102,10 +102,8 @@ export function answerAttentionQuery(query: AttentionQuery, groups: readonly Hel
     case 'thumbnails':
       return { kind: 'thumbnails', ...poolThumbnails(attention, dims, query.size, group.causal === true) };
     case 'roles': {
-      const [L, H, Tq, Tk] = dims;
-      const ids = group.tokenIds;
-      const roles = ids && Tq === Tk && Tq >= 2 && ids.length === Tq ? headRolesOf(attention, [L, H, Tq], ids) : null;
-      return { kind: 'roles', roles };
+      const input = rolesInput(group);
+      return { kind: 'roles', roles: input && headRolesOf(attention, input.dims, input.ids) };
     }
     case 'prepareLayerMean':
       layerMeanOf(group, query.layer);
@@ -120,6 +118,27 @@ export function answerAttentionQuery(query: AttentionQuery, groups: readonly Hel
         return { kind: 'aggregate', data: new Float32Array(0), error: error instanceof Error ? error.message : String(error) };
       }
   }
+}
+
+/** What head roles read of a group: a self-attention map of at least two tokens with its token ids; null otherwise (cross-attention). */
+function rolesInput(group: HeldGroup): { dims: [number, number, number]; ids: readonly number[] } | null {
+  const [L, H, Tq, Tk] = group.dims;
+  const ids = group.tokenIds;
+  return ids && Tq === Tk && Tq >= 2 && ids.length === Tq ? { dims: [L, H, Tq], ids } : null;
+}
+
+/**
+ * The roles answer for a holder that answers other queries meanwhile (the extension host): scored
+ * with headRolesOfYielding, so other queries are answered between heads. Undefined when the group
+ * is missing or stillWanted turns false (the run was released).
+ */
+export async function answerRolesYielding(query: Extract<AttentionQuery, { kind: 'roles' }>, groups: readonly HeldGroup[], stillWanted: () => boolean): Promise<AnswerOf<typeof query> | undefined> {
+  const group = groups[query.group];
+  if (!group) return undefined;
+  const input = rolesInput(group);
+  if (!input) return { kind: 'roles', roles: null };
+  const roles = await headRolesOfYielding(group.attention, input.dims, input.ids, stillWanted);
+  return roles && { kind: 'roles', roles };
 }
 
 /**

@@ -13,7 +13,7 @@ import { parseWebviewMessage, type ComparisonMessage, type ExplanationMessage, t
 import { makeNonce, renderWebviewHtml, WEBVIEW_STYLESHEETS } from '../../src/shared/webviewHtml';
 import { isHostRequest, type HeldSource } from '../../src/shared/replies';
 import { OverviewPrefetch } from '../../src/shared/overviewPrefetch';
-import { answerAttentionQuery } from '../../src/core/attentionQueries';
+import { answerAttentionQuery, answerRolesYielding } from '../../src/core/attentionQueries';
 import type { HeldAttention } from '../../src/core/heldAttention';
 import { answerRunComparison, type ComparableRun } from '../../src/shared/runAlignment';
 import type { Fixture } from './attentionFixture';
@@ -316,7 +316,8 @@ export class FakeHost {
     const ids = (sequence: string) => (sequence === 'target' ? session.target?.tokens : session.tokens)?.map((token) => token.id);
     const groups = session.groups.map((group, index) => ({ name: group.name, dims: group.dims, causal: group.causal, attention: fixture.attention[index], tokenIds: group.kind !== 'cross' && group.queries === group.keys ? ids(group.queries) : undefined }));
     const attention: HeldAttention = {
-      query: async (query) => answerAttentionQuery(query, groups),
+      // As InProcessAttention: roles scored head by head, the other queries answered meanwhile.
+      query: async (query) => (query.kind === 'roles' ? answerRolesYielding(query, groups, () => true) : answerAttentionQuery(query, groups)) as never,
       materialize: () => Promise.reject(new Error('the fake host does not materialize runs')),
       release: () => undefined,
     };

@@ -54,24 +54,53 @@ export function headRoles(result: AttentionResult, group = 0): HeadRoleScores[] 
  * sequence (the host's replies to the panel use this; headRoles checks the group first). Needs T >= 2.
  */
 export function headRolesOf(attention: Float32Array, dims: readonly [number, number, number], tokenIds: readonly number[]): HeadRoleScores[] {
+  const scorer = headScorer(attention, dims, tokenIds);
+  const [L, H] = dims;
+  const roles: HeadRoleScores[] = [];
+  for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) roles.push(scorer(l, h));
+  return roles;
+}
+
+/** Maps above this many cells are scored with a yield to the event loop after each head (headRolesOfYielding). */
+const YIELD_ABOVE_CELLS = 1 << 20;
+
+/**
+ * headRolesOf for a process that answers other requests meanwhile (the extension host holding a
+ * built-in run): for maps larger than 1024 × 1024 it yields to the event loop after every head, so
+ * a head switch waits for one head's scores (about 0.1 s at 4096 tokens), not for all of them
+ * (seconds). stillWanted: checked after each yield; undefined when it says no (the run was released).
+ */
+export async function headRolesOfYielding(attention: Float32Array, dims: readonly [number, number, number], tokenIds: readonly number[], stillWanted: () => boolean): Promise<HeadRoleScores[] | undefined> {
+  const scorer = headScorer(attention, dims, tokenIds);
   const [L, H, T] = dims;
-  if (T < 2) throw new InputError('Head roles need at least two tokens.');
-  if (tokenIds.length !== T) throw new InputError(`The attention has ${T} tokens but ${tokenIds.length} token ids came with it.`);
-  const { same, induction } = repeatRows(tokenIds);
   const roles: HeadRoleScores[] = [];
   for (let l = 0; l < L; l++) {
     for (let h = 0; h < H; h++) {
-      const offset = (l * H + h) * T * T; // [T, T] block of head (l, h)
-      roles.push({
-        layer: l,
-        head: h,
-        previousToken: previousTokenScore(attention, offset, T),
-        firstToken: firstTokenScore(attention, offset, T),
-        sameToken: meanWeightOnKeys(attention, offset, T, same),
-        induction: meanWeightOnKeys(attention, offset, T, induction),
-        entropy: meanRowEntropy(attention, offset, T),
-      });
+      roles.push(scorer(l, h));
+      if (T * T <= YIELD_ABOVE_CELLS) continue;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (!stillWanted()) return undefined;
     }
   }
   return roles;
+}
+
+/** The scores of head (l, h) of [L, H, T, T] self-attention; checks T and the ids once. */
+function headScorer(attention: Float32Array, dims: readonly [number, number, number], tokenIds: readonly number[]): (l: number, h: number) => HeadRoleScores {
+  const [, H, T] = dims;
+  if (T < 2) throw new InputError('Head roles need at least two tokens.');
+  if (tokenIds.length !== T) throw new InputError(`The attention has ${T} tokens but ${tokenIds.length} token ids came with it.`);
+  const { same, induction } = repeatRows(tokenIds);
+  return (l, h) => {
+    const offset = (l * H + h) * T * T; // [T, T] block of head (l, h)
+    return {
+      layer: l,
+      head: h,
+      previousToken: previousTokenScore(attention, offset, T),
+      firstToken: firstTokenScore(attention, offset, T),
+      sameToken: meanWeightOnKeys(attention, offset, T, same),
+      induction: meanWeightOnKeys(attention, offset, T, induction),
+      entropy: meanRowEntropy(attention, offset, T),
+    };
+  };
 }
