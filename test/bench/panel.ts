@@ -191,6 +191,13 @@ async function measureOnce(browser: Browser, url: string, warmUp: Fixture, fixtu
     host.fixture = fixture;
     // A chip the warm-up run does not have: the strip shows the new run.
     const firstPaintMs = await measure(page, { kind: 'firstPaint', chip: WARM_UP_TOKENS }, 'post', plan.stepTimeoutMs, () => host.post({ type: 'session', session: fixture.session }));
+    // A panel in use: head switch and hover are measured once the deferred replies (head roles, scored
+    // in pieces for seconds at 4096 tokens, and thumbnails) have arrived, so they do not share the host with that work.
+    await within(
+      page.waitForFunction(() => ['roles', 'thumbnails'].every((type) => (window as unknown as ProbeWindow).__benchTimeline().some((message) => message.type === type)), undefined, { timeout: plan.stepTimeoutMs, polling: 'raf' }),
+      plan.stepTimeoutMs + 5000,
+      'the panel’s roles and thumbnails',
+    );
     const firstPaintTimeline = await page.evaluate(() => (window as unknown as ProbeWindow).__benchTimeline());
     const before = (await page.getAttribute('canvas.heatmap-matrix', 'data-painted')) ?? '';
     const headSwitchMs = await measure(page, { kind: 'paintedOther', previous: before }, 'keydown', plan.stepTimeoutMs, () => page.keyboard.press(']'));

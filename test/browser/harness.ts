@@ -317,7 +317,7 @@ export class FakeHost {
     const groups = session.groups.map((group, index) => ({ name: group.name, dims: group.dims, causal: group.causal, attention: fixture.attention[index], tokenIds: group.kind !== 'cross' && group.queries === group.keys ? ids(group.queries) : undefined }));
     const attention: HeldAttention = {
       // As InProcessAttention: roles scored head by head, the other queries answered meanwhile.
-      query: async (query) => (query.kind === 'roles' ? answerRolesYielding(query, groups, () => true) : answerAttentionQuery(query, groups)) as never,
+      query: async (query) => (query.kind === 'roles' ? answerRolesYielding(query, groups, () => !this.page.isClosed()) : answerAttentionQuery(query, groups)) as never,
       materialize: () => Promise.reject(new Error('the fake host does not materialize runs')),
       release: () => undefined,
     };

@@ -3,7 +3,7 @@
 // previous-token score here and on the card differ only because the text differs.
 import { InputError } from '../errors';
 import type { AttentionResult } from '../types';
-import { firstTokenScore, meanRowEntropy, meanWeightOnKeys, previousTokenScore, repeatRows } from './headStats';
+import { firstTokenScore, meanRowEntropy, meanWeightOnKeys, previousTokenScore, repeatRows, rowEntropySum } from './headStats';
 
 export interface HeadRoleScores {
   layer: number;
@@ -61,37 +61,53 @@ export function headRolesOf(attention: Float32Array, dims: readonly [number, num
   return roles;
 }
 
-/** Maps above this many cells are scored with a yield to the event loop after each head (headRolesOfYielding). */
+/** Maps above this many cells are scored in pieces with a yield to the event loop between them (headRolesOfYielding). */
 const YIELD_ABOVE_CELLS = 1 << 20;
+/** About this many weights are scored between two yields (10–20 ms). */
+const CELLS_PER_PIECE = 1 << 20;
+
+/** The next turn of the event loop: setImmediate where there is one (Node; a zero timer waits at least 1 ms), else a zero timer. */
+function nextTurn(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+}
 
 /**
  * headRolesOf for a process that answers other requests meanwhile (the extension host holding a
- * built-in run): for maps larger than 1024 × 1024 it yields to the event loop after every head, so
- * a head switch waits for one head's scores (about 0.1 s at 4096 tokens), not for all of them
- * (seconds). stillWanted: checked after each yield; undefined when it says no (the run was released).
+ * built-in run): for maps larger than 1024 × 1024 it scores the rows' entropies in pieces of about
+ * 1 M weights and yields to the event loop between pieces, so a head switch waits 10–20 ms, not
+ * for all the scores (seconds at 4096 tokens). The scores equal headRolesOf's to the bit
+ * (rowEntropySum continues each piece's sum). stillWanted: checked after each yield;
+ * undefined when it says no (the run was released).
  */
 export async function headRolesOfYielding(attention: Float32Array, dims: readonly [number, number, number], tokenIds: readonly number[], stillWanted: () => boolean): Promise<HeadRoleScores[] | undefined> {
-  const scorer = headScorer(attention, dims, tokenIds);
   const [L, H, T] = dims;
+  if (T * T <= YIELD_ABOVE_CELLS) return headRolesOf(attention, dims, tokenIds);
+  const scorer = headScorer(attention, dims, tokenIds);
+  const rowsPerPiece = Math.max(1, Math.floor(CELLS_PER_PIECE / T));
   const roles: HeadRoleScores[] = [];
   for (let l = 0; l < L; l++) {
     for (let h = 0; h < H; h++) {
-      roles.push(scorer(l, h));
-      if (T * T <= YIELD_ABOVE_CELLS) continue;
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      if (!stillWanted()) return undefined;
+      const offset = (l * H + h) * T * T; // [T, T] block of head (l, h)
+      let entropy = 0;
+      for (let t0 = 1; t0 < T; t0 += rowsPerPiece) {
+        entropy = rowEntropySum(attention, offset, T, t0, Math.min(T, t0 + rowsPerPiece), entropy);
+        await nextTurn();
+        if (!stillWanted()) return undefined;
+      }
+      roles.push({ ...scorer(l, h, false), entropy: entropy / (T - 1) });
     }
   }
   return roles;
 }
 
-/** The scores of head (l, h) of [L, H, T, T] self-attention; checks T and the ids once. */
-function headScorer(attention: Float32Array, dims: readonly [number, number, number], tokenIds: readonly number[]): (l: number, h: number) => HeadRoleScores {
+/** The scores of head (l, h) of [L, H, T, T] self-attention (the entropy only when asked: it reads every weight); checks T and the ids once. */
+function headScorer(attention: Float32Array, dims: readonly [number, number, number], tokenIds: readonly number[]): (l: number, h: number, withEntropy?: boolean) => HeadRoleScores {
   const [, H, T] = dims;
   if (T < 2) throw new InputError('Head roles need at least two tokens.');
   if (tokenIds.length !== T) throw new InputError(`The attention has ${T} tokens but ${tokenIds.length} token ids came with it.`);
   const { same, induction } = repeatRows(tokenIds);
-  return (l, h) => {
+  return (l, h, withEntropy = true) => {
     const offset = (l * H + h) * T * T; // [T, T] block of head (l, h)
     return {
       layer: l,
@@ -100,7 +116,7 @@ function headScorer(attention: Float32Array, dims: readonly [number, number, num
       firstToken: firstTokenScore(attention, offset, T),
       sameToken: meanWeightOnKeys(attention, offset, T, same),
       induction: meanWeightOnKeys(attention, offset, T, induction),
-      entropy: meanRowEntropy(attention, offset, T),
+      entropy: withEntropy ? meanRowEntropy(attention, offset, T) : NaN,
     };
   };
 }

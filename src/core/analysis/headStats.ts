@@ -39,15 +39,23 @@ export function selfScore(attention: Float32Array, offset: number, T: number): n
 
 /** Mean over t = 1..T-1 of the row entropy -sum_s p log p, in nats (a row uniform over n keys: ln n). */
 export function meanRowEntropy(attention: Float32Array, offset: number, T: number): number {
-  let entropy = 0;
-  for (let t = 1; t < T; t++) {
+  return rowEntropySum(attention, offset, T, 1, T, 0) / (T - 1);
+}
+
+/**
+ * `sum` plus the entropies of rows [t0, t1), added in row order: summing the rows in pieces, each
+ * piece continuing the last one's sum, gives meanRowEntropy's sum to the bit (headRoles yields between pieces).
+ */
+export function rowEntropySum(attention: Float32Array, offset: number, T: number, t0: number, t1: number, sum: number): number {
+  let entropy = sum;
+  for (let t = t0; t < t1; t++) {
     const row = offset + t * T;
     for (let s = 0; s < T; s++) {
       const p = attention[row + s];
       if (p > 0) entropy -= p * Math.log(p);
     }
   }
-  return entropy / (T - 1);
+  return entropy;
 }
 
 /** A query row and the keys whose summed weight it is scored on (distinct key indices). */
