@@ -1,6 +1,8 @@
 // The per-head steps of the forward pass shared by both kernel sets (model.ts with the TypeScript
 // kernels, wasmForward.ts with the WebAssembly ones): splitting and merging heads, the relative
 // position bias, and the step view's trace.
+import { norm } from '../math/elementwise';
+import { matmulTransposedB } from '../math/matmul';
 import type { Gpt2Trace } from './model';
 
 /**
@@ -92,4 +94,26 @@ export function mergeHead(headOut: Float32Array, T: number, D: number, h: number
     const source = t * dHead;
     for (let c = 0; c < dHead; c++) merged[target + c] = headOut[source + c];
   }
+}
+
+/** The query's residual-stream norms before the block, of the attention's write and after it: what a block's trace records before its MLP. */
+export interface BlockNorms {
+  before: number;
+  attention: number;
+  afterAttention: number;
+}
+
+/**
+ * Records block `layer` at the traced query once its MLP has run: the residual norms (the MLP's
+ * write `projected` and the stream `x` after it, [T, D] each) and the logit lens (the final norm,
+ * `finalNorm` of one row, and the unembedding lmHead [V, D] applied to this block's stream).
+ */
+export function recordResidual(trace: Gpt2Trace, layer: number, norms: BlockNorms, x: Float32Array, projected: Float32Array, D: number, finalNorm: (row: Float32Array, out: Float32Array) => void, lmHead: Float32Array, V: number): void {
+  const row = trace.query * D;
+  trace.residual.push({ layer, ...norms, mlp: norm(projected, row, D), after: norm(x, row, D) });
+  const lensHidden = new Float32Array(D);
+  finalNorm(x.subarray(row, row + D), lensHidden); // [1, D]
+  const lensLogits = new Float32Array(V);
+  matmulTransposedB(lensHidden, lmHead, lensLogits, 1, V, D); // [1, D] x [V, D]ᵀ -> [1, V]
+  trace.lensLogits.push(lensLogits);
 }

@@ -35,7 +35,7 @@ import { FILE_LIMITS, readCheckedFile } from '../modelFiles';
 import { tensorWarnings } from '../finiteCheck';
 import { parseGpt2Config, type Gpt2Config } from './config';
 import { loadGpt2Weights, type Gpt2LayerWeights, type Gpt2Weights } from './weights';
-import { mergeHead, newTrace, recordHead, recordWrites, relativeBiasFor, splitHead } from './headSteps';
+import { mergeHead, newTrace, recordHead, recordResidual, recordWrites, relativeBiasFor, splitHead } from './headSteps';
 import { WasmGpt2Pass } from './wasmForward';
 
 export interface Gpt2ForwardOptions {
@@ -219,21 +219,9 @@ export class Gpt2Model {
       addInPlace(x, projected); // x = x + mlp(ln_2(x))  [T, D]
 
       if (trace) {
-        const row = trace.query * D;
-        trace.residual.push({
-          layer: l,
-          before: residualBefore as number,
-          attention: attentionNorm as number,
-          afterAttention: afterAttention as number,
-          mlp: norm(projected, row, D),
-          after: norm(x, row, D),
-        });
+        const norms = { before: residualBefore as number, attention: attentionNorm as number, afterAttention: afterAttention as number };
         // Logit lens: the final norm and the unembedding applied to this layer's stream.
-        const lensHidden = new Float32Array(D);
-        normalize(x.subarray(row, row + D), w.finalNormWeight, w.finalNormBias, lensHidden, 1); // [1, D]
-        const lensLogits = new Float32Array(V);
-        matmulTransposedB(lensHidden, w.lmHead, lensLogits, 1, V, D); // [1, D] x [V, D]ᵀ -> [1, V]
-        trace.lensLogits.push(lensLogits);
+        recordResidual(trace, l, norms, x, projected, D, (row, out) => normalize(row, w.finalNormWeight, w.finalNormBias, out, 1), w.lmHead, V);
       }
     }
 

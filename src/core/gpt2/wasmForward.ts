@@ -11,13 +11,12 @@ import { applyActivation } from '../math/activations';
 import { attentionProbabilities, weightedValues } from '../math/attention';
 import { embed, norm } from '../math/elementwise';
 import { layerNorm } from '../math/layerNorm';
-import { matmulTransposedB } from '../math/matmul';
 import { blockRowsFor, copyLowerTriangle, scoreStride } from '../math/wasm/attentionJob';
 import { AttentionThread } from '../math/wasm/attentionThread';
 import { KernelArena, roundUp8, uploadPackedWeight, uploadPaddedBias } from '../math/wasm/kernelArena';
 import type { KernelModule } from '../math/wasm/kernelModule';
 import type { Gpt2Config } from './config';
-import { mergeHead, newTrace, recordHead, recordWrites, relativeBiasFor, splitHead } from './headSteps';
+import { mergeHead, newTrace, recordHead, recordResidual, recordWrites, relativeBiasFor, splitHead } from './headSteps';
 import type { Gpt2Output } from './model';
 import type { Gpt2Weights } from './weights';
 
@@ -274,22 +273,10 @@ export class WasmGpt2Pass {
       k.addInPlace(at.x, at.projected, T * D); // x = x + mlp(ln_2(x))  [T, D]
 
       if (trace) {
-        const row = trace.query * D;
-        trace.residual.push({
-          layer: l,
-          before: residualBefore as number,
-          attention: attentionNorm as number,
-          afterAttention: afterAttention as number,
-          mlp: norm(projected, row, D),
-          after: norm(x, row, D),
-        });
+        const norms = { before: residualBefore as number, attention: attentionNorm as number, afterAttention: afterAttention as number };
         // Logit lens with the reference kernels: one row, not worth the arena.
-        const lensHidden = new Float32Array(D);
-        if (config.layerNorm) layerNorm(x.subarray(row, row + D), w.finalNormWeight, w.finalNormBias, lensHidden, 1, D, epsilon);
-        else lensHidden.set(x.subarray(row, row + D));
-        const lensLogits = new Float32Array(V);
-        matmulTransposedB(lensHidden, w.lmHead, lensLogits, 1, V, D); // [1, D] x [V, D]ᵀ -> [1, V]
-        trace.lensLogits.push(lensLogits);
+        const finalNorm = (row: Float32Array, out: Float32Array) => (config.layerNorm ? layerNorm(row, w.finalNormWeight, w.finalNormBias, out, 1, D, epsilon) : out.set(row));
+        recordResidual(trace, l, norms, x, projected, D, finalNorm, w.lmHead, V);
       }
     }
 
