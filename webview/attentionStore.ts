@@ -4,7 +4,7 @@
 // byte length its group's dims say, and an "arrived" event that views and the panel subscribe to.
 // Touches no DOM.
 
-import { bytesPerCell, decodeCells, pooledShape, windowProblem } from '../src/core/attentionWindow';
+import { bytesPerCell, decodeCells, pooledShape, windowProblem, type BlockLayout } from '../src/core/attentionWindow';
 import { CELL_ENCODINGS, type CellEncoding, type CellWindow, type HeadAttentionMessage, type SessionInfo, type TokenRowsMessage } from '../src/shared/protocol';
 import { blockKey, headKey, LruCache, rowsKey } from './cache';
 import type { Requests } from './requests';
@@ -19,13 +19,7 @@ const ROW_CACHE_BYTES = 8 * 1024 * 1024;
  * A block of one head as received: values[i * cols + j] · unit is the max over source rows
  * window.row0 + [i·rowStep, (i+1)·rowStep) and columns window.col0 + [j·colStep, (j+1)·colStep).
  */
-export interface HeadBlock {
-  window: CellWindow;
-  rows: number;
-  cols: number;
-  rowStep: number;
-  colStep: number;
-  encoding: CellEncoding;
+export interface HeadBlock extends BlockLayout {
   /** [rows, cols] as they travelled (quantised ones stay small). */
   values: Float32Array | Uint16Array | Uint8Array;
   /** value = values[i] · unit. */

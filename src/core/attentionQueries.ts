@@ -8,7 +8,7 @@ import { attentionFlow } from './analysis/flow';
 import { headRolesOf, headRolesOfYielding, type HeadRoleScores } from './analysis/headRoles';
 import { attentionRollout, crossAttentionRollout } from './analysis/rollout';
 import { headView, meanOfHeads, tokenRows, type AttentionDims } from './attentionViews';
-import { poolHeadWindow, quantizeWeights, wholeWindow, type CellEncoding, type CellWindow } from './attentionWindow';
+import { poolHeadWindow, quantizeWeights, wholeWindow, type BlockLayout, type CellEncoding, type CellWindow } from './attentionWindow';
 import { InputError } from './errors';
 import { binStart, poolThumbnails, thumbnailBin } from './thumbnails';
 import type { AttentionGroup, AttentionResult } from './types';
@@ -50,14 +50,8 @@ export interface HeadQuery {
 }
 
 /** A head as answerHead shapes it: `data` is [rows, cols], float32 or quantised (encoding). */
-export interface HeadAnswer {
+export interface HeadAnswer extends BlockLayout {
   kind: 'head';
-  window: CellWindow;
-  rows: number;
-  cols: number;
-  rowStep: number;
-  colStep: number;
-  encoding: CellEncoding;
   data: Float32Array | Uint16Array | Uint8Array;
 }
 

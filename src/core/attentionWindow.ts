@@ -23,6 +23,24 @@ export type CellEncoding = 'float32' | 'uint16' | 'uint8';
 /** The largest q of each quantised encoding: value = q / QUANT_LEVELS[encoding]. */
 export const QUANT_LEVELS = { uint16: 65535, uint8: 255 } as const;
 
+/**
+ * How a block of a head is laid out wherever it travels (the core's answer, the host's reply, the
+ * webview's cache): the window it covers and its [rows, cols] data cells, each the max over
+ * rowStep × colStep source cells (1 = exact), in `encoding`.
+ */
+export interface BlockLayout {
+  /** What data covers. */
+  window: CellWindow;
+  /** data is [rows, cols]. */
+  rows: number;
+  cols: number;
+  /** Source cells per data cell along each axis (1 = exact). */
+  rowStep: number;
+  colStep: number;
+  /** float32: the weights; uint16 / uint8: value = q / 65535 or q / 255 (weights lie in [0, 1]). Quantised only when pooled. */
+  encoding: CellEncoding;
+}
+
 /** A pooled block: data[i * cols + j] is the max over source rows row0 + [i·rowStep, (i+1)·rowStep) and columns col0 + [j·colStep, (j+1)·colStep), clipped to the window. */
 export interface PooledWindow {
   window: CellWindow;

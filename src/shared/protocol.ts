@@ -7,7 +7,7 @@ import type { RunComparison } from '../core/explain/compare';
 import type { HeadExplanation, HeadRef, RunVariation } from '../core/explain/types';
 import type { MergeMode } from '../core/merge';
 import type { AttentionGroup, ModelInfo, TokenSpan, WeightedToken } from '../core/types';
-import type { CellEncoding } from '../core/attentionWindow';
+import type { BlockLayout, CellEncoding, CellWindow } from '../core/attentionWindow';
 import type { RunComparisonPayload, RunComparisonUnavailable } from './runAlignment';
 
 export type { HeadRole, HeadRoleScores };
@@ -99,15 +99,7 @@ export interface SessionMessage {
   session: SessionInfo;
 }
 
-/** A half-open block of a [Tq, Tk] map: rows [row0, row1), columns [col0, col1). */
-export interface CellWindow {
-  row0: number;
-  row1: number;
-  col0: number;
-  col1: number;
-}
-
-export type { CellEncoding };
+export type { CellEncoding, CellWindow };
 export const CELL_ENCODINGS: readonly CellEncoding[] = ['float32', 'uint16', 'uint8'];
 
 /**
@@ -115,22 +107,12 @@ export const CELL_ENCODINGS: readonly CellEncoding[] = ['float32', 'uint16', 'ui
  * `window`: each value the max over a rowStep × colStep block of source cells (1 × 1: the exact
  * weights). A request without window, maxRows and maxCols gets the whole [Tq, Tk] map, exact, float32.
  */
-export interface HeadAttentionMessage {
+export interface HeadAttentionMessage extends BlockLayout {
   type: 'headAttention';
   sessionId: number;
   group: number;
   layer: number;
   head: number;
-  /** What data covers. */
-  window: CellWindow;
-  /** data is [rows, cols]. */
-  rows: number;
-  cols: number;
-  /** Source cells per data cell along each axis (1 = exact). */
-  rowStep: number;
-  colStep: number;
-  /** float32: the weights; uint16 / uint8: value = q / 65535 or q / 255 (weights lie in [0, 1]). Quantised only when pooled. */
-  encoding: CellEncoding;
   data: ArrayBuffer;
 }
 
