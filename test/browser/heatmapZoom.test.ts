@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { MEAN_HEAD, type RequestHeadMessage } from '../../src/shared/protocol';
 import { answerRequest } from '../../src/shared/replies';
 import { buildFixture, headMatrix, type Fixture } from './attentionFixture';
-import { distance, frames, is, painted, usePanelBrowser, type Rgb } from './panelSupport';
+import { canvasPixels, distance, frames, is, painted, usePanelBrowser, type Rgb } from './panelSupport';
 
 const SESSION_ID = 12;
 const T = 2048;
@@ -53,23 +53,8 @@ async function legendRamp(page: Page): Promise<Rgb[]> {
   });
 }
 
-/** The matrix canvas: its device-pixel size and every pixel's colour (read from a copy, as panelSupport's matrixHash). */
-async function matrixPixels(page: Page): Promise<{ width: number; height: number; at(x: number, y: number): Rgb }> {
-  const { width, height, base64 } = await page.evaluate(() => {
-    const canvas = document.querySelector<HTMLCanvasElement>('canvas.heatmap-matrix')!;
-    const copy = document.createElement('canvas');
-    copy.width = canvas.width;
-    copy.height = canvas.height;
-    const context = copy.getContext('2d', { willReadFrequently: true })!;
-    context.drawImage(canvas, 0, 0);
-    const data = context.getImageData(0, 0, copy.width, copy.height).data;
-    let text = '';
-    for (let i = 0; i < data.length; i += 0x8000) text += String.fromCharCode(...data.subarray(i, i + 0x8000));
-    return { width: copy.width, height: copy.height, base64: btoa(text) };
-  });
-  const bytes = Buffer.from(base64, 'base64');
-  return { width, height, at: (x, y) => [bytes[4 * (y * width + x)], bytes[4 * (y * width + x) + 1], bytes[4 * (y * width + x) + 2]] };
-}
+/** The matrix canvas: its device-pixel size and every pixel's colour. */
+const matrixPixels = (page: Page) => canvasPixels(page, 'canvas.heatmap-matrix');
 
 /** The pixel along an axis of `pixels` pixels over `tokens` tokens whose tokens [⌊p·T/P⌋, ⌊(p+1)·T/P⌋) hold `token`. */
 function pixelOf(token: number, tokens: number, pixels: number): number {

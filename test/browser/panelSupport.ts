@@ -99,58 +99,43 @@ export async function frames(page: Page, count = 2): Promise<void> {
   );
 }
 
-/** FNV-1a over the matrix canvas's pixels. */
-export async function matrixHash(page: Page): Promise<string> {
-  return page.evaluate(() => {
-    const canvas = document.querySelector<HTMLCanvasElement>('canvas.heatmap-matrix')!;
+/** A canvas's device-pixel size and RGBA bytes, read in the page from a copy (the panel's own canvas context is left as the page made it). */
+export async function canvasPixels(page: Page, selector: string): Promise<{ width: number; height: number; rgba: Uint8Array; at(x: number, y: number): Rgb }> {
+  const { width, height, base64 } = await page.evaluate((selector) => {
+    const canvas = document.querySelector<HTMLCanvasElement>(selector)!;
     const copy = document.createElement('canvas');
     copy.width = canvas.width;
     copy.height = canvas.height;
     const context = copy.getContext('2d', { willReadFrequently: true })!;
     context.drawImage(canvas, 0, 0);
-    const bytes = context.getImageData(0, 0, copy.width, copy.height).data;
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
-    return `${copy.width}x${copy.height}:${(hash >>> 0).toString(16)}`;
-  });
+    const data = context.getImageData(0, 0, copy.width, copy.height).data;
+    let text = '';
+    for (let i = 0; i < data.length; i += 0x8000) text += String.fromCharCode(...data.subarray(i, i + 0x8000));
+    return { width: copy.width, height: copy.height, base64: btoa(text) };
+  }, selector);
+  const rgba = new Uint8Array(Buffer.from(base64, 'base64'));
+  return { width, height, rgba, at: (x, y) => [rgba[4 * (y * width + x)], rgba[4 * (y * width + x) + 1], rgba[4 * (y * width + x) + 2]] };
+}
+
+/** FNV-1a over the matrix canvas's pixels. */
+export async function matrixHash(page: Page): Promise<string> {
+  const { width, height, rgba } = await canvasPixels(page, 'canvas.heatmap-matrix');
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < rgba.length; i++) hash = Math.imul(hash ^ rgba[i], 0x01000193);
+  return `${width}x${height}:${(hash >>> 0).toString(16)}`;
 }
 
 /** The colour at the centre of cell (query t, key s) of a Tq × Tk matrix, for each cell asked. */
 export async function cellColors(page: Page, shape: number | [number, number], cells: [number, number][]): Promise<Rgb[]> {
   const [Tq, Tk] = typeof shape === 'number' ? [shape, shape] : shape;
-  return page.evaluate(
-    ({ Tq, Tk, cells }) => {
-      const canvas = document.querySelector<HTMLCanvasElement>('canvas.heatmap-matrix')!;
-      const copy = document.createElement('canvas');
-      copy.width = canvas.width;
-      copy.height = canvas.height;
-      const context = copy.getContext('2d', { willReadFrequently: true })!;
-      context.drawImage(canvas, 0, 0);
-      const data = context.getImageData(0, 0, copy.width, copy.height).data;
-      const cellWidth = canvas.width / Tk;
-      const cellHeight = canvas.height / Tq;
-      return cells.map(([t, s]) => {
-        const x = Math.floor((s + 0.5) * cellWidth);
-        const y = Math.floor((t + 0.5) * cellHeight);
-        const i = (y * canvas.width + x) * 4;
-        return [data[i], data[i + 1], data[i + 2]] as [number, number, number];
-      });
-    },
-    { Tq, Tk, cells },
-  );
+  const pixels = await canvasPixels(page, 'canvas.heatmap-matrix');
+  const cellWidth = pixels.width / Tk;
+  const cellHeight = pixels.height / Tq;
+  return cells.map(([t, s]) => pixels.at(Math.floor((s + 0.5) * cellWidth), Math.floor((t + 0.5) * cellHeight)));
 }
 
 export async function legendZeroColor(page: Page): Promise<Rgb> {
-  return page.evaluate(() => {
-    const bar = document.querySelector<HTMLCanvasElement>('canvas.legend-bar')!;
-    const copy = document.createElement('canvas');
-    copy.width = bar.width;
-    copy.height = bar.height;
-    const context = copy.getContext('2d', { willReadFrequently: true })!;
-    context.drawImage(bar, 0, 0);
-    const [r, g, b] = context.getImageData(0, 0, 1, 1).data;
-    return [r, g, b] as [number, number, number];
-  });
+  return (await canvasPixels(page, 'canvas.legend-bar')).at(0, 0);
 }
 
 /**
