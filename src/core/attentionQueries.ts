@@ -10,7 +10,7 @@ import { attentionRollout, crossAttentionRollout } from './analysis/rollout';
 import { headView, meanOfHeads, tokenRows, type AttentionDims } from './attentionViews';
 import { poolHeadWindow, quantizeWeights, wholeWindow, type BlockLayout, type CellEncoding, type CellWindow } from './attentionWindow';
 import { InputError } from './errors';
-import { binStart, poolThumbnails, thumbnailBin } from './thumbnails';
+import { binStart, poolThumbnails, poolThumbnailsYielding, thumbnailBin } from './thumbnails';
 import type { AttentionGroup, AttentionResult } from './types';
 
 export { binStart, poolThumbnails, thumbnailBin };
@@ -122,13 +122,20 @@ function rolesInput(group: HeldGroup): { dims: [number, number, number]; ids: re
 }
 
 /**
- * The roles answer for a holder that answers other queries meanwhile (the extension host): scored
- * with headRolesOfYielding, so other queries are answered between heads. Undefined when the group
- * is missing or stillWanted turns false (the run was released).
+ * answerAttentionQuery for a holder that answers other queries meanwhile (the extension host): the
+ * queries that read every weight — head roles and thumbnails, seconds at 4096 tokens — are computed
+ * in pieces with a yield to the event loop between them (headRolesOfYielding, poolThumbnailsYielding),
+ * equal to answerAttentionQuery's; the others at once. Undefined also once stillWanted turns false
+ * (the run was released).
  */
-export async function answerRolesYielding(query: Extract<AttentionQuery, { kind: 'roles' }>, groups: readonly HeldGroup[], stillWanted: () => boolean): Promise<AnswerOf<typeof query> | undefined> {
+export async function answerAttentionQueryYielding<Q extends AttentionQuery>(query: Q, groups: readonly HeldGroup[], stillWanted: () => boolean): Promise<AnswerOf<Q> | undefined>;
+export async function answerAttentionQueryYielding(query: AttentionQuery, groups: readonly HeldGroup[], stillWanted: () => boolean): Promise<AttentionAnswer | undefined> {
   const group = groups[query.group];
-  if (!group) return undefined;
+  if (!group || (query.kind !== 'roles' && query.kind !== 'thumbnails')) return answerAttentionQuery(query, groups);
+  if (query.kind === 'thumbnails') {
+    const pooled = await poolThumbnailsYielding(group.attention, group.dims, query.size, group.causal === true, stillWanted);
+    return pooled && { kind: 'thumbnails', ...pooled };
+  }
   const input = rolesInput(group);
   if (!input) return { kind: 'roles', roles: null };
   const roles = await headRolesOfYielding(group.attention, input.dims, input.ids, stillWanted);

@@ -8,7 +8,7 @@
 //     only the answer comes back; the tensors never leave the child unless materialize() asks.
 // materialize() is for the few features that need everything (the JSON export, units merging, the
 // run comparison, the CLI); release() frees the tensors where they are held (a new run replaced it).
-import { answerAttentionQuery, answerRolesYielding, heldGroupsOf, type AnswerOf, type AttentionQuery, type HeldGroup } from './attentionQueries';
+import { answerAttentionQueryYielding, heldGroupsOf, type AnswerOf, type AttentionQuery, type HeldGroup } from './attentionQueries';
 import { AttentionInspectorError } from './errors';
 import type { AttentionBackend, AttentionGroup, AttentionResult, CancellationSignal, RunOptions } from './types';
 
@@ -59,10 +59,9 @@ export class InProcessAttention implements HeldAttention {
   async query<Q extends AttentionQuery>(query: Q): Promise<AnswerOf<Q> | undefined> {
     const held = this.held;
     if (!held) return undefined;
-    // Roles read every weight (seconds at 4096 tokens): scored head by head, so this process (the
-    // extension host) answers the panel's other requests in between.
-    if (query.kind === 'roles') return (await answerRolesYielding(query, held, () => this.held === held)) as AnswerOf<Q> | undefined;
-    return answerAttentionQuery(query, held);
+    // Roles and thumbnails read every weight (seconds at 4096 tokens): computed in pieces, so this
+    // process (the extension host) answers the panel's other requests in between.
+    return answerAttentionQueryYielding(query, held, () => this.held === held);
   }
 
   async materialize(): Promise<AttentionGroup[]> {

@@ -2,6 +2,7 @@
 // split the tokens as evenly as integers allow (binStart), the same on the host, in the onnxruntime
 // child and in the webview (which finds a token's block with thumbnailBin).
 import type { AttentionDims } from './attentionViews';
+import { nextTurn, YIELD_ABOVE_CELLS } from './nextTurn';
 
 /** Where block `index` of `blocks` over `tokens` starts: blocks hold tokens [binStart(i), binStart(i + 1)). */
 export function binStart(index: number, tokens: number, blocks: number): number {
@@ -17,12 +18,44 @@ export function thumbnailBin(token: number, tokens: number, blocks: number): num
   return bin;
 }
 
+/** The thumbnails of [L, H, Tq, Tk]: their shape, the output, and the pooling of one map (L·H maps, map = l·H + h). */
+interface ThumbnailPooler {
+  rows: number;
+  columns: number;
+  /** [L, H, rows, columns] */
+  data: Float32Array;
+  poolMap(map: number): void;
+}
+
 /**
  * Every head of [L, H, Tq, Tk] pooled to [L, H, rows, columns] with rows = min(Tq, size) and
  * columns = min(Tk, size): each value is the mean of its block's allowed cells (causal: keys up to
  * the query; a block with none is NaN). One pass over the attention, O(L·H·Tq·Tk).
  */
 export function poolThumbnails(attention: Float32Array, dims: AttentionDims, size: number, causal: boolean): { rows: number; columns: number; data: Float32Array } {
+  const pooler = thumbnailPooler(attention, dims, size, causal);
+  for (let map = 0; map < dims[0] * dims[1]; map++) pooler.poolMap(map);
+  return { rows: pooler.rows, columns: pooler.columns, data: pooler.data };
+}
+
+/**
+ * poolThumbnails for a process that answers other requests meanwhile (the extension host holding a
+ * built-in run): maps larger than 1024 × 1024 are pooled one per turn of the event loop (0.5 s in
+ * all at 4096 tokens, L6 H8). Equal to poolThumbnails; undefined once stillWanted says no.
+ */
+export async function poolThumbnailsYielding(attention: Float32Array, dims: AttentionDims, size: number, causal: boolean, stillWanted: () => boolean): Promise<{ rows: number; columns: number; data: Float32Array } | undefined> {
+  const pooler = thumbnailPooler(attention, dims, size, causal);
+  const large = dims[2] * dims[3] > YIELD_ABOVE_CELLS;
+  for (let map = 0; map < dims[0] * dims[1]; map++) {
+    pooler.poolMap(map);
+    if (!large) continue;
+    await nextTurn();
+    if (!stillWanted()) return undefined;
+  }
+  return { rows: pooler.rows, columns: pooler.columns, data: pooler.data };
+}
+
+function thumbnailPooler(attention: Float32Array, dims: AttentionDims, size: number, causal: boolean): ThumbnailPooler {
   const [L, H, Tq, Tk] = dims;
   const side = Math.max(1, Math.floor(size));
   const rows = Math.min(Tq, side);
@@ -41,7 +74,7 @@ export function poolThumbnails(attention: Float32Array, dims: AttentionDims, siz
   }
   const data = new Float32Array(L * H * rows * columns);
   const sums = new Float64Array(rows * columns);
-  for (let map = 0; map < L * H; map++) {
+  const poolMap = (map: number) => {
     sums.fill(0);
     const base = map * Tq * Tk;
     for (let i = 0; i < rows; i++) {
@@ -60,6 +93,6 @@ export function poolThumbnails(attention: Float32Array, dims: AttentionDims, siz
     }
     const out = map * rows * columns;
     for (let b = 0; b < rows * columns; b++) data[out + b] = counts[b] > 0 ? sums[b] / counts[b] : NaN;
-  }
-  return { rows, columns, data };
+  };
+  return { rows, columns, data, poolMap };
 }

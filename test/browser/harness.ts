@@ -13,7 +13,7 @@ import { parseWebviewMessage, type ComparisonMessage, type ExplanationMessage, t
 import { makeNonce, renderWebviewHtml, WEBVIEW_STYLESHEETS } from '../../src/shared/webviewHtml';
 import { isHostRequest, type HeldSource } from '../../src/shared/replies';
 import { OverviewPrefetch } from '../../src/shared/overviewPrefetch';
-import { answerAttentionQuery, answerRolesYielding } from '../../src/core/attentionQueries';
+import { answerAttentionQueryYielding } from '../../src/core/attentionQueries';
 import type { HeldAttention } from '../../src/core/heldAttention';
 import { answerRunComparison, type ComparableRun } from '../../src/shared/runAlignment';
 import type { Fixture } from './attentionFixture';
@@ -316,8 +316,8 @@ export class FakeHost {
     const ids = (sequence: string) => (sequence === 'target' ? session.target?.tokens : session.tokens)?.map((token) => token.id);
     const groups = session.groups.map((group, index) => ({ name: group.name, dims: group.dims, causal: group.causal, attention: fixture.attention[index], tokenIds: group.kind !== 'cross' && group.queries === group.keys ? ids(group.queries) : undefined }));
     const attention: HeldAttention = {
-      // As InProcessAttention: roles scored head by head, the other queries answered meanwhile.
-      query: async (query) => (query.kind === 'roles' ? answerRolesYielding(query, groups, () => !this.page.isClosed()) : answerAttentionQuery(query, groups)) as never,
+      // As InProcessAttention: roles and thumbnails computed in pieces, the other queries answered meanwhile.
+      query: (query) => answerAttentionQueryYielding(query, groups, () => !this.page.isClosed()),
       materialize: () => Promise.reject(new Error('the fake host does not materialize runs')),
       release: () => undefined,
     };

@@ -2,6 +2,7 @@
 // the same per-head formulas as the model card's statistics (headStats.ts), so a head's
 // previous-token score here and on the card differ only because the text differs.
 import { InputError } from '../errors';
+import { nextTurn, YIELD_ABOVE_CELLS } from '../nextTurn';
 import type { AttentionResult } from '../types';
 import { firstTokenScore, meanRowEntropy, meanWeightOnKeys, previousTokenScore, repeatRows, rowEntropySum } from './headStats';
 
@@ -61,16 +62,9 @@ export function headRolesOf(attention: Float32Array, dims: readonly [number, num
   return roles;
 }
 
-/** Maps above this many cells are scored in pieces with a yield to the event loop between them (headRolesOfYielding). */
-const YIELD_ABOVE_CELLS = 1 << 20;
 /** About this many weights are scored between two yields (10–20 ms). */
 const CELLS_PER_PIECE = 1 << 20;
 
-/** The next turn of the event loop: setImmediate where there is one (Node; a zero timer waits at least 1 ms), else a zero timer. */
-function nextTurn(): Promise<void> {
-  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
-  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
-}
 
 /**
  * headRolesOf for a process that answers other requests meanwhile (the extension host holding a
