@@ -13,8 +13,7 @@ import { parseWebviewMessage, type ComparisonMessage, type ExplanationMessage, t
 import { makeNonce, renderWebviewHtml, WEBVIEW_STYLESHEETS } from '../../src/shared/webviewHtml';
 import { isHostRequest, type HeldSource } from '../../src/shared/replies';
 import { OverviewPrefetch } from '../../src/shared/overviewPrefetch';
-import { answerAttentionQueryYielding } from '../../src/core/attentionQueries';
-import type { HeldAttention } from '../../src/core/heldAttention';
+import { InProcessAttention } from '../../src/core/heldAttention';
 import { answerRunComparison, type ComparableRun } from '../../src/shared/runAlignment';
 import type { Fixture } from './attentionFixture';
 
@@ -251,6 +250,8 @@ export class FakeHost {
   static async attach(page: Page, options: { fixture?: Fixture; theme: ThemeEmulation; sessionOnReady?: boolean; state?: unknown }): Promise<FakeHost> {
     const host = new FakeHost(page);
     host.fixture = options.fixture;
+    // A closed panel's run is released, as the extension releases it: long scans (head roles) stop.
+    page.on('close', () => host.held?.attention.release());
     page.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warning') host.problems.consoleErrors.push(`${message.type()}: ${message.text()}`);
     });
@@ -310,18 +311,18 @@ export class FakeHost {
     if (reply) await this.post(reply);
   }
 
-  /** The fixture's attention behind a handle, as the extension holds a run in process (core/heldAttention.ts). */
+  /** The fixture's run held as the extension holds a built-in run (InProcessAttention), one per fixture. */
+  private held: { fixture: Fixture; attention: InProcessAttention } | undefined;
+
+  /** The fixture's attention behind a handle: the extension's own in-process holder, released when another fixture replaces it or the page closes. */
   private heldSource(fixture: Fixture): HeldSource {
     const session = fixture.session;
-    const ids = (sequence: string) => (sequence === 'target' ? session.target?.tokens : session.tokens)?.map((token) => token.id);
-    const groups = session.groups.map((group, index) => ({ name: group.name, dims: group.dims, causal: group.causal, attention: fixture.attention[index], tokenIds: group.kind !== 'cross' && group.queries === group.keys ? ids(group.queries) : undefined }));
-    const attention: HeldAttention = {
-      // As InProcessAttention: roles and thumbnails computed in pieces, the other queries answered meanwhile.
-      query: (query) => answerAttentionQueryYielding(query, groups, () => !this.page.isClosed()),
-      materialize: () => Promise.reject(new Error('the fake host does not materialize runs')),
-      release: () => undefined,
-    };
-    return { sessionId: session.sessionId, attention };
+    if (this.held?.fixture !== fixture) {
+      this.held?.attention.release();
+      const groups = session.groups.map((group, index) => ({ ...group, attention: fixture.attention[index] }));
+      this.held = { fixture, attention: new InProcessAttention({ groups, tokens: session.tokens, target: session.target } as ConstructorParameters<typeof InProcessAttention>[0]) };
+    }
+    return { sessionId: session.sessionId, attention: this.held.attention };
   }
 
   /** Posts a host message into the page (deliver); after a session, answers its first overview request ahead, as the extension does. */
